@@ -1,0 +1,149 @@
+"""Compatibility shims for the ecosystem versions this project runs on.
+
+Each shim is applied only when the environment needs it, and is a no-op
+otherwise.
+
+1. ``mmcv.ops`` without compiled extensions. ``mmcv-lite`` (and a full mmcv
+   whose ``_ext`` could not be built for the installed torch) ships the Python
+   files of ``mmcv.ops`` but not the compiled ``mmcv._ext``, so
+   ``import mmcv.ops`` fails. mmseg 1.x imports ``point_sample`` and
+   ``sigmoid_focal_loss`` from it at import time; every other op is imported
+   inside ``try: ... except ModuleNotFoundError``. We register a small module
+   that provides those two names in pure PyTorch and raises
+   ``ModuleNotFoundError`` for any other name, exactly what mmseg expects of an
+   absent op. With a working mmcv the real ops are used.
+2. ``torch.load`` defaults to ``weights_only=True`` since torch 2.6. Checkpoints
+   written by mmengine's ``Runner`` hold a few non-tensor objects in ``meta``
+   and ``message_hub`` (mmengine's ``HistoryBuffer``, numpy arrays, scalars
+   and dtypes). We allow-list exactly those types, so loading stays
+   restricted rather than falling back to unrestricted unpickling.
+"""
+import importlib
+import sys
+import types
+import warnings
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ['apply', 'mmcv_ops_is_fallback']
+
+_FALLBACK_NAME = 'mmcv.ops'
+
+
+def point_sample(input: torch.Tensor, points: torch.Tensor, align_corners: bool = False,
+                 **kwargs) -> torch.Tensor:
+    """Sample ``input`` at normalised ``points`` in [0, 1]^2 (mmcv semantics).
+
+    Args:
+        input: Feature map (N, C, H, W).
+        points: (N, P, 2) or (N, Hg, Wg, 2) as (x, y) in [0, 1].
+        align_corners: Passed to :func:`torch.nn.functional.grid_sample`.
+
+    Returns:
+        (N, C, P) or (N, C, Hg, Wg).
+    """
+    squeeze = points.dim() == 3
+    if squeeze:
+        points = points.unsqueeze(2)
+    out = F.grid_sample(input, 2.0 * points - 1.0, align_corners=align_corners, **kwargs)
+    return out.squeeze(3) if squeeze else out
+
+
+def sigmoid_focal_loss(input: torch.Tensor, target: torch.Tensor, gamma: float = 2.0,
+                       alpha: float = 0.25, weight: Optional[torch.Tensor] = None,
+                       reduction: str = 'mean') -> torch.Tensor:
+    """Sigmoid focal loss with mmcv's signature and reduction.
+
+    Args:
+        input: Logits (N, C).
+        target: Class indices (N,); ``C`` means background (all negatives).
+        gamma: Focusing parameter.
+        alpha: Weight of positives.
+        weight: Optional per-class weight (C,), applied by target class.
+        reduction: 'none' | 'mean' (sum / N, as mmcv) | 'sum'.
+    """
+    num_classes = input.size(1)
+    onehot = F.one_hot(target, num_classes + 1)[:, :num_classes].to(input.dtype)
+    p = input.sigmoid()
+    pt = onehot * (1 - p) + (1 - onehot) * p
+    focal = (alpha * onehot + (1 - alpha) * (1 - onehot)) * pt.pow(gamma)
+    loss = focal * F.binary_cross_entropy_with_logits(input, onehot, reduction='none')
+    if weight is not None:
+        loss = loss * weight[target.clamp(max=num_classes - 1)].unsqueeze(1)
+    if reduction == 'mean':
+        return loss.sum() / input.size(0)
+    if reduction == 'sum':
+        return loss.sum()
+    return loss
+
+
+def _missing_op(name: str):
+    if name.startswith('__'):  # module protocol look-ups (inspect, pickle) expect AttributeError
+        raise AttributeError(name)
+    raise ModuleNotFoundError(
+        f"mmcv.ops.{name} needs mmcv's compiled extensions, which are not installed "
+        '(mmcv-lite). Install a full mmcv build for your torch to use it.', name=name)
+
+
+def _make_fallback_ops() -> types.ModuleType:
+    module = types.ModuleType(_FALLBACK_NAME, __doc__)
+    module.point_sample = point_sample
+    module.sigmoid_focal_loss = sigmoid_focal_loss
+    module.__getattr__ = _missing_op
+    module.__errseg_fallback__ = True
+    return module
+
+
+def _install_mmcv_ops_fallback() -> None:
+    try:
+        import mmcv
+    except ModuleNotFoundError:
+        return  # mmseg is unusable anyway; its own import error is clearer
+    # mmcv warns at import that this op is unavailable; it is not used by mmseg's models here
+    warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+    try:
+        importlib.import_module(_FALLBACK_NAME)
+    except (ImportError, OSError):  # missing or unloadable mmcv._ext
+        for name in [n for n in sys.modules if n == _FALLBACK_NAME or n.startswith(_FALLBACK_NAME + '.')]:
+            del sys.modules[name]
+        fallback = _make_fallback_ops()
+        sys.modules[_FALLBACK_NAME] = fallback
+        mmcv.ops = fallback
+
+
+def mmcv_ops_is_fallback() -> bool:
+    """Whether ``mmcv.ops`` is this module's pure-PyTorch fallback."""
+    return getattr(sys.modules.get(_FALLBACK_NAME), '__errseg_fallback__', False)
+
+
+def _allow_runner_checkpoints() -> None:
+    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
+    if add_safe_globals is None:  # torch < 2.4 loads unrestricted by default
+        return
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    safe = [HistoryBuffer, np.ndarray, np.dtype, type(np.dtype('float64')),
+            type(np.dtype('float32')), type(np.dtype('int64')), type(np.dtype('int32')),
+            type(np.dtype('bool'))]
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar
+    safe += [_reconstruct, scalar]
+    add_safe_globals(safe)
+
+
+_applied = False
+
+
+def apply() -> None:
+    """Apply every shim this environment needs (idempotent)."""
+    global _applied
+    if _applied:
+        return
+    _install_mmcv_ops_fallback()
+    _allow_runner_checkpoints()
+    _applied = True

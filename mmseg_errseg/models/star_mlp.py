@@ -1,0 +1,51 @@
+"""MLPs of the aggregation blocks (paper Eq. 8, Table 12)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ['AggregationMlp']
+
+MLP_TYPES = ('star', 'vanilla')
+
+
+class AggregationMlp(nn.Module):
+    """Token MLP of an aggregation block.
+
+    ``star`` (the paper's modified MLP, official): ``fc3(ReLU6(fc1(x)) * fc2(x))``.
+    ``vanilla`` (Table 12 baseline): ``fc3(ReLU6(fc1(x)))``.
+    The spatial block follows it with a depth-wise 7x7 convolution on the token
+    grid, the class block with a final ReLU6, as the official blocks do.
+
+    Args:
+        dim: Token channels C.
+        hidden_dim: Expanded channels C'.
+        mlp_type: 'star' | 'vanilla'.
+        dwconv: Append a depth-wise 7x7 convolution (spatial block).
+        out_act: Append ReLU6 (class block).
+    """
+
+    def __init__(self, dim: int, hidden_dim: int, mlp_type: str = 'star', dwconv: bool = False,
+                 out_act: bool = False):
+        super().__init__()
+        if mlp_type not in MLP_TYPES:
+            raise ValueError(f'mlp_type must be one of {MLP_TYPES}, got {mlp_type!r}')
+        self.mlp_type = mlp_type
+        self.fc1 = nn.Linear(dim, hidden_dim)
+        self.fc2 = nn.Linear(dim, hidden_dim) if mlp_type == 'star' else None
+        self.fc3 = nn.Linear(hidden_dim, dim)
+        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim) if dwconv else None
+        self.out_act = out_act
+
+    def forward(self, x: torch.Tensor, hw=None) -> torch.Tensor:
+        """Args: x: tokens (N, L, C); hw: (H, W) of the token grid when ``dwconv``."""
+        h = F.relu6(self.fc1(x))
+        if self.fc2 is not None:
+            h = h * self.fc2(x)
+        x = self.fc3(h)
+        if self.dwconv is not None:
+            n, _, c = x.shape
+            grid = x.view(n, *hw, c).permute(0, 3, 1, 2)  # channels-last view, no copy
+            x = self.dwconv(grid).permute(0, 2, 3, 1).reshape(n, -1, c)
+        if self.out_act:
+            x = F.relu6(x)
+        return x

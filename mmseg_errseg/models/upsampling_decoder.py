@@ -1,0 +1,77 @@
+"""Upsampling decoder (paper Sec. 3.3): per kept class, from os16 to os4."""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+
+__all__ = ['UpsamplingDecoder', 'UpBlock']
+
+
+class UpBlock(nn.Module):
+    """Upsample (or project), concatenate the image guidance, refine with two 3x3 convs.
+
+    Args:
+        in_dim: Input channels.
+        out_dim: Output channels (GroupNorm with out_dim / 8 groups).
+        guidance_dim: Channels of the projected image guidance.
+        upsample: 2x transposed convolution if True, 1x1 convolution otherwise.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, guidance_dim: int, upsample: bool = True):
+        super().__init__()
+        self.up = (nn.ConvTranspose2d(in_dim, out_dim, 2, stride=2) if upsample
+                   else nn.Conv2d(in_dim, out_dim, 1))
+        self.fuse = nn.Sequential(
+            nn.Conv2d(out_dim + guidance_dim, out_dim, 3, padding=1, bias=False),
+            nn.GroupNorm(out_dim // 8, out_dim),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_dim, out_dim, 3, padding=1, bias=False),
+            nn.GroupNorm(out_dim // 8, out_dim),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x: torch.Tensor, guidance: torch.Tensor) -> torch.Tensor:
+        """Args: x: (B*P, C, H, W); guidance: (B, Cg, H', W'), shared by the P classes."""
+        x = self.up(x)
+        b, cg, h, w = guidance.shape
+        guidance = guidance.unsqueeze(1).expand(b, x.shape[0] // b, cg, h, w).reshape(-1, cg, h, w)
+        return self.fuse(torch.cat([x, guidance], dim=1))
+
+
+class UpsamplingDecoder(nn.Module):
+    """Three up blocks guided by the os16, os8, os4 CLIP features, and a 1x1 logit head.
+
+    Args:
+        in_dim: Channels of the aggregated cost embedding.
+        dims: Output channels of the three blocks (official B/L: 64, 32, 16).
+        guidance_dims: Channels of the (os16, os8, os4) stage outputs.
+        guidance_proj_dims: Projected guidance channels (32, 16, 8).
+    """
+
+    def __init__(self, in_dim: int = 128, dims: Sequence[int] = (64, 32, 16),
+                 guidance_dims: Sequence[int] = (512, 256, 128),
+                 guidance_proj_dims: Sequence[int] = (32, 16, 8)):
+        super().__init__()
+        self.guidance_proj = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(d, p, 3, padding=1), nn.ReLU6(inplace=True))
+            for d, p in zip(guidance_dims, guidance_proj_dims))
+        ins = [in_dim, *dims[:-1]]
+        self.blocks = nn.ModuleList(
+            UpBlock(i, o, g, upsample=k > 0)
+            for k, (i, o, g) in enumerate(zip(ins, dims, guidance_proj_dims)))
+        self.head = nn.Conv2d(dims[-1], 1, 1)
+
+    def forward(self, x: torch.Tensor, guidances: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Args:
+            x: Aggregated cost embedding (B, P, H, W, C), channels last.
+            guidances: Clamped (os16, os8, os4) stage outputs; os16 detached by the caller.
+
+        Returns:
+            Logits of the kept classes (B, P, 4H, 4W).
+        """
+        b, p, h, w, c = x.shape
+        x = x.view(b * p, h, w, c).permute(0, 3, 1, 2)  # channels-last view
+        for block, proj, guidance in zip(self.blocks, self.guidance_proj, guidances):
+            x = block(x, proj(guidance))
+        x = self.head(x)
+        return x.view(b, p, *x.shape[-2:])

@@ -1,0 +1,38 @@
+"""Class-name lists shipped with the package, and loading of user vocabularies."""
+import json
+from pathlib import Path
+from typing import List, Sequence, Union
+
+__all__ = ['VOCABULARIES', 'load_vocabulary']
+
+_DIR = Path(__file__).parent / 'class_names'
+#: Names of the shipped vocabularies (COCO-Stuff-171 and the five OVSS benchmarks).
+VOCABULARIES = tuple(sorted(p.stem for p in _DIR.glob('*.json')))
+
+
+def load_vocabulary(spec: Union[str, Path, Sequence[str]]) -> List[str]:
+    """A vocabulary from a shipped name, a file, or a list of class names.
+
+    Args:
+        spec: One of :data:`VOCABULARIES`; a ``.json`` file holding a list of
+            names; a text file with one name per line (synonyms separated by
+            ``", "``); or the names themselves.
+
+    Returns:
+        The class names, in order.
+    """
+    if not isinstance(spec, (str, Path)):
+        return list(spec)
+    if str(spec) in VOCABULARIES:
+        path = _DIR / f'{spec}.json'
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f'vocabulary {str(spec)!r} is neither a shipped vocabulary {VOCABULARIES} nor a file')
+    if path.suffix == '.json':
+        names = json.loads(path.read_text(encoding='utf-8'))
+        if not isinstance(names, list):
+            raise ValueError(f'{path}: expected a JSON list of class names')
+        return [str(n) for n in names]
+    return [line.strip() for line in path.read_text(encoding='utf-8').splitlines() if line.strip()]
