@@ -3,6 +3,7 @@ from . import compat
 
 compat.apply()  # before anything imports mmseg.models
 
+from .engine import *  # noqa: E402,F401,F403  (registers hooks)
 from .models import *  # noqa: E402,F401,F403  (registers the models)
 from .version import __version__  # noqa: E402
 

@@ -134,3 +134,75 @@ def infer_head_config(decoder_sd: Mapping[str, torch.Tensor]) -> dict:
                     mlp_type='star' if star else 'vanilla')
     except KeyError as e:
         raise OfficialCheckpointError(f'not an official ERR-Seg decoder state dict: no key {e}') from None
+
+
+# ---------------------------------------------------------------------------- whole checkpoints
+def _clip_signature(clip_sd: Mapping[str, torch.Tensor]) -> dict:
+    stages = [[k for k in clip_sd if k.startswith(f'visual.trunk.stages.{i}.blocks.')
+               and k.endswith('.conv_dw.weight')] for i in range(4)]
+    return dict(
+        widths=tuple(clip_sd[f'visual.trunk.stages.{i}.blocks.0.conv_dw.weight'].shape[0] for i in range(4)),
+        depths=tuple(len(s) for s in stages),
+        embed_dim=clip_sd['text_projection'].shape[1],
+        text_width=clip_sd['positional_embedding'].shape[1],
+        text_layers=len({k.split('.')[2] for k in clip_sd if k.startswith('transformer.resblocks.')}),
+        proj='mlp' if 'visual.head.mlp.fc1.weight' in clip_sd else 'linear')
+
+
+def infer_clip_model_name(clip_sd: Mapping[str, torch.Tensor]) -> str:
+    """The OpenCLIP ConvNeXt architecture whose shapes match a CLIP state dict."""
+    import open_clip
+    import timm
+    try:
+        want = _clip_signature(clip_sd)
+    except KeyError as e:
+        raise OfficialCheckpointError(f'the CLIP weights are not an OpenCLIP ConvNeXt: no key {e}') from None
+    matches = []
+    for name in open_clip.list_models():
+        cfg = open_clip.get_model_config(name)
+        vision, text = cfg.get('vision_cfg', {}), cfg.get('text_cfg', {})
+        if 'convnext' not in vision.get('timm_model_name', '') or cfg.get('embed_dim') != want['embed_dim'] \
+                or (text.get('width'), text.get('layers')) != (want['text_width'], want['text_layers']) \
+                or vision.get('timm_proj', 'linear') != want['proj']:
+            continue
+        with torch.device('meta'):
+            trunk = timm.create_model(vision['timm_model_name'])
+        if (tuple(i['num_chs'] for i in trunk.feature_info) == want['widths']
+                and tuple(len(s.blocks) for s in trunk.stages) == want['depths']):
+            matches.append(name)
+    if not matches:
+        raise OfficialCheckpointError(f'no OpenCLIP ConvNeXt architecture matches the CLIP weights {want}')
+    official = [m for m in matches if m in ('convnext_base_w_320', 'convnext_large_d_320')]
+    return (official or matches)[0]
+
+
+def read_checkpoint(path: str) -> Dict[str, torch.Tensor]:
+    """The state dict of a checkpoint file (detectron2 ``model``, ``state_dict`` or bare)."""
+    try:
+        sd = torch.load(path, map_location='cpu', weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as e:
+        raise OfficialCheckpointError(
+            f'{path}: cannot be read as a weights-only torch checkpoint ({type(e).__name__}: {e})') from None
+    for key in ('model', 'state_dict'):
+        if isinstance(sd, dict) and isinstance(sd.get(key), dict):
+            sd = sd[key]
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise OfficialCheckpointError(f'{path}: holds no state dict of tensors')
+    return {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
+
+
+def convert_official_checkpoint(src: str):
+    """Convert an official ERR-Seg checkpoint file.
+
+    Returns:
+        (state dict in our layout, meta dict for the mmengine checkpoint, unmatched official keys).
+    """
+    sd = read_checkpoint(src)
+    ours, unmatched = convert_official_state_dict(sd)
+    clip, decoder, _ = split_official_state_dict(sd)
+    meta = dict(errseg=dict(converted_from=str(src).replace('\\', '/').rsplit('/', 1)[-1],
+                            clip_model_name=infer_clip_model_name(clip),
+                            head_config=infer_head_config(decoder)))
+    return ours, meta, unmatched

@@ -1,0 +1,55 @@
+"""errseg convert-official SRC DST: official ERR-Seg checkpoint -> mmengine checkpoint."""
+import os
+import sys
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        'convert-official', help='convert an official ERR-Seg checkpoint for MMSeg',
+        description='Map an official ERR-Seg (detectron2) checkpoint (sem_seg_head.clip_model.*, '
+        'sem_seg_head.decoder.*) to this package\'s layout and write an mmengine checkpoint that '
+        'mmseg.apis.init_model loads. The CLIP architecture and the decoder dims are read off the '
+        'weights; with --config the result is checked against the model that config builds.')
+    p.add_argument('src', help='official checkpoint (.pth)')
+    p.add_argument('dst', help='output checkpoint (.pth)')
+    p.add_argument('--config', help='our config the checkpoint is for (checked key by key and shape by shape)')
+    p.add_argument('--vocabulary', default='coco_stuff171',
+                   help='vocabulary stored as dataset_meta (default: coco_stuff171, the training set)')
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import torch
+
+    from ..converters.compare import compare_state_dict
+    from ..converters.official import convert_official_checkpoint
+    from ..vocabularies import load_vocabulary
+    from . import CommandError
+
+    if not os.path.isfile(args.src):
+        raise CommandError(f'{args.src}: no such file')
+    state, meta, unmatched = convert_official_checkpoint(args.src)
+    info = meta['errseg']
+    print(f'CLIP architecture : {info["clip_model_name"]}')
+    print(f'decoder           : {info["head_config"]}')
+    print(f'tensors converted : {len(state)}')
+    if unmatched:
+        print(f'unmatched official keys ({len(unmatched)}), not written: {", ".join(unmatched)}')
+    if args.config:
+        from mmengine.config import Config
+        from mmseg.registry import MODELS
+        from mmengine.registry import init_default_scope
+        cfg = Config.fromfile(args.config)
+        init_default_scope(cfg.get('default_scope', 'mmseg'))
+        cfg.model.backbone.pretrained = None
+        report = compare_state_dict(state, MODELS.build(cfg.model).state_dict())
+        if not report.ok:
+            raise CommandError(f'the checkpoint does not fit {args.config}: ' + '; '.join(report.lines()))
+        print(f'matches           : {args.config} (every key and shape)')
+    meta['dataset_meta'] = dict(classes=tuple(load_vocabulary(args.vocabulary)))
+    tmp = f'{args.dst}.tmp'
+    os.makedirs(os.path.dirname(os.path.abspath(args.dst)), exist_ok=True)
+    torch.save(dict(meta=meta, state_dict=state), tmp)
+    os.replace(tmp, args.dst)
+    print(f'written           : {args.dst}', file=sys.stdout)
+    return 0

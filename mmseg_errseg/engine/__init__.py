@@ -1,0 +1,3 @@
+from .vocabulary_hook import VocabularyHook
+
+__all__ = ['VocabularyHook']
