@@ -4,6 +4,7 @@ from . import compat
 compat.apply()  # before anything imports mmseg.models
 
 from .engine import *  # noqa: E402,F401,F403  (registers hooks)
+from .evaluation import *  # noqa: E402,F401,F403  (registers metrics)
 from .models import *  # noqa: E402,F401,F403  (registers the models)
 from .version import __version__  # noqa: E402
 

@@ -14,6 +14,8 @@ __all__ = ['main', 'COMMANDS', 'CommandError']
 COMMANDS = {
     'convert-official': 'convert_official',
     'check-golden': 'check_golden',
+    'similarity': 'similarity',
+    'seen-unseen': 'seen_unseen',
 }
 
 

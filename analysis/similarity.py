@@ -1,0 +1,340 @@
+"""Label-level similarity between evaluation and training vocabularies (paper Sec. 4.1.3, Table 2).
+
+Each class name is prompted as the model prompts it and embedded by a text
+encoder (:mod:`analysis.text_encoders`); the eval x train cosine similarity
+matrix maps each evaluation class to its most similar training class. Table 2
+reports, per evaluation vocabulary, the proportion of classes whose best match
+is
+
+* ``1.00``: a similarity that rounds to 1.00 at the paper's two decimals
+  (>= 0.995). In practice this is a class whose prompt is identical to a
+  training class's prompt (up to the tokenizer's normalisation, e.g. case);
+  the ``identical prompt`` column counts exact prompt identity to show it;
+* ``>=0.95``, ``>=0.90``, ``>=0.85``: a similarity at least the threshold.
+
+The same best-match similarities split each evaluation vocabulary into seen
+(>= threshold, paper 0.95) and unseen classes (Table 5, see
+:mod:`mmseg_errseg.evaluation.seen_unseen`).
+"""
+import datetime
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pandas as pd
+
+from mmseg_errseg.evaluation.seen_unseen import SeenUnseenSplit
+from mmseg_errseg.models.prompts import DEFAULT_TEMPLATE
+from mmseg_errseg.vocabularies import VOCABULARIES, load_vocabulary
+
+from .atomic_io import write_frame_csv, write_json, write_text
+from .paper_figures import DATASET_LABELS, PAPER_TABLE2, dataset_label
+from .text_encoders import DEFAULT_ENCODER, TextEncoder, build_text_encoder, class_prompts, embed_vocabulary
+
+__all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity',
+           'resolve_vocabulary', 'meets', 'label_similarities', 'table2', 'table2_markdown',
+           'SimilarityReport', 'run_similarity']
+
+#: Table 2's thresholds (1.00 means "rounds to 1.00", see the module docstring).
+THRESHOLDS = (1.00, 0.95, 0.90, 0.85)
+#: Lowest similarity that rounds to 1.00 at two decimals.
+ROUNDS_TO_ONE = 0.995
+DEFAULT_TRAIN = 'coco_stuff171'
+#: The paper's five benchmarks, in its Table 2 row order.
+DEFAULT_EVALS = ('voc20', 'pc59', 'ade150', 'pc459', 'ade847')
+
+
+def _normalised(name: str) -> str:
+    return ''.join(ch for ch in name.lower() if ch.isalnum())
+
+
+_ALIASES = {**{_normalised(k): k for k in VOCABULARIES},
+            **{_normalised(v): k for k, v in DATASET_LABELS.items()}}
+
+
+def resolve_vocabulary(spec: str) -> Tuple[str, List[str]]:
+    """A vocabulary and its key from a shipped name, the paper's name, or a file.
+
+    Args:
+        spec: A shipped vocabulary ('ade847', ...), the paper's name ('A-847',
+            'COCO-Stuff', ...; case, '-' and '_' ignored), or a class-name file
+            (.json list or one name per line; the key is the file's stem).
+
+    Returns:
+        (key, class names).
+    """
+    key = _ALIASES.get(_normalised(spec))
+    if key is None and not Path(spec).is_file():
+        raise FileNotFoundError(f'unknown vocabulary {spec!r}: expected a shipped vocabulary '
+                                f'({", ".join(VOCABULARIES)}), a paper name '
+                                f'({", ".join(DATASET_LABELS.values())}) or a class-name file')
+    names = load_vocabulary(key or spec)
+    if not names:
+        raise ValueError(f'vocabulary {spec!r} is empty: it needs at least one class name')
+    return key or Path(spec).stem, names
+
+
+def meets(similarity: np.ndarray, threshold: float) -> np.ndarray:
+    """Whether similarities reach a Table 2 threshold (1.00 means >= 0.995, see above)."""
+    return np.asarray(similarity) >= (ROUNDS_TO_ONE if threshold >= 1.0 else threshold)
+
+
+@dataclass
+class LabelSimilarity:
+    """The similarity of one evaluation vocabulary to the training vocabulary.
+
+    Args:
+        dataset: Evaluation vocabulary key.
+        train: Training vocabulary key.
+        encoder: Encoder id.
+        eval_classes: Evaluation class names (as in the class list).
+        train_classes: Training class names.
+        matrix: (E, T) cosine similarities.
+        identical: (E,) whether the class's prompt equals a training class's.
+    """
+
+    dataset: str
+    train: str
+    encoder: str
+    eval_classes: List[str]
+    train_classes: List[str]
+    matrix: np.ndarray
+    identical: np.ndarray = field(repr=False)
+
+    @property
+    def best(self) -> np.ndarray:
+        """(E,) similarity of each evaluation class to its nearest training class."""
+        return self.matrix.max(axis=1)
+
+    @property
+    def nearest(self) -> np.ndarray:
+        """(E,) index of each evaluation class's nearest training class."""
+        return self.matrix.argmax(axis=1)
+
+    def proportion(self, threshold: float) -> float:
+        """Fraction of evaluation classes whose best match reaches ``threshold``."""
+        return float(meets(self.best, threshold).mean())
+
+    def matrix_frame(self) -> pd.DataFrame:
+        """The similarity matrix with class names; the corner names the encoder."""
+        frame = pd.DataFrame(self.matrix, index=self.eval_classes, columns=self.train_classes)
+        frame.index.name = f'{self.dataset} \\ {self.train} [{self.encoder}]'
+        return frame
+
+    def nearest_frame(self, threshold: float = 0.95) -> pd.DataFrame:
+        """Each evaluation class, its nearest training class, and whether it is seen."""
+        nearest = self.nearest
+        return pd.DataFrame({
+            'index': np.arange(len(self.eval_classes)),
+            'class': self.eval_classes,
+            'nearest_train_class': np.asarray(self.train_classes, dtype=object)[nearest],
+            'train_index': nearest,
+            'similarity': self.best,
+            'identical_prompt': self.identical,
+            f'seen (>={threshold:g})': meets(self.best, threshold),
+            'encoder': self.encoder,
+        })
+
+    def split(self, threshold: float = 0.95) -> SeenUnseenSplit:
+        """Seen (best similarity >= threshold) and unseen classes."""
+        seen = meets(self.best, threshold)
+        names = np.asarray(self.eval_classes, dtype=object)
+        return SeenUnseenSplit(self.dataset, self.train, self.encoder, float(threshold),
+                               tuple(names[seen]), tuple(names[~seen]))
+
+
+def _check_threshold(threshold: float) -> float:
+    if not -1.0 <= threshold <= 1.0:
+        raise ValueError(f'threshold must be a cosine similarity in [-1, 1], got {threshold}')
+    return float(threshold)
+
+
+def label_similarities(train: str, evals: Sequence[str], encoder: TextEncoder,
+                       template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
+                       progress: bool = False) -> List[LabelSimilarity]:
+    """Similarity of each evaluation vocabulary to the training vocabulary.
+
+    Args:
+        train: Training vocabulary (see :func:`resolve_vocabulary`).
+        evals: Evaluation vocabularies.
+        encoder: Text encoder.
+        template: Prompt template (the model's by default).
+        synonyms: 'first' (the model's official inference) or 'mean'.
+        progress: Show a progress bar over the evaluation vocabularies.
+
+    Returns:
+        One :class:`LabelSimilarity` per evaluation vocabulary, in order.
+    """
+    if not evals:
+        raise ValueError('no evaluation vocabulary given')
+    train_key, train_names = resolve_vocabulary(train)
+    eval_vocabs = [resolve_vocabulary(e) for e in evals]  # fail on a bad name before embedding
+    keys = [k for k, _ in eval_vocabs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f'evaluation vocabularies given more than once: {keys}')
+    train_emb = embed_vocabulary(encoder, train_names, template, synonyms)
+    train_prompts = set(class_prompts(train_names, template, synonyms))
+    if progress:
+        from mmengine.utils import track_iter_progress
+        eval_vocabs = track_iter_progress(eval_vocabs)
+    results = []
+    for key, names in eval_vocabs:
+        emb = embed_vocabulary(encoder, names, template, synonyms)
+        matrix = (emb @ train_emb.T).double().numpy()
+        identical = np.array([p in train_prompts for p in class_prompts(names, template, synonyms)], dtype=bool)
+        results.append(LabelSimilarity(key, train_key, encoder.id, list(names), list(train_names),
+                                       matrix, identical))
+    return results
+
+
+def _column(threshold: float) -> str:
+    return '1.00' if threshold >= 1.0 else f'>={threshold:.2f}'
+
+
+def table2(results: Sequence[LabelSimilarity], thresholds: Sequence[float] = THRESHOLDS) -> pd.DataFrame:
+    """Table 2: proportions of evaluation labels per best-match similarity, with the paper's beside.
+
+    Args:
+        results: One per evaluation vocabulary (rows, in order).
+        thresholds: Columns (1.00 means "rounds to 1.00").
+
+    Returns:
+        A frame with ``dataset``, ``vocabulary``, ``classes``, ``encoder``, our
+        proportion per threshold, ``identical prompt`` and ``paper <threshold>``
+        (NaN where the paper has no figure).
+    """
+    rows = []
+    for r in results:
+        row = {'dataset': dataset_label(r.dataset), 'vocabulary': r.dataset, 'train': r.train,
+               'classes': len(r.eval_classes), 'encoder': r.encoder}
+        row.update({_column(t): r.proportion(t) for t in thresholds})
+        row['identical prompt'] = float(r.identical.mean())
+        paper = PAPER_TABLE2.get(r.dataset, {}) if r.train == DEFAULT_TRAIN else {}
+        row.update({f'paper {_column(t)}': paper.get(t, np.nan) for t in thresholds})
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    paper_cols = [c for c in frame.columns if c.startswith('paper ')]
+    return frame.drop(columns=[c for c in paper_cols if frame[c].isna().all()])
+
+
+def table2_markdown(frame: pd.DataFrame, template: str = DEFAULT_TEMPLATE, synonyms: str = 'first') -> str:
+    """Table 2 as Markdown, with a caption naming the encoder and defining the columns."""
+    encoders = ', '.join(f'`{e}`' for e in frame['encoder'].unique())
+    trains = ', '.join(dataset_label(t) for t in frame['train'].unique())
+    shown = frame.drop(columns=['vocabulary', 'train', 'encoder'])
+    shown.columns = [c.replace('>=', '≥ ').replace('paper ', "paper's ") if c not in ('dataset', 'classes')
+                     else c for c in shown.columns]
+    ours = [c for c in shown.columns if c not in ('dataset', 'classes') and not c.startswith("paper's")]
+    shown = shown.rename(columns={c: f'ours {c}' for c in ours if c != 'identical prompt'})
+    body = shown.to_markdown(index=False, floatfmt='.2f', missingval='—')
+    has_paper = any(c.startswith("paper's") for c in shown.columns)
+    lines = [
+        f'### Table 2: label-level similarity of each evaluation vocabulary to {trains}',
+        '',
+        f'Proportion of each vocabulary\'s classes whose most similar {trains} class has cosine similarity '
+        '1.00 (rounds to 1.00: >= 0.995) or at least 0.95 / 0.90 / 0.85. `identical prompt`: the class\'s '
+        'prompt is identical to a training class\'s.',
+        f'**Ours**: text encoder {encoders}; prompts `{template}` ({synonyms} synonym'
+        f'{"s averaged" if synonyms == "mean" else ""}).',
+    ]
+    if has_paper:
+        lines.append("**Paper's** figures: its Table 2, measured with its own text encoder (not stated; "
+                     'presumably its CLIP text tower); the paper has no 0.85 column. Different encoders give '
+                     'different similarities: compare trends, not digits.')
+    return '\n'.join(lines + ['', body, ''])
+
+
+@dataclass
+class SimilarityReport:
+    """What :func:`run_similarity` computed and wrote.
+
+    Args:
+        results: One :class:`LabelSimilarity` per evaluation vocabulary.
+        table: Table 2 (:func:`table2`).
+        splits: Seen/unseen split per evaluation vocabulary.
+        files: Written files by role.
+    """
+
+    results: List[LabelSimilarity]
+    table: pd.DataFrame
+    splits: Dict[str, SeenUnseenSplit]
+    files: Dict[str, Path]
+
+
+def _environment(encoder: TextEncoder) -> dict:
+    import torch
+    env = {'python': platform.python_version(), 'torch': torch.__version__}
+    for pkg in ('sentence-transformers', 'open_clip_torch'):
+        try:
+            from importlib.metadata import version
+            env[pkg] = version(pkg)
+        except Exception:  # noqa: BLE001  (not installed: nothing to record)
+            pass
+    return env
+
+
+def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EVALS,
+                   encoder: Union[str, TextEncoder] = DEFAULT_ENCODER, out_dir: Union[str, Path] = 'work_dirs/similarity',
+                   threshold: float = 0.95, template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
+                   device: str = 'cpu', plots: bool = True, progress: bool = True) -> SimilarityReport:
+    """Compute the label similarities and write every output (atomically).
+
+    Writes to ``out_dir``: ``table2.csv``, ``table2.md``, and per evaluation
+    vocabulary ``similarity_<key>.csv`` (eval x train matrix),
+    ``nearest_<key>.csv`` (nearest training class, similarity, seen),
+    ``split_<key>.json`` (seen/unseen split); with ``plots``,
+    ``heatmap_<key>.png`` and ``best_match_distribution.png``; and
+    ``similarity_record.json`` (settings, Table 2 rows, files, environment).
+
+    Args:
+        train: Training vocabulary.
+        evals: Evaluation vocabularies.
+        encoder: Encoder spec or instance.
+        out_dir: Output folder.
+        threshold: Seen/unseen threshold.
+        template: Prompt template.
+        synonyms: 'first' or 'mean'.
+        device: Torch device of the encoder.
+        plots: Draw the plots.
+        progress: Show progress.
+
+    Returns:
+        The :class:`SimilarityReport`.
+    """
+    threshold = _check_threshold(threshold)
+    if '{}' not in template:
+        raise ValueError(f'the prompt template needs a {{}} for the class name: {template!r}')
+    for spec in [train, *evals]:
+        resolve_vocabulary(spec)  # a typo fails before the encoder loads
+    if isinstance(encoder, str):
+        encoder = build_text_encoder(encoder, device=device)
+    results = label_similarities(train, evals, encoder, template, synonyms, progress=progress)
+    out = Path(out_dir)
+    files: Dict[str, Path] = {}
+    splits = {}
+    for r in results:
+        files[f'matrix:{r.dataset}'] = write_frame_csv(out / f'similarity_{r.dataset}.csv', r.matrix_frame(),
+                                                       float_format='%.6f')
+        files[f'nearest:{r.dataset}'] = write_frame_csv(out / f'nearest_{r.dataset}.csv',
+                                                        r.nearest_frame(threshold), index=False,
+                                                        float_format='%.6f')
+        splits[r.dataset] = r.split(threshold)
+        files[f'split:{r.dataset}'] = write_json(out / f'split_{r.dataset}.json', splits[r.dataset].to_dict())
+    table = table2(results)
+    files['table2_csv'] = write_frame_csv(out / 'table2.csv', table, index=False, float_format='%.4f')
+    files['table2_md'] = write_text(out / 'table2.md', table2_markdown(table, template, synonyms))
+    if plots:
+        from .similarity_plots import plot_best_match_distribution, plot_similarity_heatmap
+        for r in results:
+            files[f'heatmap:{r.dataset}'] = plot_similarity_heatmap(r, out / f'heatmap_{r.dataset}.png')
+        files['distribution'] = plot_best_match_distribution(results, out / 'best_match_distribution.png',
+                                                             threshold=threshold)
+    record = dict(kind='similarity', train=results[0].train, evals=[r.dataset for r in results],
+                  encoder=encoder.id, template=template, synonyms=synonyms, threshold=threshold,
+                  rounds_to_one=ROUNDS_TO_ONE, table2=table.replace({np.nan: None}).to_dict(orient='records'),
+                  files={k: p.name for k, p in files.items()}, environment=_environment(encoder),
+                  created=datetime.datetime.now().astimezone().isoformat(timespec='seconds'))
+    files['record'] = write_json(out / 'similarity_record.json', record)
+    return SimilarityReport(results, table, splits, files)

