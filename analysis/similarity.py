@@ -20,7 +20,7 @@ import datetime
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -223,11 +223,15 @@ def table2_markdown(frame: pd.DataFrame, template: str = DEFAULT_TEMPLATE, synon
     """Table 2 as Markdown, with a caption naming the encoder and defining the columns."""
     encoders = ', '.join(f'`{e}`' for e in frame['encoder'].unique())
     trains = ', '.join(dataset_label(t) for t in frame['train'].unique())
+    def header(col: str) -> str:
+        if col in ('dataset', 'classes', 'identical prompt'):
+            return col
+        if col.startswith('paper '):
+            return "paper's " + col[len('paper '):].replace('>=', '≥ ')
+        return 'ours ' + col.replace('>=', '≥ ')
+
     shown = frame.drop(columns=['vocabulary', 'train', 'encoder'])
-    shown.columns = [c.replace('>=', '≥ ').replace('paper ', "paper's ") if c not in ('dataset', 'classes')
-                     else c for c in shown.columns]
-    ours = [c for c in shown.columns if c not in ('dataset', 'classes') and not c.startswith("paper's")]
-    shown = shown.rename(columns={c: f'ours {c}' for c in ours if c != 'identical prompt'})
+    shown.columns = [header(c) for c in shown.columns]
     body = shown.to_markdown(index=False, floatfmt='.2f', missingval='—')
     has_paper = any(c.startswith("paper's") for c in shown.columns)
     lines = [
@@ -263,7 +267,7 @@ class SimilarityReport:
     files: Dict[str, Path]
 
 
-def _environment(encoder: TextEncoder) -> dict:
+def _environment() -> dict:
     import torch
     env = {'python': platform.python_version(), 'torch': torch.__version__}
     for pkg in ('sentence-transformers', 'open_clip_torch'):
@@ -276,7 +280,8 @@ def _environment(encoder: TextEncoder) -> dict:
 
 
 def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EVALS,
-                   encoder: Union[str, TextEncoder] = DEFAULT_ENCODER, out_dir: Union[str, Path] = 'work_dirs/similarity',
+                   encoder: Union[str, TextEncoder] = DEFAULT_ENCODER,
+                   out_dir: Union[str, Path] = 'work_dirs/similarity',
                    threshold: float = 0.95, template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
                    device: str = 'cpu', plots: bool = True, progress: bool = True) -> SimilarityReport:
     """Compute the label similarities and write every output (atomically).
@@ -334,7 +339,7 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
     record = dict(kind='similarity', train=results[0].train, evals=[r.dataset for r in results],
                   encoder=encoder.id, template=template, synonyms=synonyms, threshold=threshold,
                   rounds_to_one=ROUNDS_TO_ONE, table2=table.replace({np.nan: None}).to_dict(orient='records'),
-                  files={k: p.name for k, p in files.items()}, environment=_environment(encoder),
+                  files={k: p.name for k, p in files.items()}, environment=_environment(),
                   created=datetime.datetime.now().astimezone().isoformat(timespec='seconds'))
     files['record'] = write_json(out / 'similarity_record.json', record)
     return SimilarityReport(results, table, splits, files)
