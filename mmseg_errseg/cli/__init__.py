@@ -16,6 +16,7 @@ COMMANDS = {
     'check-golden': 'check_golden',
     'similarity': 'similarity',
     'seen-unseen': 'seen_unseen',
+    'infer': 'infer',
 }
 
 

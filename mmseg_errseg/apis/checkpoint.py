@@ -1,0 +1,145 @@
+"""ERR-Seg checkpoints for inference: recognise them, and build their model without a config.
+
+Our checkpoints are mmengine checkpoints ``{'meta': ..., 'state_dict': ...}`` whose
+state dict holds ``backbone.clip.*`` (CLIP) and ``decode_head.*`` (the ERR-Seg head).
+``errseg convert-official`` stores ``meta['errseg']`` (the OpenCLIP architecture and
+the head dims read off the weights); mmengine's ``Runner`` stores the whole config
+as ``meta['cfg']``. Either is enough to build the model when no config is given.
+"""
+import os
+from pathlib import Path
+from typing import Dict, Mapping, Optional
+
+import torch
+from mmengine.config import Config
+
+__all__ = [
+    'NotAnERRSegCheckpointError', 'REQUIRED_PREFIXES', 'load_errseg_checkpoint',
+    'errseg_state_dict', 'config_from_checkpoint', 'default_config_path'
+]
+
+#: Every ERR-Seg state dict has keys starting with each of these.
+REQUIRED_PREFIXES = ('backbone.clip.', 'decode_head.')
+_OFFICIAL_PREFIX = 'sem_seg_head.clip_model.'
+_PACKAGE = Path(__file__).resolve().parents[1]
+# Base config per OpenCLIP architecture; any other architecture uses ERR-Seg-B's.
+_BASE_CONFIGS = {'convnext_large_d_320': 'errseg_convnext-l.py'}
+_DEFAULT_BASE = 'errseg_convnext-b.py'
+
+
+class NotAnERRSegCheckpointError(ValueError):
+    """The file is not a checkpoint of this package's ERR-Seg model."""
+
+
+def load_errseg_checkpoint(path: str) -> dict:
+    """Read a checkpoint and check that it holds ERR-Seg weights.
+
+    Args:
+        path: A local checkpoint file (or any location mmengine can read).
+
+    Returns:
+        The checkpoint dict, with ``state_dict`` holding the model's tensors.
+
+    Raises:
+        FileNotFoundError: ``path`` is a local path that does not exist.
+        NotAnERRSegCheckpointError: unreadable, or not ERR-Seg weights.
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint
+    if '://' not in str(path) and not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint {path}: no such file')
+    try:
+        checkpoint = _load_checkpoint(str(path), map_location='cpu', logger='silent')
+    except Exception as e:  # torch raises many types for files that are not checkpoints
+        raise NotAnERRSegCheckpointError(
+            f'{path} cannot be read as a torch checkpoint ({type(e).__name__}: {e})') from None
+    if not isinstance(checkpoint, dict):
+        raise NotAnERRSegCheckpointError(
+            f'{path} is not an ERR-Seg checkpoint: it holds a {type(checkpoint).__name__}, '
+            'expected a dict with a state_dict')
+    state = next((checkpoint[k] for k in ('state_dict', 'model') if isinstance(checkpoint.get(k), Mapping)),
+                 checkpoint)
+    return dict(checkpoint, state_dict=errseg_state_dict(state, str(path)))
+
+
+def errseg_state_dict(state: Mapping, source: str = 'the checkpoint') -> Dict[str, torch.Tensor]:
+    """Check a state dict holds ERR-Seg weights; strip a DataParallel ``module.`` prefix.
+
+    Args:
+        state: The state dict to check.
+        source: How error messages name it.
+
+    Returns:
+        The state dict, keys without ``module.``.
+    """
+    if not isinstance(state, Mapping):
+        raise NotAnERRSegCheckpointError(f'{source} is not an ERR-Seg checkpoint: no state dict')
+    state = {k[7:] if isinstance(k, str) and k.startswith('module.') else k: v for k, v in state.items()}
+    if any(isinstance(k, str) and k.startswith(_OFFICIAL_PREFIX) for k in state):
+        raise NotAnERRSegCheckpointError(
+            f'{source} is an official ERR-Seg (detectron2) checkpoint: convert it first with '
+            f'`errseg convert-official {source} OUT.pth`')
+    if not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise NotAnERRSegCheckpointError(
+            f'{source} is not an ERR-Seg checkpoint: expected a state dict of tensors')
+    absent = [p for p in REQUIRED_PREFIXES if not any(k.startswith(p) for k in state)]
+    if absent:
+        sample = ', '.join(list(state)[:3]) or 'no keys'
+        raise NotAnERRSegCheckpointError(
+            f'{source} is not an ERR-Seg checkpoint: expected state_dict keys starting with '
+            f'{" and ".join(repr(p + "*") for p in REQUIRED_PREFIXES)} (written by `errseg '
+            f'convert-official` or by training this package\'s ERRSeg), found {len(state)} keys '
+            f'like {sample}')
+    return state
+
+
+def default_config_path(clip_model_name: Optional[str] = None) -> Path:
+    """The repository's base model config for an OpenCLIP architecture.
+
+    Configs are looked up next to the package (a source checkout) and then in the
+    package's ``.mim/configs`` (OpenMMLab's layout for installed packages).
+
+    Args:
+        clip_model_name: OpenCLIP architecture; ERR-Seg-L's gets the L config.
+
+    Returns:
+        Path of the config file.
+    """
+    name = _BASE_CONFIGS.get(clip_model_name, _DEFAULT_BASE)
+    candidates = [root / 'configs' / '_base_' / 'models' / name
+                  for root in (_PACKAGE.parent, _PACKAGE / '.mim')]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f'the base config {name} is not installed (looked in {", ".join(map(str, candidates))}); '
+        'pass the model config explicitly (--config / model=)')
+
+
+def config_from_checkpoint(checkpoint: Mapping, source: str = 'the checkpoint') -> Config:
+    """The config of a checkpoint that was saved without one given alongside.
+
+    Uses, in order: the config mmengine's ``Runner`` saved (``meta['cfg']`` or the
+    message hub's), or the architecture ``errseg convert-official`` saved
+    (``meta['errseg']``) applied to the matching base config.
+
+    Args:
+        checkpoint: A checkpoint dict from :func:`load_errseg_checkpoint`.
+        source: How error messages name it.
+
+    Returns:
+        The config; its ``model`` builds a model the state dict fits.
+    """
+    meta = checkpoint.get('meta') or {}
+    text = meta.get('cfg')
+    if text is None:
+        text = ((checkpoint.get('message_hub') or {}).get('runtime_info') or {}).get('cfg')
+    if isinstance(text, str):
+        return Config.fromstring(text, file_format='.py')
+    info = meta.get('errseg')
+    if not isinstance(info, Mapping) or 'clip_model_name' not in info:
+        raise ValueError(f'{source} does not say which model it holds (no meta.cfg, no '
+                         'meta.errseg.clip_model_name): pass the model config (--config / model=)')
+    cfg = Config.fromfile(str(default_config_path(info['clip_model_name'])))
+    cfg.model.backbone.model_name = info['clip_model_name']
+    cfg.model.decode_head.update(dict(info.get('head_config') or {}))
+    return cfg

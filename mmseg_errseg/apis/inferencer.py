@@ -1,0 +1,361 @@
+"""Segment one's own images with one's own vocabulary: the ERR-Seg inferencer."""
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.infer import BaseInferencer
+from mmengine.registry import init_default_scope
+from mmengine.utils import ProgressBar
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from ..converters.compare import compare_state_dict
+from ..models import ERRSeg
+from .checkpoint import config_from_checkpoint, load_errseg_checkpoint
+from .images import check_unique_names, collect_images, read_image
+from .outputs import area_table, write_area_table, write_label_map, write_rgb_png
+from .overlay import LegendEntry, legend_entries, make_palette, render_overlay
+
+__all__ = ['ERRSegInferencer', 'ImageResult', 'OUTPUT_SUFFIXES']
+
+InputType = Union[str, Path, np.ndarray]
+#: What is written per image to ``out_dir``, named ``<image name><suffix>``.
+OUTPUT_SUFFIXES = dict(overlay='_overlay.png', labels='_labels.png', areas='_areas.csv')
+_DEFAULT_PIPELINE = [dict(type='LoadImageFromNDArray'), dict(type='PackSegInputs')]
+
+
+class ImageResult(NamedTuple):
+    """What the inferencer produced for one image.
+
+    Attributes:
+        name: The name outputs are written under (file name without suffix).
+        source: The image file, or None for an array input.
+        labels: (H, W) int64 vocabulary indices.
+        areas: Pixels and fraction of every class (see :func:`~.outputs.area_table`).
+        legend: The classes present, in vocabulary order.
+        data_sample: The model's ``SegDataSample`` (``pred_sem_seg``, ``kept_classes``).
+        visualization: The RGB overlay with legend, when rendered.
+        files: Written files by kind (``overlay``, ``labels``, ``areas``).
+    """
+    name: str
+    source: Optional[str]
+    labels: np.ndarray
+    areas: pd.DataFrame
+    legend: List[LegendEntry]
+    data_sample: SegDataSample
+    visualization: Optional[np.ndarray]
+    files: Dict[str, str]
+
+
+class ERRSegInferencer(BaseInferencer):
+    """Open-vocabulary segmentation of image files or arrays, in ``mmseg.apis`` style.
+
+    The model is built and its weights loaded once; the vocabulary (and P) can be
+    changed between calls, which only re-encodes the class names. Label indices
+    follow the vocabulary order exactly; a name like ``'sofa, couch'`` is one class
+    whose synonyms the model treats as configured (``synonyms='first'`` officially).
+
+    Example:
+        >>> inferencer = ERRSegInferencer(weights='errseg_b.pth', device='cpu')
+        >>> out = inferencer('demo.jpg', vocabulary=['cat', 'sofa, couch', 'floor'],
+        ...                  out_dir='work_dirs/infer')
+        >>> out['predictions']  # (H, W) indices into the vocabulary
+
+    Args:
+        model: Config file, ``Config`` or dict of the model; None builds it from the
+            checkpoint (the config ``Runner`` saved, or the architecture
+            ``errseg convert-official`` saved applied to the base config).
+        weights: An ERR-Seg checkpoint; None keeps random weights (with a warning).
+        vocabulary: Class names, a shipped vocabulary name or a vocabulary file;
+            default: the checkpoint's ``dataset_meta`` classes, else the config's.
+        palette: (T, 3) RGB colours used while the vocabulary has T classes;
+            default: the checkpoint's palette for its own classes, else generated.
+        num_selected: P kept per image; default: the config's ``test_cfg``. A P
+            larger than the vocabulary is clamped with a warning.
+        device: 'cpu', 'cuda', 'cuda:1', ...; default: cuda when available.
+        cfg_options: Config overrides, e.g. ``{'model.crop_size': (768, 768)}``.
+        scope: Registry scope.
+        show_progress: Show a progress bar when more than one image is processed.
+    """
+    preprocess_kwargs: set = set()
+    forward_kwargs: set = set()
+    visualize_kwargs: set = {'opacity'}
+    postprocess_kwargs: set = set()
+
+    def __init__(self,
+                 model: Union[str, Path, dict, Config, None] = None,
+                 weights: Optional[str] = None,
+                 vocabulary: Union[str, Sequence[str], None] = None,
+                 palette: Optional[Sequence[Sequence[int]]] = None,
+                 num_selected: Optional[int] = None,
+                 device: Optional[str] = None,
+                 cfg_options: Optional[dict] = None,
+                 scope: str = 'mmseg',
+                 show_progress: bool = True) -> None:
+        if isinstance(model, Path):
+            model = str(model)
+        if isinstance(model, str) and not os.path.isfile(model):
+            raise FileNotFoundError(f'config {model}: no such file')
+        if model is None and weights is None:
+            raise ValueError('give the model config (model=), an ERR-Seg checkpoint (weights=), or both')
+        if device is not None and str(device).startswith('cuda') and not torch.cuda.is_available():
+            raise ValueError(f'device {device!r}: CUDA is not available here; run on the cpu device')
+        self._cfg_options = dict(cfg_options or {})
+        self._user_palette: Optional[np.ndarray] = None
+        self._num_selected: Optional[int] = None
+        self._warned: set = set()
+        self._num_arrays = 0
+        init_default_scope(scope)
+        super().__init__(model=model, weights=weights, device=device, scope=scope,
+                         show_progress=show_progress)
+        self.cfg = self.model.cfg
+        self._config_num_selected = self.model.test_cfg.get('num_selected')
+        self.num_selected = num_selected
+        if vocabulary is not None:
+            self.vocabulary = vocabulary
+        if palette is not None:
+            self.palette = palette
+
+    # ------------------------------------------------------------------ building
+    def _init_model(self, cfg: ConfigDict, weights: Optional[str], device: str = 'cpu') -> ERRSeg:
+        checkpoint = load_errseg_checkpoint(weights) if weights is not None else None
+        if not cfg:  # no config given: the checkpoint says what it holds
+            source = f'the model config saved in {weights}'
+            cfg = config_from_checkpoint(checkpoint, weights)
+        else:
+            source = 'the given config'
+        config = Config(cfg.to_dict() if isinstance(cfg, Config) else dict(cfg))
+        if self._cfg_options:
+            config.merge_from_dict(self._cfg_options)
+        if 'model' not in config:
+            raise ValueError(f'{source} has no `model`')
+        if isinstance(config.model.get('backbone'), dict):
+            config.model.backbone.pretrained = None  # every weight comes from the checkpoint
+        config.model.pop('pretrained', None)
+        init_default_scope(config.get('default_scope', self.scope or 'mmseg'))
+        model = MODELS.build(config.model)
+        if not isinstance(model, ERRSeg):
+            raise ValueError(f'{source} builds a {type(model).__name__}, not an ERRSeg')
+        if checkpoint is None:
+            warnings.warn('no checkpoint given: the model has random weights')
+        else:
+            report = compare_state_dict(checkpoint['state_dict'], model.state_dict())
+            if not report.ok:
+                raise ValueError(f'{weights} does not fit the model of {source}: '
+                                 + '; '.join(report.lines(limit=5))
+                                 + '. Pass the config the checkpoint was trained or converted with')
+            model.load_state_dict(checkpoint['state_dict'], strict=True)
+            dataset_meta = (checkpoint.get('meta') or {}).get('dataset_meta')
+            if dataset_meta:
+                model.dataset_meta = dict(dataset_meta)
+        model.cfg = config
+        return model.to(device).eval()
+
+    def _init_pipeline(self, cfg: ConfigDict) -> Compose:
+        """The config's ``test_pipeline`` (annotations dropped) reading decoded images, or load + pack."""
+        pipeline = [dict(t) for t in (self.model.cfg.get('test_pipeline') or _DEFAULT_PIPELINE)]
+        pipeline = [t for t in pipeline if t.get('type') not in ('LoadAnnotations', 'LoadDepthAnnotation')]
+        if not pipeline or 'Load' not in str(pipeline[0].get('type')):
+            raise ValueError(f'the test_pipeline should start by loading the image, got {pipeline[:1]}')
+        pipeline[0] = dict(type='LoadImageFromNDArray')  # images are decoded by read_image
+        return Compose(pipeline)
+
+    def _init_collate(self, cfg: ConfigDict):
+        return pseudo_collate  # the data preprocessor stacks the batch
+
+    def _init_visualizer(self, cfg: ConfigDict) -> None:
+        return None  # overlays are rendered by render_overlay
+
+    # ------------------------------------------------------------------ settings
+    @property
+    def vocabulary(self) -> List[str]:
+        """The class names; label ``i`` of every output is ``vocabulary[i]``."""
+        return self.model.vocabulary
+
+    @vocabulary.setter
+    def vocabulary(self, names: Union[str, Sequence[str]]) -> None:
+        self.model.set_vocabulary(names)  # validates; text embeddings are cached per vocabulary
+
+    @property
+    def num_selected(self) -> Optional[int]:
+        """P asked for (None: the config's ``test_cfg.num_selected``)."""
+        return self._num_selected
+
+    @num_selected.setter
+    def num_selected(self, value: Optional[int]) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f'num_selected (P) must be a positive integer, got {value!r}')
+        self._num_selected = value
+
+    @property
+    def palette(self) -> np.ndarray:
+        """(T, 3) uint8 RGB colours of the current vocabulary."""
+        t = len(self.vocabulary)
+        for candidate in (self._user_palette, self.model.dataset_meta.get('palette')):
+            if candidate is not None and len(candidate) == t:
+                return np.asarray(candidate, dtype=np.uint8)
+        return make_palette(t)
+
+    @palette.setter
+    def palette(self, colors: Optional[Sequence[Sequence[int]]]) -> None:
+        if colors is None:
+            self._user_palette = None
+            return
+        arr = np.asarray(colors)
+        if arr.ndim != 2 or arr.shape[1] != 3 or arr.min() < 0 or arr.max() > 255:
+            raise ValueError(f'a palette is a list of RGB colours in [0, 255], got shape {arr.shape}')
+        self._user_palette = arr.astype(np.uint8)
+
+    def _apply_num_selected(self) -> None:
+        t = len(self.vocabulary)
+        asked = self._num_selected
+        if asked is not None and asked > t and (asked, t) not in self._warned:
+            self._warned.add((asked, t))
+            warnings.warn(f'num_selected={asked} is larger than the vocabulary ({t} classes); using {t}',
+                          stacklevel=3)
+        p = self._config_num_selected if asked is None else asked
+        # the config's P (e.g. 32 for any vocabulary) clamps quietly; only an asked-for P warns
+        self.model.test_cfg['num_selected'] = None if p is None else min(p, t)
+
+    # ------------------------------------------------------------------ running
+    def _collect(self, inputs: Union[InputType, Sequence[InputType]]) -> List[tuple]:
+        """(name, path or array) per image; paths checked and folders expanded up front."""
+        if isinstance(inputs, (str, Path, np.ndarray)):
+            inputs = [inputs]
+        sources = []
+        for item in inputs:
+            if isinstance(item, np.ndarray):
+                if item.dtype != np.uint8 or not (item.ndim == 2 or (item.ndim == 3 and item.shape[2] == 3)):
+                    raise ValueError(f'an image array must be (H, W, 3) BGR or (H, W) uint8, '
+                                     f'got {item.shape} {item.dtype}')
+                sources.append(item)
+            else:
+                sources.extend(collect_images([item]))
+        names = []
+        for source in sources:
+            if isinstance(source, str):
+                names.append(Path(source).stem)
+            else:
+                names.append(f'image_{self._num_arrays:06d}')
+                self._num_arrays += 1
+        check_unique_names(names, [s if isinstance(s, str) else 'an array input' for s in sources])
+        return list(zip(names, sources))
+
+    def iter_results(self,
+                     inputs: Union[InputType, Sequence[InputType]],
+                     vocabulary: Union[str, Sequence[str], None] = None,
+                     batch_size: int = 1,
+                     out_dir: str = '',
+                     opacity: float = 0.5,
+                     return_vis: bool = False) -> Iterator[ImageResult]:
+        """Segment images one batch at a time, writing each image's outputs as soon as it is done.
+
+        Args:
+            inputs: Image files, folders of images (not recursive), (H, W, 3) BGR
+                uint8 arrays, or a list of these.
+            vocabulary: If given, becomes the vocabulary (for this and later calls).
+            batch_size: Images per forward pass (images of different sizes run one by one).
+            out_dir: If given, write per image ``NAME_overlay.png`` (overlay with
+                legend), ``NAME_labels.png`` (vocabulary indices, 8 or 16 bits) and
+                ``NAME_areas.csv`` (pixels and fraction per class).
+            opacity: Weight of the class colours in the overlay.
+            return_vis: Keep the rendered overlay in the results.
+
+        Yields:
+            One :class:`ImageResult` per image, in input order.
+        """
+        if vocabulary is not None:
+            self.vocabulary = vocabulary
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f'batch_size must be a positive integer, got {batch_size!r}')
+        if not 0.0 <= opacity <= 1.0:
+            raise ValueError(f'opacity must be in [0, 1], got {opacity}')
+        items = self._collect(inputs)
+        names = self.vocabulary
+        self._apply_num_selected()
+        palette = self.palette
+        progress = ProgressBar(len(items), file=sys.stderr) if self.show_progress and len(items) > 1 else None
+        for start in range(0, len(items), batch_size):
+            chunk = items[start:start + batch_size]
+            images = [self._image(source) for _, source in chunk]
+            same_size = len({im.shape[:2] for im in images}) == 1
+            groups = [list(range(len(chunk)))] if same_size else [[k] for k in range(len(chunk))]
+            for group in groups:
+                samples = self.forward(self.collate_fn([self.pipeline(dict(img=images[k])) for k in group]))
+                for k, sample in zip(group, samples):
+                    name, source = chunk[k]
+                    yield self._result(name, source if isinstance(source, str) else None, images[k],
+                                       sample, names, palette, out_dir, opacity, return_vis)
+                    if progress is not None:
+                        progress.update()
+        if progress is not None:
+            sys.stderr.write('\n')
+
+    @staticmethod
+    def _image(source: Union[str, np.ndarray]) -> np.ndarray:
+        if isinstance(source, str):
+            return read_image(source)
+        return np.repeat(source[..., None], 3, axis=2) if source.ndim == 2 else source
+
+    def _result(self, name: str, source: Optional[str], image: np.ndarray, sample: SegDataSample,
+                names: List[str], palette: np.ndarray, out_dir: str, opacity: float,
+                return_vis: bool) -> ImageResult:
+        labels = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
+        counts = np.bincount(labels.ravel(), minlength=len(names))
+        if len(counts) != len(names) or labels.min() < 0:
+            raise RuntimeError(f'the model predicted labels outside the vocabulary [0, {len(names)})')
+        areas = area_table(counts, names)
+        legend = legend_entries(counts, names, palette)
+        vis = (render_overlay(image[..., ::-1], labels, palette, legend, opacity)
+               if out_dir or return_vis else None)
+        files = {}
+        if out_dir:
+            files = {kind: os.path.join(out_dir, name + suffix) for kind, suffix in OUTPUT_SUFFIXES.items()}
+            write_label_map(files['labels'], labels, len(names))
+            write_area_table(files['areas'], areas)
+            write_rgb_png(files['overlay'], vis)  # last: its presence means the image is complete
+        return ImageResult(name, source, labels, areas, legend, sample, vis if return_vis else None, files)
+
+    def __call__(self,
+                 inputs: Union[InputType, Sequence[InputType]],
+                 vocabulary: Union[str, Sequence[str], None] = None,
+                 return_datasamples: bool = False,
+                 batch_size: int = 1,
+                 out_dir: str = '',
+                 opacity: float = 0.5,
+                 return_vis: bool = False) -> Union[dict, SegDataSample, List[SegDataSample]]:
+        """Segment images (see :meth:`iter_results` for the arguments).
+
+        Returns:
+            As ``MMSegInferencer``: the ``SegDataSample``(s) if ``return_datasamples``,
+            else a dict with ``predictions`` (label maps), ``visualization``
+            (overlays, if ``return_vis``) and ``legend`` (the classes present); each
+            a single item for a single image, else a list.
+        """
+        results = list(self.iter_results(inputs, vocabulary, batch_size, out_dir, opacity, return_vis))
+        return self.postprocess(results, None, return_datasamples)
+
+    def visualize(self, inputs: List[np.ndarray], preds: List[SegDataSample],
+                  opacity: float = 0.5) -> List[np.ndarray]:
+        """RGB overlays with legends of BGR images and their predictions."""
+        names, palette = self.vocabulary, self.palette
+        return [self._result('', None, image, pred, names, palette, '', opacity, True).visualization
+                for image, pred in zip(inputs, preds)]
+
+    def postprocess(self, preds: List[ImageResult], visualization: Optional[List[np.ndarray]] = None,
+                    return_datasample: bool = False) -> Union[dict, SegDataSample, List[SegDataSample]]:
+        """Pack results as ``MMSegInferencer`` does (a single image unwrapped)."""
+        def pack(values):
+            return values[0] if len(values) == 1 else values
+        if return_datasample:
+            return pack([r.data_sample for r in preds])
+        vis = [r.visualization for r in preds if r.visualization is not None]
+        return dict(predictions=pack([r.labels for r in preds]), visualization=pack(vis) if vis else [],
+                    legend=pack([r.legend for r in preds]))

@@ -1,0 +1,83 @@
+"""Inference outputs on disk: label maps (PNG) and per-class area tables (CSV), written atomically."""
+import os
+import tempfile
+from typing import Sequence
+
+import cv2
+import numpy as np
+import pandas as pd
+
+__all__ = ['AREA_COLUMNS', 'atomic_write', 'encode_png', 'label_map_dtype', 'write_label_map',
+           'area_table', 'write_area_table', 'write_rgb_png']
+
+#: Columns of the per-class area table.
+AREA_COLUMNS = ('class_index', 'class_name', 'pixels', 'fraction')
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so ``path`` is never partial."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def encode_png(array: np.ndarray) -> bytes:
+    """PNG bytes of a (H, W) or BGR (H, W, 3) uint8/uint16 array."""
+    ok, buf = cv2.imencode('.png', array)
+    if not ok:
+        raise ValueError(f'cannot encode an array of shape {array.shape} and dtype {array.dtype} as PNG')
+    return buf.tobytes()
+
+
+def label_map_dtype(num_classes: int) -> np.dtype:
+    """uint8 when every index fits (T <= 256), else uint16 (T <= 65536)."""
+    if num_classes <= 256:
+        return np.dtype(np.uint8)
+    if num_classes <= 65536:
+        return np.dtype(np.uint16)
+    raise ValueError(f'a PNG label map holds at most 65536 classes, the vocabulary has {num_classes}')
+
+
+def write_label_map(path: str, labels: np.ndarray, num_classes: int) -> None:
+    """Save a (H, W) label map of vocabulary indices as a single-channel PNG.
+
+    Args:
+        path: Output ``.png`` file.
+        labels: (H, W) integer indices in [0, num_classes).
+        num_classes: T; picks 8 or 16 bits (:func:`label_map_dtype`).
+    """
+    atomic_write(path, encode_png(labels.astype(label_map_dtype(num_classes))))
+
+
+def write_rgb_png(path: str, image: np.ndarray) -> None:
+    """Save a (H, W, 3) uint8 RGB image as PNG."""
+    atomic_write(path, encode_png(np.ascontiguousarray(image[..., ::-1])))
+
+
+def area_table(counts: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
+    """Pixels and area fraction of every vocabulary class, in vocabulary order.
+
+    Args:
+        counts: (T,) pixels per class.
+        names: The T class names.
+
+    Returns:
+        A frame with :data:`AREA_COLUMNS`, one row per class (absent classes have 0 pixels).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    total = max(int(counts.sum()), 1)
+    return pd.DataFrame({'class_index': np.arange(len(names)), 'class_name': list(names),
+                         'pixels': counts, 'fraction': counts / total}, columns=list(AREA_COLUMNS))
+
+
+def write_area_table(path: str, table: pd.DataFrame) -> None:
+    """Save an :func:`area_table` as CSV."""
+    atomic_write(path, table.to_csv(index=False, float_format='%.6f').encode('utf-8'))

@@ -1,0 +1,122 @@
+"""Colour overlay of a label map on its image, with a legend of the classes present."""
+import math
+from typing import List, NamedTuple, Optional, Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ['LegendEntry', 'make_palette', 'legend_entries', 'blend_labels', 'render_overlay']
+
+_GOLDEN = 0.6180339887498949
+
+
+class LegendEntry(NamedTuple):
+    """One class of the legend: its vocabulary index, name, RGB colour and area fraction."""
+    index: int
+    name: str
+    color: tuple
+    fraction: float
+
+
+def make_palette(num_classes: int) -> np.ndarray:
+    """A deterministic palette whose neighbouring indices get distant colours.
+
+    Hues step by the golden ratio; saturation and value alternate so that
+    classes of similar hue still differ.
+
+    Args:
+        num_classes: T.
+
+    Returns:
+        (T, 3) uint8 RGB colours.
+    """
+    from matplotlib.colors import hsv_to_rgb
+    i = np.arange(num_classes)
+    hsv = np.stack([(i * _GOLDEN) % 1.0, 0.95 - 0.3 * ((i // 2) % 2), 0.95 - 0.25 * (i % 2)], axis=1)
+    return np.round(hsv_to_rgb(hsv) * 255).astype(np.uint8)
+
+
+def legend_entries(counts: np.ndarray, names: Sequence[str], palette: np.ndarray) -> List[LegendEntry]:
+    """The classes present (pixel count > 0), in vocabulary order.
+
+    Args:
+        counts: (T,) pixels per class.
+        names: The T class names.
+        palette: (T, 3) RGB colours.
+
+    Returns:
+        One :class:`LegendEntry` per class present.
+    """
+    total = max(int(counts.sum()), 1)
+    return [LegendEntry(int(i), names[i], tuple(int(c) for c in palette[i]), float(counts[i]) / total)
+            for i in np.flatnonzero(counts)]
+
+
+def blend_labels(image: np.ndarray, labels: np.ndarray, palette: np.ndarray, opacity: float) -> np.ndarray:
+    """``(1 - opacity) * image + opacity * palette[labels]``, rounded to uint8.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        labels: (H, W) class indices into ``palette``.
+        palette: (T, 3) uint8 RGB.
+        opacity: Weight of the class colours, in [0, 1].
+
+    Returns:
+        (H, W, 3) uint8 RGB.
+    """
+    if not 0.0 <= opacity <= 1.0:
+        raise ValueError(f'opacity must be in [0, 1], got {opacity}')
+    if image.shape[:2] != labels.shape:
+        raise ValueError(f'image {image.shape[:2]} and label map {labels.shape} differ in size')
+    mixed = (1.0 - opacity) * image.astype(np.float32) + opacity * palette[labels].astype(np.float32)
+    return np.clip(np.round(mixed), 0, 255).astype(np.uint8)
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, ImportError, OSError):  # Pillow < 10.1 or without FreeType: fixed bitmap font
+        return ImageFont.load_default()
+
+
+def render_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
+                   entries: Sequence[LegendEntry], opacity: float = 0.5,
+                   font_size: Optional[int] = None) -> np.ndarray:
+    """The blended image with a legend panel on its right listing ``entries``.
+
+    The legend fills columns of the image's height (at least 8 rows per column);
+    each row is a colour swatch, the class name and its share of the image.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        labels: (H, W) class indices into ``palette``.
+        palette: (T, 3) uint8 RGB.
+        entries: The classes to list, from :func:`legend_entries`.
+        opacity: Weight of the class colours.
+        font_size: Text height in pixels; default scales with the image (12 to 64).
+
+    Returns:
+        (max(H, legend height), W + legend width, 3) uint8 RGB on white.
+    """
+    h, w = labels.shape
+    size = font_size or int(np.clip(round(min(h, w) / 30), 12, 64))
+    font = _font(size)
+    row, margin, swatch = round(size * 1.5), size // 2 + 2, size
+    texts = [f'{e.name}  ' + (f'{100 * e.fraction:.1f}%' if e.fraction >= 5e-4 else '<0.1%') for e in entries]
+    rows = max(1, min(len(texts), max((h - 2 * margin) // row, 8)))
+    cols = max(1, math.ceil(len(texts) / rows))
+    probe = ImageDraw.Draw(Image.new('RGB', (1, 1)))
+    text_w = max((probe.textlength(t, font=font) for t in texts), default=0)
+    col_w = swatch + margin + math.ceil(text_w) + 2 * margin
+    canvas = np.full((max(h, rows * row + 2 * margin), w + margin + cols * col_w, 3), 255, np.uint8)
+    canvas[:h, :w] = blend_labels(image, labels, palette, opacity)
+    pil = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(pil)
+    anchor = 'lm' if isinstance(font, ImageFont.FreeTypeFont) else None  # bitmap fonts take no anchor
+    for k, (entry, text) in enumerate(zip(entries, texts)):
+        x = w + margin + (k // rows) * col_w
+        y = margin + (k % rows) * row + (row - swatch) // 2
+        draw.rectangle([x, y, x + swatch - 1, y + swatch - 1], fill=entry.color, outline=(0, 0, 0))
+        draw.text((x + swatch + margin, y + (swatch // 2 if anchor else 0)), text, fill=(0, 0, 0),
+                  font=font, anchor=anchor)
+    return np.asarray(pil)

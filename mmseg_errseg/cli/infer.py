@@ -1,0 +1,134 @@
+"""errseg infer IMAGE_OR_DIR...: segment one's own images with one's own vocabulary."""
+import argparse
+import sys
+import warnings
+from typing import List
+
+__all__ = ['add_parser', 'parse_vocab', 'run']
+
+DEFAULT_OUT = 'work_dirs/infer'
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text!r}')
+    return value
+
+
+def _opacity(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f'expected a number in [0, 1], got {text!r}')
+    return value
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        'infer', help='segment your own images with your own class names',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Segment images with an ERR-Seg checkpoint and any vocabulary. Per image NAME, '
+        'OUT gets:\n'
+        '  NAME_overlay.png  the image coloured by class, with a legend of the classes present\n'
+        '  NAME_labels.png   the label map: pixel value i = the i-th class of the vocabulary\n'
+        '                    (8-bit PNG up to 256 classes, else 16-bit)\n'
+        '  NAME_areas.csv    class_index, class_name, pixels, fraction for every class\n'
+        'Each file is written whole (via a temporary file) as soon as its image is done.',
+        epilog='examples:\n'
+        '  errseg infer photo.jpg --vocab "cat, grass, sky" --checkpoint errseg_b.pth\n'
+        '  errseg infer photos/ --vocab "cat; sofa, couch; floor" --checkpoint errseg_b.pth --out seg/\n'
+        '  errseg infer photos/ --vocab-file ade150 --checkpoint errseg_l.pth --num-selected 64 '
+        '--device cuda')
+    p.add_argument('inputs', nargs='+', metavar='IMAGE_OR_DIR',
+                   help='image files, and folders whose images (.jpg, .png, ...; not recursive) '
+                   'are all segmented')
+    vocab = p.add_mutually_exclusive_group(required=True)
+    vocab.add_argument('--vocab', metavar='NAMES',
+                       help='class names separated by commas ("cat, grass, sky"); to give a class '
+                       'synonyms, separate classes by semicolons and synonyms by commas ("cat; sofa, '
+                       'couch; floor" is 3 classes). Label i of every output is the i-th class')
+    vocab.add_argument('--vocab-file', metavar='FILE',
+                       help='one class per line (synonyms separated by ", "), a JSON list of names, or '
+                       'a shipped vocabulary: ade150, ade847, coco_stuff171, pc459, pc59, voc20')
+    p.add_argument('--checkpoint', required=True, metavar='CKPT',
+                   help='an ERR-Seg checkpoint (from `errseg convert-official` or training)')
+    p.add_argument('--config', metavar='CFG',
+                   help='model config; default: the one saved in the checkpoint, or the base config of '
+                   'the architecture `errseg convert-official` recorded')
+    p.add_argument('--out', default=DEFAULT_OUT, metavar='DIR',
+                   help=f'output folder (default: {DEFAULT_OUT})')
+    p.add_argument('--num-selected', type=_positive_int, metavar='P',
+                   help="classes kept per image (default: the config's test_cfg.num_selected); a P "
+                   'larger than the vocabulary is clamped to it with a warning')
+    p.add_argument('--device', default='cpu', help='cpu (default), cuda, cuda:1, ...')
+    p.add_argument('--opacity', type=_opacity, default=0.5, help='weight of the class colours (default: 0.5)')
+    p.add_argument('--batch-size', type=_positive_int, default=1, metavar='N',
+                   help='images per forward pass (default: 1)')
+    p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
+                   help="config overrides, e.g. model.crop_size='(768,768)'")
+    p.set_defaults(run=run)
+
+
+def parse_vocab(text: str) -> List[str]:
+    """Class names from ``--vocab``: comma-separated, or semicolon-separated with comma-separated synonyms.
+
+    Synonyms are joined with ``", "``, the form the model splits them by.
+    """
+    sep = ';' if ';' in text else ','
+    classes = [[s.strip() for s in part.split(',')] if sep == ';' else [part.strip()]
+               for part in text.split(sep)]
+    names = [', '.join(s for s in synonyms if s) for synonyms in classes]
+    names = [n for n in names if n]
+    if not names:
+        raise ValueError(f'--vocab {text!r} holds no class name: give names like "cat, grass, sky"')
+    return names
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None):
+    print(f'errseg infer: warning: {message}', file=sys.stderr)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..apis.images import check_unique_names, collect_images
+    from ..models.prompts import check_vocabulary
+    from ..vocabularies import load_vocabulary
+
+    # everything the user typed is checked before the model is built
+    vocabulary = check_vocabulary(parse_vocab(args.vocab) if args.vocab is not None
+                                  else load_vocabulary(args.vocab_file))
+    images = collect_images(args.inputs)
+    check_unique_names([Path(p).stem for p in images], images)
+    cfg_options = None
+    if args.cfg_options:
+        from mmengine.config import DictAction
+        ns = argparse.Namespace()
+        DictAction(option_strings=[], dest='options')(None, ns, args.cfg_options)
+        cfg_options = ns.options
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('default')
+        warnings.showwarning = _print_warning
+        from ..apis import ERRSegInferencer
+        inferencer = ERRSegInferencer(args.config, weights=args.checkpoint, vocabulary=vocabulary,
+                                      num_selected=args.num_selected, device=args.device,
+                                      cfg_options=cfg_options)
+        count = 0
+        for result in inferencer.iter_results(images, batch_size=args.batch_size, out_dir=args.out,
+                                              opacity=args.opacity):
+            count += 1
+            if len(images) == 1:
+                top = sorted(result.legend, key=lambda e: -e.fraction)
+                shown = ', '.join(f'{e.name} {100 * e.fraction:.1f}%' for e in top[:5])
+                more = f' (+{len(top) - 5} more)' if len(top) > 5 else ''
+                print(f'{result.source}: {shown}{more}')
+    print(f'{count} image(s), {len(vocabulary)} classes -> {args.out}/NAME_overlay.png, '
+          'NAME_labels.png, NAME_areas.csv')
+    return 0
