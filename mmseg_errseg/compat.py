@@ -15,10 +15,13 @@ otherwise.
 2. ``torch.load`` defaults to ``weights_only=True`` since torch 2.6. Checkpoints
    written by mmengine's ``Runner`` hold a few non-tensor objects in ``meta``
    and ``message_hub`` (mmengine's ``HistoryBuffer``, numpy arrays, scalars
-   and dtypes). We allow-list exactly those types, so loading stays
-   restricted rather than falling back to unrestricted unpickling.
+   and dtypes, and ``getattr`` calls that fetch a buffer's statistics
+   methods). We allow-list exactly those types, and ``getattr`` only on a
+   ``HistoryBuffer`` for those names, so loading stays restricted rather than
+   falling back to unrestricted unpickling.
 """
 import importlib
+import pickle
 import sys
 import types
 import warnings
@@ -118,6 +121,23 @@ def mmcv_ops_is_fallback() -> bool:
     return getattr(sys.modules.get(_FALLBACK_NAME), '__errseg_fallback__', False)
 
 
+_HISTORY_BUFFER_METHODS = frozenset({'mean', 'min', 'max', 'current'})
+
+
+def _history_buffer_getattr(obj, name):
+    """``getattr`` restricted to what mmengine's pickled ``HistoryBuffer`` needs.
+
+    A ``HistoryBuffer`` pickles its registry of statistics methods as
+    ``getattr(HistoryBuffer, name)``; allowing the real ``getattr`` would let a
+    checkpoint reach any attribute of any allowed object.
+    """
+    from mmengine.logging import HistoryBuffer
+    is_buffer = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
+    if is_buffer and name in _HISTORY_BUFFER_METHODS | set(HistoryBuffer._statistics_methods):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(f'refusing getattr({type(obj).__name__}, {name!r}) in a weights-only load')
+
+
 def _allow_runner_checkpoints() -> None:
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is None:  # torch < 2.4 loads unrestricted by default
@@ -125,9 +145,8 @@ def _allow_runner_checkpoints() -> None:
     import numpy as np
     from mmengine.logging import HistoryBuffer
 
-    safe = [HistoryBuffer, np.ndarray, np.dtype, type(np.dtype('float64')),
-            type(np.dtype('float32')), type(np.dtype('int64')), type(np.dtype('int32')),
-            type(np.dtype('bool'))]
+    safe = [HistoryBuffer, np.ndarray, np.dtype, (_history_buffer_getattr, 'builtins.getattr')]
+    safe += list({type(np.dtype(c)) for c in '?bhilqBHILQefdgFDG'})  # numpy 2 dtype classes
     try:
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # numpy < 2

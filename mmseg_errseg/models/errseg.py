@@ -56,6 +56,8 @@ class ERRSeg(BaseSegmentor):
             ``output_logits`` (store the full (T, H, W) probabilities as
             ``seg_logits``; off by default to save memory on large vocabularies).
         data_preprocessor: Defaults to :class:`SegDataPreProcessor` with the CLIP mean/std.
+        pretrained: CLIP weights for the backbone (MMSeg convention; see
+            :class:`OpenCLIPConvNeXt`), overriding ``backbone.pretrained``.
     """
 
     def __init__(self,
@@ -70,7 +72,10 @@ class ERRSeg(BaseSegmentor):
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
                  init_cfg: OptMultiConfig = None):
+        if pretrained is not None:  # MMSeg convention: the backbone's weights
+            backbone = dict(backbone, pretrained=pretrained)
         if data_preprocessor is None:
             data_preprocessor = dict(type=SegDataPreProcessor, mean=CLIP_MEAN, std=CLIP_STD,
                                      bgr_to_rgb=True, pad_val=0, seg_pad_val=ignore_index)
