@@ -16,6 +16,7 @@ COMMANDS = {
     'check-golden': 'check_golden',
     'prepare': 'prepare',
     'test': 'test',
+    'dataset-stats': 'dataset_stats',
 }
 
 
