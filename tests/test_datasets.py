@@ -68,6 +68,10 @@ def test_missing_data_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"ADE20K847Dataset: label-map folder .*annotations_detectron2/"
                        r"validation' does not exist; prepare it with `errseg prepare ade847"):
         load_split('ade847', str(tmp_path))
+    make_dataset('ade150', str(tmp_path / 'data'), num_images=1)
+    with pytest.raises(FileNotFoundError, match=r"the data root must be the folder that contains "
+                       r"ADEChallengeData2016/ \('.*data'\), not ADEChallengeData2016/ itself"):
+        load_split('ade150', str(tmp_path / 'data' / 'ADEChallengeData2016'))
     written = make_dataset('voc20', str(tmp_path), num_images=3)['val']
     os.remove(written[1][0])
     with pytest.raises(FileNotFoundError, match=r'1 of 3 label maps .* have no image in .*JPEGImages'):

@@ -180,3 +180,17 @@ def test_clear_errors(tiny_setup, tmp_path, capsys):
                  '--num-workers', '0']) == 1
     err = capsys.readouterr().err
     assert 'does not fit the config' in err and 'decode_head.' in err and 'missing' in err
+
+
+@pytest.mark.slow
+def test_full_size_b_eval_config(tmp_path):
+    """ERR-Seg-B (random weights) through its A-847 eval config at 640x640 on one generated image."""
+    model = build_model('_base_/models/errseg_convnext-b.py')
+    ckpt = str(tmp_path / 'b.pth')
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    del model
+    make_dataset('ade847', str(tmp_path / 'data'), num_images=1, size=(480, 640))
+    config = str(CONFIGS / 'errseg' / 'errseg_convnext-b_eval-ade847-640x640.py')
+    record = evaluate(config, ckpt, data_root=str(tmp_path / 'data'), num_workers=0, work_dir=str(tmp_path / 'wd'))
+    assert record['num_selected'] == 48 and record['crop_size'] == [640, 640]
+    assert sum(record['area']['label']) == 480 * 640 - 480 // 8 * 640  # every labelled pixel, at full size

@@ -1,4 +1,5 @@
 """Base class of the datasets in the prepared (official ERR-Seg) layout."""
+import os
 import os.path as osp
 from typing import ClassVar, List
 
@@ -39,6 +40,15 @@ class PreparedSegDataset(BaseSegDataset):
         return (f'prepare it with `errseg prepare {self.BENCHMARK} --src RAW --dst DATA_ROOT` '
                 f'(RAW: {get_benchmark(self.BENCHMARK).raw_release}) and pass DATA_ROOT as the data root')
 
+    def _root_hint(self, seg_dir: str) -> str:
+        """A data root one level too deep (``data/ADE20K_2021_17_01`` for ``data``) is the common mistake."""
+        root = osp.normpath(self.data_root or '')
+        top = osp.relpath(seg_dir, root).split(os.sep)[0] if self.data_root else ''
+        if top and osp.basename(root) == top:
+            return (f'the data root must be the folder that contains {top}/ '
+                    f'({osp.dirname(root) or "."!r}), not {top}/ itself; otherwise ')
+        return ''
+
     def load_data_list(self) -> List[dict]:
         if self.ann_file:
             return super().load_data_list()
@@ -46,7 +56,8 @@ class PreparedSegDataset(BaseSegDataset):
         img_dir = self.data_prefix.get('img_path') or ''
         seg_dir = self.data_prefix.get('seg_map_path') or ''
         if not fileio.isdir(seg_dir, backend_args=self.backend_args):
-            raise FileNotFoundError(f'{name}: label-map folder {seg_dir!r} does not exist; {self._prepare_hint()}')
+            raise FileNotFoundError(f'{name}: label-map folder {seg_dir!r} does not exist; '
+                                    f'{self._root_hint(seg_dir)}{self._prepare_hint()}')
         n = len(self.seg_map_suffix)
         stems = sorted(p[:-n] for p in fileio.list_dir_or_file(
             seg_dir, list_dir=False, suffix=self.seg_map_suffix, recursive=True, backend_args=self.backend_args))
