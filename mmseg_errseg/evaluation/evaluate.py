@@ -168,7 +168,7 @@ def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_r
     record = eval_record(
         bench.name, bench.classes(), metric.per_class,
         num_selected=min(cfg.model.test_cfg.num_selected, num_classes),
-        crop_size=tuple(cfg.model.get('crop_size', model.crop_size)), config=config,
+        crop_size=tuple(model.crop_size), config=config,
         cfg_hash=config_hash(cfg), checkpoint=checkpoint, environment=environment_info(str(_device(model))),
         num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
     write_json_atomic(record, out)
