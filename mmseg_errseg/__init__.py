@@ -3,6 +3,7 @@ from . import compat
 
 compat.apply()  # before anything imports mmseg.models
 
+from .datasets import *  # noqa: E402,F401,F403  (registers datasets and transforms)
 from .engine import *  # noqa: E402,F401,F403  (registers hooks)
 from .evaluation import *  # noqa: E402,F401,F403  (registers metrics)
 from .models import *  # noqa: E402,F401,F403  (registers the models)

@@ -17,6 +17,9 @@ COMMANDS = {
     'similarity': 'similarity',
     'seen-unseen': 'seen_unseen',
     'infer': 'infer',
+    'prepare': 'prepare',
+    'test': 'test',
+    'dataset-stats': 'dataset_stats',
 }
 
 

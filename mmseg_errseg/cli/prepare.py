@@ -1,0 +1,53 @@
+"""errseg prepare DATASET --src RAW --dst DATA_ROOT: public release -> the layout the configs read."""
+import argparse
+import textwrap
+
+_RAW = {
+    'ade847': 'ADE20K_2021_17_01/ (full ADE20K release: index_ade20k.pkl, images/ADE/validation/)',
+    'pc459': 'VOCdevkit/VOC2010/ with JPEGImages/ and trainval/*.mat (PASCAL-Context trainval.tar.gz)',
+    'ade150': 'ADEChallengeData2016/ (images/validation/, annotations/validation/)',
+    'pc59': 'VOCdevkit/VOC2010/ with JPEGImages/ and trainval_merged.json (or trainval/*.mat)',
+    'voc20': 'VOCdevkit/VOC2012/ (JPEGImages/, ImageSets/Segmentation/val.txt, SegmentationClass[Aug]/)',
+    'coco_stuff171': 'coco-stuff/ (images/{train2017,val2017}/, annotations/{train2017,val2017}/ stuffthingmaps)',
+}
+
+
+def add_parser(sub):
+    datasets = '\n'.join(f'  {k:<14} {v}' for k, v in _RAW.items())
+    p = sub.add_parser(
+        'prepare', help='convert a public dataset release into the layout the configs read',
+        description=textwrap.fill('Convert the public raw release of DATASET (--src) into the prepared layout under the data '
+        'root --dst: the layout of the official ERR-Seg/CAT-Seg preparation (DETECTRON2_DATASETS), so '
+        'data prepared for the official code can be used as is, and --src may be the folder inside --dst '
+        '(in place). Label maps are converted as the official scripts do (A-847 and PC-459: uint16 TIFF, '
+        'ignore 65535); images are linked (or copied), A-847 images resized as the official script. '
+        'Idempotent: existing outputs are checked, not rewritten; files are written atomically, so an '
+        'interrupted run resumes. Image/label pairs and label ranges are verified.', 79)
+        + '\n\nRAW per DATASET:\n' + datasets, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('dataset', metavar='DATASET', choices=list(_RAW), help=', '.join(_RAW))
+    p.add_argument('--src', required=True, metavar='RAW', help='the raw release folder (see above)')
+    p.add_argument('--dst', required=True, metavar='DATA_ROOT', help='data root to write into (e.g. data)')
+    p.add_argument('--nproc', type=int, default=1, help='worker processes (default: 1)')
+    p.add_argument('--link', choices=['symlink', 'hardlink', 'copy'],
+                   help='how unchanged images are placed in DATA_ROOT (default: symlink)')
+    p.add_argument('--overwrite', action='store_true', help='rewrite outputs that already exist')
+    p.add_argument('--splits', help='coco_stuff171 only: train,val (default: both)')
+    p.add_argument('--ids', metavar='FILE', help='pc459 / pc59 (mat source): validation id list '
+                   '(default: the 5,104 PASCAL-Context ids shipped with the package)')
+    p.add_argument('--source', choices=['auto', 'json', 'mat'],
+                   help='pc59 only: labels from trainval_merged.json (official), trainval/*.mat, or auto '
+                   '(json when present; default)')
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..datasets.prepare import prepare
+    from . import CommandError
+
+    if args.nproc < 1:
+        raise CommandError(f'--nproc must be >= 1, got {args.nproc}')
+    splits = [s.strip() for s in args.splits.split(',') if s.strip()] if args.splits else None
+    report = prepare(args.dataset, args.src, args.dst, nproc=args.nproc, link=args.link,
+                     overwrite=args.overwrite, splits=splits, ids=args.ids, source=args.source)
+    print('\n'.join(report.lines()))
+    return 0

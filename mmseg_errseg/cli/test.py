@@ -1,0 +1,49 @@
+"""errseg test CONFIG CHECKPOINT --dataset NAME: open-vocabulary evaluation with a metrics record."""
+
+
+def add_parser(sub):
+    from ..datasets.benchmarks import BENCHMARKS
+    names = ', '.join(f'{b.name} ({b.title}, P={b.num_selected})' for b in BENCHMARKS.values())
+    p = sub.add_parser(
+        'test', help='evaluate a checkpoint on a benchmark and write its metrics record',
+        description='Evaluate CHECKPOINT with mmengine\'s test loop on a benchmark: the model\'s vocabulary '
+        'becomes the dataset\'s class names and its test-time P the official one; the official test pipeline '
+        '(shortest edge 800, max 1333; the model resizes to its crop size; predictions at the original size) '
+        'and MMSeg\'s IoU metric at the dataset\'s ignore index. Writes a JSON record (mIoU, mAcc, aAcc, '
+        'per-class IoU/Acc and pixel counts, dataset, P, crop size, config hash, environment) and prints a '
+        f'summary. Datasets: {names}.')
+    p.add_argument('config', help='ERR-Seg config (a training config or an errseg_*_eval-* config)')
+    p.add_argument('checkpoint', help='checkpoint of that model (convert official ones with convert-official)')
+    p.add_argument('--dataset', help='benchmark to evaluate on (default: the config\'s test set)')
+    p.add_argument('--data-root', help='data root holding the prepared dataset (default: the config\'s, '
+                   'else data/)')
+    p.add_argument('--out', help='record file (default: WORK_DIR/eval_DATASET.json)')
+    p.add_argument('--work-dir', help='Runner work dir (default: work_dirs/CONFIG_NAME/eval_DATASET)')
+    p.add_argument('--num-selected', type=int, metavar='P', help='test-time P instead of the official one')
+    p.add_argument('--num-workers', type=int, help='dataloader workers (default: 2)')
+    p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                   help='config overrides, as MMSeg\'s tools (applied last)')
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from mmengine.config import DictAction
+
+    from ..evaluation import evaluate, format_summary
+    from . import CommandError
+
+    if args.num_selected is not None and args.num_selected < 1:
+        raise CommandError(f'--num-selected must be >= 1, got {args.num_selected}')
+    if args.num_workers is not None and args.num_workers < 0:
+        raise CommandError(f'--num-workers must be >= 0, got {args.num_workers}')
+    options = {}
+    if args.cfg_options:
+        import argparse
+        ns = argparse.Namespace()
+        DictAction(option_strings=['--cfg-options'], dest='o')(None, ns, args.cfg_options)
+        options = ns.o
+    record = evaluate(args.config, args.checkpoint, dataset=args.dataset, data_root=args.data_root,
+                      out=args.out, work_dir=args.work_dir, num_selected=args.num_selected,
+                      num_workers=args.num_workers, cfg_options=options)
+    print(format_summary(record, [record['path']]))
+    return 0

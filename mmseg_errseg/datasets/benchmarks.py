@@ -1,0 +1,194 @@
+"""The benchmark registry: every fact about the training set and the five OVSS benchmarks.
+
+This is the one place that says, per dataset, which registered dataset class
+reads it, where its prepared files live under a data root (the official
+ERR-Seg/CAT-Seg ``DETECTRON2_DATASETS`` layout, so data prepared for the
+official code works as is), its vocabulary, its test-time P (the official
+``eval.sh``), its ignore index and its label encoding. ``errseg test``,
+``errseg prepare``, ``errseg dataset-stats``, the synthetic data generator and
+the configs in ``configs/_base_/datasets/`` (checked by the tests) follow it.
+"""
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from ..vocabularies import load_vocabulary
+
+__all__ = [
+    'Benchmark', 'Split', 'BENCHMARKS', 'EVAL_BENCHMARKS', 'TRAIN_BENCHMARK', 'get_benchmark',
+    'test_pipeline', 'train_pipeline'
+]
+
+#: Ignore label of the 16-bit benchmarks (A-847, PC-459): 255 is a class id there.
+IGNORE_16BIT = 65535
+
+
+@dataclass(frozen=True)
+class Split:
+    """Where one split of a prepared dataset lives, relative to the data root.
+
+    Args:
+        img_dir: Image folder.
+        seg_dir: Label-map folder; the split is the set of its label maps.
+        official_count: Number of images of the full public release
+            (``None`` where it depends on the annotation file used).
+    """
+    img_dir: str
+    seg_dir: str
+    official_count: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One dataset of the paper (§4.1).
+
+    Args:
+        name: Short name (``ade847``), also the shipped vocabulary's name.
+        title: The paper's name (``A-847``).
+        dataset_type: Registered dataset class.
+        num_classes: T, the vocabulary size.
+        num_selected: Test-time P of the official evaluation.
+        ignore_index: Label of ignored pixels (not a class id).
+        seg_map_suffix: Suffix of the prepared label maps.
+        splits: ``'val'`` (and ``'train'`` for COCO-Stuff).
+        raw_release: The public release ``errseg prepare`` converts.
+        img_suffix: Suffix of the images.
+    """
+    name: str
+    title: str
+    dataset_type: str
+    num_classes: int
+    num_selected: int
+    ignore_index: int
+    seg_map_suffix: str
+    splits: Mapping[str, Split]
+    raw_release: str
+    img_suffix: str = '.jpg'
+
+    @property
+    def vocabulary(self) -> str:
+        """Name of the shipped class-name list."""
+        return self.name
+
+    @property
+    def label_bits(self) -> int:
+        """8 for uint8 PNG label maps, 16 for uint16 TIFF ones."""
+        return 16 if self.ignore_index > 255 else 8
+
+    def classes(self) -> Tuple[str, ...]:
+        """The class names (the model's vocabulary on this dataset)."""
+        return tuple(load_vocabulary(self.vocabulary))
+
+    def split(self, split: str) -> Split:
+        if split not in self.splits:
+            raise ValueError(f'{self.name} has no split {split!r}; it has {sorted(self.splits)}')
+        return self.splits[split]
+
+    def dataset_cfg(self, data_root: str = 'data/', split: str = 'val',
+                    pipeline: Optional[List[dict]] = None) -> dict:
+        """The MMSeg dataset config of a split (test pipeline by default)."""
+        s = self.split(split)
+        return dict(
+            type=self.dataset_type,
+            data_root=data_root,
+            data_prefix=dict(img_path=s.img_dir, seg_map_path=s.seg_dir),
+            pipeline=test_pipeline(self) if pipeline is None else pipeline)
+
+    def test_dataloader(self, data_root: str = 'data/', num_workers: int = 2) -> dict:
+        """Batch 1 (images keep their own size), sequential, the official test pipeline."""
+        return dict(
+            batch_size=1,
+            num_workers=num_workers,
+            persistent_workers=num_workers > 0,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=self.dataset_cfg(data_root, 'val'))
+
+    def evaluator(self) -> dict:
+        """MMSeg's IoU metric (with per-class records) at this dataset's ignore index."""
+        return dict(type='PerClassIoUMetric', iou_metrics=['mIoU'], ignore_index=self.ignore_index)
+
+
+def test_pipeline(benchmark: Benchmark) -> List[dict]:
+    """Official (detectron2) test pipeline.
+
+    The image is resized to shortest edge 800 (longest at most 1333); the
+    model then resizes it to its crop size and its prediction to the original
+    image size. The label map is loaded after the resize, at the original size.
+    """
+    load = 'LoadFullRangeAnnotations' if benchmark.label_bits == 16 else 'LoadAnnotations'
+    return [
+        dict(type='LoadImageFromFile'),
+        dict(type='ResizeShortestEdge', scale=800, max_size=1333),
+        dict(type=load),
+        dict(type='PackSegInputs'),
+    ]
+
+
+def train_pipeline(crop_size: Tuple[int, int] = (640, 640)) -> List[dict]:
+    """Official COCO-Stuff training pipeline (detectron2 ``mask_former_semantic`` mapper)."""
+    return [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='ResizeShortestEdge', scale=crop_size[0], max_size=1333),
+        dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+        dict(type='PhotoMetricDistortion'),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='PackSegInputs'),
+    ]
+
+
+_VOC2010 = 'VOCdevkit/VOC2010'
+
+BENCHMARKS: Dict[str, Benchmark] = {b.name: b for b in (
+    Benchmark(
+        name='ade847', title='A-847', dataset_type='ADE20K847Dataset', num_classes=847,
+        num_selected=48, ignore_index=IGNORE_16BIT, seg_map_suffix='.tif',
+        splits={'val': Split('ADE20K_2021_17_01/images_detectron2/validation',
+                             'ADE20K_2021_17_01/annotations_detectron2/validation', 2000)},
+        raw_release='the full ADE20K release ADE20K_2021_17_01 (index_ade20k.pkl, images/ADE/validation/)'),
+    Benchmark(
+        name='pc459', title='PC-459', dataset_type='PascalContext459Dataset', num_classes=459,
+        num_selected=48, ignore_index=IGNORE_16BIT, seg_map_suffix='.tif',
+        splits={'val': Split(f'{_VOC2010}/JPEGImages', f'{_VOC2010}/annotations_detectron2/pc459_val', 5104)},
+        raw_release='VOCdevkit/VOC2010 (JPEGImages/) with PASCAL-Context trainval.tar.gz extracted into it '
+        '(trainval/*.mat)'),
+    Benchmark(
+        name='ade150', title='A-150', dataset_type='ADE20K150Dataset', num_classes=150,
+        num_selected=32, ignore_index=255, seg_map_suffix='.png',
+        splits={'val': Split('ADEChallengeData2016/images/validation',
+                             'ADEChallengeData2016/annotations_detectron2/validation', 2000)},
+        raw_release='ADEChallengeData2016 (images/validation/, annotations/validation/)'),
+    Benchmark(
+        name='pc59', title='PC-59', dataset_type='PascalContext59Dataset', num_classes=59,
+        num_selected=24, ignore_index=255, seg_map_suffix='.png',
+        splits={'val': Split(f'{_VOC2010}/JPEGImages', f'{_VOC2010}/annotations_detectron2/pc59_val')},
+        raw_release='VOCdevkit/VOC2010 (JPEGImages/) with trainval_merged.json or the PASCAL-Context trainval/*.mat'),
+    Benchmark(
+        name='voc20', title='PAS-20', dataset_type='PascalVOC20Dataset', num_classes=20,
+        num_selected=16, ignore_index=255, seg_map_suffix='.png',
+        splits={'val': Split('VOCdevkit/VOC2012/JPEGImages', 'VOCdevkit/VOC2012/annotations_detectron2/val', 1449)},
+        raw_release='VOCdevkit/VOC2012 (JPEGImages/, ImageSets/Segmentation/val.txt, '
+        'SegmentationClassAug/ or SegmentationClass/)'),
+    Benchmark(
+        name='coco_stuff171', title='COCO-Stuff', dataset_type='COCOStuff171Dataset', num_classes=171,
+        num_selected=32, ignore_index=255, seg_map_suffix='.png',
+        splits={'train': Split('coco-stuff/images/train2017', 'coco-stuff/annotations_detectron2/train2017', 118287),
+                'val': Split('coco-stuff/images/val2017', 'coco-stuff/annotations_detectron2/val2017', 5000)},
+        raw_release='coco-stuff/ (images/{train2017,val2017}/, annotations/{train2017,val2017}/ '
+        'from stuffthingmaps_trainval2017.zip)'),
+)}
+
+#: The five evaluation benchmarks, in the paper's table order.
+EVAL_BENCHMARKS = ('ade847', 'pc459', 'ade150', 'pc59', 'voc20')
+#: The training set.
+TRAIN_BENCHMARK = 'coco_stuff171'
+
+
+def get_benchmark(name: str) -> Benchmark:
+    """The benchmark of a short name; a clear error for an unknown one."""
+    key = str(name).lower().replace('-', '_')
+    aliases = {'a_847': 'ade847', 'pc_459': 'pc459', 'a_150': 'ade150', 'pc_59': 'pc59', 'pas_20': 'voc20',
+               'coco_stuff': 'coco_stuff171', 'cocostuff': 'coco_stuff171'}
+    key = aliases.get(key, key)
+    if key not in BENCHMARKS:
+        raise ValueError(f'unknown dataset {name!r}: expected one of {", ".join(BENCHMARKS)}')
+    return BENCHMARKS[key]

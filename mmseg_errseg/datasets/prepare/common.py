@@ -1,0 +1,239 @@
+"""What every conversion shares: items, atomic writes, image placement, checks, progress, reports."""
+import os
+import os.path as osp
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from PIL import Image
+
+from ..benchmarks import Benchmark
+from ..loading import read_label_map
+
+__all__ = [
+    'Item', 'SplitReport', 'PrepareReport', 'LINK_MODES', 'require', 'missing_error', 'lookup_table',
+    'check_range', 'place_file', 'save_array_atomic', 'convert_split', 'read_id_list'
+]
+
+#: How images reach the prepared layout when it is not the raw folder itself.
+LINK_MODES = ('symlink', 'hardlink', 'copy')
+_SHOW = 3
+
+
+@dataclass
+class Item:
+    """One image of a split: its source, where it goes, and what its converter needs.
+
+    Args:
+        stem: File name without suffix.
+        src_image: Raw image.
+        dst_image: Prepared image.
+        dst_label: Prepared label map.
+        source: Converter input (a path, or annotation data).
+    """
+    stem: str
+    src_image: str
+    dst_image: str
+    dst_label: str
+    source: Any
+
+
+@dataclass
+class SplitReport:
+    """What the conversion of one split did and found."""
+    split: str
+    images: int
+    written: int
+    kept: int
+    label_min: Optional[int]
+    label_max: Optional[int]
+    classes_present: int
+    unmapped_pixels: int
+    official_count: Optional[int]
+    img_dir: str
+    seg_dir: str
+
+    def lines(self) -> List[str]:
+        count = f'{self.images} images'
+        if self.official_count is not None and self.official_count != self.images:
+            count += f' (the full public release has {self.official_count})'
+        out = [f'{self.split}: {count}; {self.written} label maps written, {self.kept} already prepared (checked)',
+               f'  labels {self.label_min}..{self.label_max}, {self.classes_present} classes present'
+               + (f'; {self.unmapped_pixels} labelled pixels of classes outside the benchmark set to ignore '
+                  '(in the maps written now)' if self.unmapped_pixels else ''),
+               f'  images: {self.img_dir}', f'  labels: {self.seg_dir}']
+        return out
+
+
+@dataclass
+class PrepareReport:
+    """The result of ``errseg prepare``."""
+    name: str
+    data_root: str
+    splits: List[SplitReport] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
+
+    def lines(self) -> List[str]:
+        out = [f'{self.name}: prepared under {self.data_root}'] + [f'note: {n}' for n in self.notes]
+        for s in self.splits:
+            out += s.lines()
+        return out
+
+
+def require(name: str, src: str, paths: Sequence[str], expected: str) -> None:
+    """Raise one error naming every required raw file/folder that is missing."""
+    missing = [p for p in paths if not osp.exists(osp.join(src, p))]
+    if not osp.isdir(src):
+        raise FileNotFoundError(f'{name}: --src {src!r} does not exist (expected {expected})')
+    if missing:
+        raise FileNotFoundError(f'{name}: --src {src!r} lacks {", ".join(repr(m) for m in missing)} '
+                                f'(expected {expected})')
+
+
+def missing_error(name: str, what: str, missing: Sequence[str], total: int) -> FileNotFoundError:
+    return FileNotFoundError(f'{name}: {len(missing)} of {total} {what} are missing, e.g. '
+                             f'{", ".join(missing[:_SHOW])}')
+
+
+def read_id_list(path: str) -> List[str]:
+    """Image ids, one per line (blank lines skipped)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'id list {path!r} does not exist')
+    with open(path, encoding='utf-8') as f:
+        ids = [line.strip() for line in f if line.strip()]
+    if not ids:
+        raise ValueError(f'id list {path!r} is empty')
+    return ids
+
+
+def lookup_table(mapping: Dict[int, int], size: int, fill: int, dtype=np.uint16) -> np.ndarray:
+    """A label lookup table: ``table[raw] = new`` for the mapping, ``fill`` elsewhere."""
+    table = np.full(size, fill, dtype=dtype)
+    table[np.fromiter(mapping.keys(), dtype=np.int64)] = np.fromiter(mapping.values(), dtype=np.int64)
+    return table
+
+
+def check_range(values: np.ndarray, allowed: np.ndarray, path: str, expected: str) -> None:
+    """Raise when a raw label map holds values outside the release's encoding."""
+    bad = np.setdiff1d(values, allowed)
+    if bad.size:
+        raise ValueError(f'{path}: malformed label map, values {bad[:8].tolist()} are not {expected}')
+
+
+def _tmp_path(path: str) -> str:
+    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=osp.dirname(path))
+    os.close(fd)
+    return tmp
+
+
+def save_array_atomic(array: np.ndarray, path: str, fmt: str) -> None:
+    """Save an image/label array (``fmt``: PNG, TIFF or JPEG) via a temporary file and a rename."""
+    tmp = _tmp_path(path)
+    try:
+        Image.fromarray(array).save(tmp, format=fmt)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
+    """Make ``dst`` the file ``src`` (symlink, hard link or copy); nothing when it already is."""
+    if osp.abspath(src) == osp.abspath(dst):
+        return
+    if osp.lexists(dst):
+        if not overwrite and osp.exists(dst):
+            return
+        if osp.exists(dst) and osp.samefile(src, dst):
+            return
+    tmp = _tmp_path(dst)
+    os.remove(tmp)
+    try:
+        if mode == 'symlink':
+            os.symlink(osp.abspath(src), tmp)
+        elif mode == 'hardlink':
+            os.link(src, tmp)
+        elif mode == 'copy':
+            shutil.copyfile(src, tmp)
+        else:
+            raise ValueError(f'link mode {mode!r}: expected one of {LINK_MODES}')
+        os.replace(tmp, dst)
+    except BaseException:
+        if osp.lexists(tmp):
+            os.remove(tmp)
+        raise
+
+
+#: converter(source) -> (label map, image array to write or None, labelled pixels mapped to ignore)
+Converter = Callable[[Any], Tuple[np.ndarray, Optional[np.ndarray], int]]
+
+
+def _process(args) -> Tuple[np.ndarray, bool, int]:
+    item, convert, bench, link, overwrite = args
+    written, unmapped = False, 0
+    if overwrite or not osp.exists(item.dst_label) or not osp.exists(item.dst_image):
+        label, image, unmapped = convert(item.source)
+        if image is not None:
+            save_array_atomic(image, item.dst_image, 'JPEG')
+        else:
+            place_file(item.src_image, item.dst_image, link, overwrite)
+        save_array_atomic(label, item.dst_label, 'TIFF' if bench.label_bits == 16 else 'PNG')
+        written = True
+    else:  # prepared before: check it instead
+        label = read_label_map(item.dst_label)
+    values = np.unique(label)
+    valid = values[values != bench.ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= bench.num_classes):
+        raise ValueError(f'{item.dst_label}: label values {valid[valid >= bench.num_classes][:8].tolist()} are '
+                         f'outside 0..{bench.num_classes - 1} and not the ignore index {bench.ignore_index}; '
+                         'rerun with --overwrite')
+    return valid, written, unmapped
+
+
+def convert_split(bench: Benchmark, split: str, items: List[Item], convert: Converter, data_root: str, *,
+                  link: str = 'symlink', overwrite: bool = False, nproc: int = 1) -> SplitReport:
+    """Convert one split with a progress bar, then check what was written.
+
+    Existing outputs are kept (and checked) unless ``overwrite``; every file
+    is written atomically, so an interrupted run resumes where it stopped.
+
+    Args:
+        bench: The benchmark.
+        split: ``'val'`` or ``'train'``.
+        items: The images of the split.
+        convert: Module-level converter (it runs in worker processes).
+        data_root: The ``--dst`` data root.
+        link: How unchanged images are placed (:data:`LINK_MODES`).
+        overwrite: Rewrite existing outputs.
+        nproc: Worker processes.
+
+    Returns:
+        What was done and found.
+    """
+    from mmengine.utils import track_parallel_progress, track_progress
+
+    if link not in LINK_MODES:
+        raise ValueError(f'link mode {link!r}: expected one of {LINK_MODES}')
+    if not items:
+        raise FileNotFoundError(f'{bench.name}: no {split} images found')
+    s = bench.split(split)
+    for folder in {osp.dirname(i.dst_image) for i in items} | {osp.dirname(i.dst_label) for i in items}:
+        os.makedirs(folder, exist_ok=True)
+    tasks = [(item, convert, bench, link, overwrite) for item in items]
+    print(f'{bench.name} {split}: {len(items)} images')
+    if nproc > 1:
+        results = track_parallel_progress(_process, tasks, nproc, chunksize=8)
+    else:
+        results = track_progress(_process, tasks)
+    present = np.unique(np.concatenate([r[0] for r in results])) if results else np.array([])
+    return SplitReport(
+        split=split, images=len(items), written=sum(r[1] for r in results),
+        kept=sum(not r[1] for r in results),
+        label_min=int(present.min()) if present.size else None,
+        label_max=int(present.max()) if present.size else None,
+        classes_present=int(present.size), unmapped_pixels=int(sum(r[2] for r in results)),
+        official_count=s.official_count, img_dir=osp.join(data_root, s.img_dir),
+        seg_dir=osp.join(data_root, s.seg_dir))

@@ -1,0 +1,98 @@
+"""Tiny synthetic datasets in the exact prepared layout of each benchmark.
+
+For tests and smoke runs: ``make_dataset('ade847', root)`` writes what
+``errseg prepare ade847 --dst root`` writes (16-bit TIFF labels with class ids
+above 255 and ignore pixels), deterministically for a seed. Every image shows
+a few classes as flat colour regions (the colour is a function of the class,
+so a model can learn them) and a band of ignored pixels.
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from PIL import Image
+
+from .benchmarks import BENCHMARKS, get_benchmark
+
+__all__ = ['make_dataset', 'class_colour']
+
+
+def class_colour(class_id: int) -> Tuple[int, int, int]:
+    """A fixed RGB colour per class id."""
+    rng = np.random.default_rng(int(class_id) + 7919)
+    return tuple(int(c) for c in rng.integers(30, 226, size=3))
+
+
+def _label_map(rng: np.random.Generator, hw: Tuple[int, int], num_classes: int, ignore_index: int,
+               max_classes: int) -> np.ndarray:
+    h, w = hw
+    k = int(rng.integers(2, max_classes + 1))
+    classes = rng.choice(num_classes, size=k, replace=False)
+    if num_classes > 256:  # 16-bit labels: always class 255 (valid there) and an id above it
+        classes[-2:] = 255, rng.integers(256, num_classes)
+    dtype = np.uint16 if ignore_index > 255 else np.uint8
+    label = np.empty((h, w), dtype=dtype)
+    edges = np.linspace(0, w, k + 1).astype(int)
+    for c, x0, x1 in zip(classes, edges[:-1], edges[1:]):
+        label[:, x0:x1] = c
+    y0, x0 = int(rng.integers(0, h // 2)), int(rng.integers(0, w // 2))  # an overlapping rectangle
+    label[y0:y0 + h // 3, x0:x0 + w // 3] = classes[0]
+    label[h - max(1, h // 8):, :] = ignore_index  # a band of ignored pixels
+    return label
+
+
+def _image(rng: np.random.Generator, label: np.ndarray, ignore_index: int) -> np.ndarray:
+    ids = np.unique(label)
+    lut = {int(c): class_colour(c) for c in ids}
+    lut[ignore_index] = (0, 0, 0)
+    img = np.zeros(label.shape + (3,), dtype=np.int16)
+    for c in ids:  # a handful of classes per image
+        img[label == c] = lut[int(c)]
+    img += rng.integers(-12, 13, size=img.shape, dtype=np.int16)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _save_label(label: np.ndarray, path: str) -> None:
+    Image.fromarray(label).save(path, format='TIFF' if path.endswith('.tif') else 'PNG')
+
+
+def make_dataset(name: str, root: str, num_images: int = 4, size: Tuple[int, int] = (64, 80),
+                 seed: int = 0, splits: Optional[Sequence[str]] = None,
+                 max_classes: int = 5) -> Dict[str, List[Tuple[str, str]]]:
+    """Write a tiny dataset in the prepared layout of a benchmark.
+
+    Args:
+        name: Benchmark name (:data:`BENCHMARKS`).
+        root: Data root to write into (as ``--dst`` of ``errseg prepare``).
+        num_images: Images per split.
+        size: (H, W) of the first image; the others vary around it.
+        seed: Seed; the same arguments write the same files.
+        splits: Splits to write (default: all of the benchmark's).
+        max_classes: Most classes in one image (at least 2).
+
+    Returns:
+        Per split, the (image, label map) paths written.
+    """
+    bench = get_benchmark(name)
+    if num_images < 1 or min(size) < 16:
+        raise ValueError(f'need num_images >= 1 and size >= 16 pixels, got {num_images} and {size}')
+    rng = np.random.default_rng([seed, list(BENCHMARKS).index(bench.name)])
+    written = {}
+    for split in splits or list(bench.splits):
+        s = bench.split(split)
+        img_dir, seg_dir = osp.join(root, s.img_dir), osp.join(root, s.seg_dir)
+        os.makedirs(img_dir, exist_ok=True)
+        os.makedirs(seg_dir, exist_ok=True)
+        pairs = []
+        for i in range(num_images):
+            hw = (size[0] + 8 * (i % 3), size[1] - 8 * (i % 2))
+            label = _label_map(rng, hw, bench.num_classes, bench.ignore_index, max(2, max_classes))
+            stem = f'{bench.name}_{split}_{i:06d}'
+            img_path = osp.join(img_dir, stem + bench.img_suffix)
+            seg_path = osp.join(seg_dir, stem + bench.seg_map_suffix)
+            Image.fromarray(_image(rng, label, bench.ignore_index)).save(img_path, quality=95)
+            _save_label(label, seg_path)
+            pairs.append((img_path, seg_path))
+        written[split] = pairs
+    return written
