@@ -37,10 +37,3 @@ model = dict(
     ignore_index=255,
     exclude_ignore=False,
     test_cfg=dict(num_selected=32))
-# Inference on single images (mmseg.apis.inference_model); dataset configs override it.
-# As detectron2 did for the official model: shortest edge 800, then the model resizes to crop_size.
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeShortestEdge', scale=800, max_size=1333),
-    dict(type='PackSegInputs'),
-]
