@@ -20,6 +20,7 @@ COMMANDS = {
     'prepare': 'prepare',
     'test': 'test',
     'dataset-stats': 'dataset_stats',
+    'reproduce': 'reproduce',
 }
 
 
@@ -36,6 +37,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for module in COMMANDS.values():
         importlib.import_module(f'{__name__}.{module}').add_parser(sub)
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as typed (provenance)
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:

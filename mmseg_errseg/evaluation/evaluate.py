@@ -19,7 +19,8 @@ def _benchmark_of_config(cfg) -> Optional[Benchmark]:
 
 def build_eval_config(config: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
                       num_selected: Optional[int] = None, work_dir: Optional[str] = None,
-                      num_workers: Optional[int] = None, cfg_options: Optional[dict] = None):
+                      num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
+                      extra_metrics: Sequence[dict] = ()):
     """The config of an open-vocabulary evaluation.
 
     The test set becomes the benchmark's (its registered dataset, the official
@@ -36,6 +37,8 @@ def build_eval_config(config: str, dataset: Optional[str] = None, data_root: Opt
         work_dir: Runner work dir; default ``work_dirs/<config name>/eval_<dataset>``.
         num_workers: Dataloader workers instead of the benchmark's default.
         cfg_options: Further ``Config.merge_from_dict`` overrides, applied last.
+        extra_metrics: More metric configs evaluated beside the IoU metric
+            (e.g. ``dict(type='ClassOverlapMetric', ignore_index=255)``).
 
     Returns:
         (Config, Benchmark).
@@ -58,7 +61,7 @@ def build_eval_config(config: str, dataset: Optional[str] = None, data_root: Opt
     if num_workers is not None:
         loader.update(num_workers=num_workers, persistent_workers=num_workers > 0)
     cfg.test_dataloader = loader
-    cfg.test_evaluator = bench.evaluator()
+    cfg.test_evaluator = [bench.evaluator(), *map(dict, extra_metrics)] if extra_metrics else bench.evaluator()
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
     hooks = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') == 'VocabularyHook' for h in hooks):
@@ -125,7 +128,8 @@ def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
 
 def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
              out: Optional[str] = None, work_dir: Optional[str] = None, num_selected: Optional[int] = None,
-             num_workers: Optional[int] = None, cfg_options: Optional[dict] = None) -> Dict[str, Any]:
+             num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
+             extra_metrics: Sequence[dict] = ()) -> Dict[str, Any]:
     """Evaluate a checkpoint on a benchmark and write its metrics record.
 
     Runs mmengine's test loop with the benchmark's vocabulary, test-time P and
@@ -142,6 +146,8 @@ def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_r
         num_selected: Test-time P instead of the benchmark's.
         num_workers: Dataloader workers.
         cfg_options: Further config overrides.
+        extra_metrics: More metric configs; what they report is added to the
+            record's ``metrics`` (e.g. ``ClassOverlapMetric``'s class counts).
 
     Returns:
         The record (see :func:`eval_record`), also written to ``out``.
@@ -151,7 +157,8 @@ def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_r
 
     from ..datasets.data_root import load_dataset_index
 
-    cfg, bench = build_eval_config(config, dataset, data_root, num_selected, work_dir, num_workers, cfg_options)
+    cfg, bench = build_eval_config(config, dataset, data_root, num_selected, work_dir, num_workers, cfg_options,
+                                   extra_metrics)
     split = load_dataset_index(cfg.test_dataloader.dataset.to_dict(), bench.name)  # one clear error, early
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
@@ -160,7 +167,7 @@ def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_r
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     load_checked_state(model, checkpoint)
-    runner.test()
+    reported = runner.test() or {}
     metric = next((m for m in runner.test_loop.evaluator.metrics if isinstance(m, PerClassIoUMetric)), None)
     if metric is None or metric.per_class is None:
         raise RuntimeError('the evaluation produced no per-class results')
@@ -171,6 +178,8 @@ def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_r
         crop_size=tuple(model.crop_size), config=config,
         cfg_hash=config_hash(cfg), checkpoint=checkpoint, environment=environment_info(str(_device(model))),
         num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
+    if extra_metrics:  # IoUMetric's (rounded) summary is already there, unrounded
+        record['metrics'].update({k: float(v) for k, v in reported.items() if k not in record['metrics']})
     write_json_atomic(record, out)
     record['path'] = out
     return record

@@ -112,7 +112,10 @@ def eval_record(dataset: str, classes: Sequence[str], per_class: Dict[str, np.nd
 
 
 def write_json_atomic(obj: Any, path: str) -> str:
-    """Write JSON through a temporary file in the same folder, then rename it into place."""
+    """Write JSON through a temporary file in the same folder, flushed to disk, then renamed into place.
+
+    A crash or kill leaves either the old file (or none) or the complete new one.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(path)}.', suffix='.tmp', dir=folder)
@@ -120,9 +123,26 @@ def write_json_atomic(obj: Any, path: str) -> str:
         with os.fdopen(fd, 'w', encoding='utf-8') as f:
             json.dump(obj, f, indent=1, allow_nan=False)
             f.write('\n')
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    _fsync_dir(folder)
     return path
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make a rename durable (best effort: not every platform opens folders)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -60,7 +60,8 @@ class OpenCLIPConvNeXt(BaseModule):
         pretrained: None (random weights), a local file (an OpenCLIP checkpoint,
             an official ERR-Seg checkpoint or one of ours), or an OpenCLIP
             pretrained tag (downloaded by OpenCLIP; needs network access).
-        finetune: 'weight' (official) | 'full' | 'frozen'.
+        finetune: 'weight' (official) | 'weight_visual' (the official rule on the image tower
+            only, text tower frozen: Table 3) | 'full' | 'frozen'.
         stage4_grad: Which dense embedding trains stage 4 (Table 6): 'both'
             (official), 'os16' (F3^s only) or 'os32' (F4^s only).
     """

@@ -1,9 +1,9 @@
-"""Which CLIP parameters are trained (official 'weight' strategy, 'full', 'frozen')."""
+"""Which CLIP parameters are trained (official 'weight' strategy, its image-only form, 'full', 'frozen')."""
 import torch.nn as nn
 
 __all__ = ['FINETUNE_STRATEGIES', 'set_clip_finetune', 'is_weight_strategy_trainable']
 
-FINETUNE_STRATEGIES = ('weight', 'full', 'frozen')
+FINETUNE_STRATEGIES = ('weight', 'weight_visual', 'full', 'frozen')
 
 
 def is_weight_strategy_trainable(name: str) -> bool:
@@ -27,4 +27,6 @@ def set_clip_finetune(clip: nn.Module, strategy: str) -> None:
         raise ValueError(f'finetune must be one of {FINETUNE_STRATEGIES}, got {strategy!r}')
     for name, param in clip.named_parameters():
         param.requires_grad = (strategy == 'full' or
-                               strategy == 'weight' and is_weight_strategy_trainable(name))
+                               strategy == 'weight' and is_weight_strategy_trainable(name) or
+                               # Table 3's "Img. ✓ Txt. ×" rows: the image tower only, text tower frozen
+                               strategy == 'weight_visual' and 'visual' in name and is_weight_strategy_trainable(name))

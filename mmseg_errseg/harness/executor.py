@@ -1,0 +1,166 @@
+"""Run a plan: skip what is recorded or cannot run, run the rest, record each run as it finishes."""
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from .distributed import DistInfo, leave_group
+from .planner import Plan
+from .record_store import RecordStore
+from .runs import Run
+
+__all__ = ['ExecutionContext', 'Outcome', 'execute', 'summarise_result']
+
+
+@dataclass
+class ExecutionContext:
+    """What runs need at run time (nothing here enters a record key).
+
+    Args:
+        work_dir: The sweep's work dir.
+        data_root: Where the prepared (or generated) data is.
+        store: The record store.
+        dist: This process in the sweep.
+        device: Where efficiency runs measure.
+        num_workers: Evaluation dataloader workers (``None``: the benchmark's default).
+        train_log_level: Log level of trainings (``None``: the config's).
+        eval_log_level: Log level of evaluations.
+        provenance: Command and environment, stored in every record.
+        debug: Print tracebacks of failed runs.
+    """
+    work_dir: Path
+    data_root: Optional[str]
+    store: RecordStore
+    dist: DistInfo = field(default_factory=DistInfo)
+    device: str = 'cpu'
+    num_workers: Optional[int] = None
+    train_log_level: Optional[str] = None
+    eval_log_level: str = 'WARNING'
+    provenance: Dict[str, Any] = field(default_factory=dict)
+    debug: bool = False
+
+
+@dataclass
+class Outcome:
+    """What a sweep did, by run key."""
+    ran: List[str] = field(default_factory=list)
+    recorded: List[str] = field(default_factory=list)
+    blocked: List[str] = field(default_factory=list)
+    failed: Dict[str, str] = field(default_factory=dict)
+    waiting: Dict[str, str] = field(default_factory=dict)
+
+    def why(self, key: str) -> Optional[str]:
+        """Why a run has no record after this sweep (``None`` if it has one or was not considered)."""
+        if key in self.failed:
+            return f'failed: {self.failed[key]}'
+        return self.waiting.get(key)
+
+
+def _dispatch(run: Run, ctx: ExecutionContext) -> Dict[str, Any]:
+    if run.kind == 'train':
+        from .train_run import run_training
+        return run_training(run, ctx.work_dir, ctx.data_root, ctx.dist, ctx.train_log_level)
+    if run.kind == 'eval':
+        from .eval_run import run_evaluation
+        return run_evaluation(run, ctx.work_dir, ctx.store, ctx.data_root, ctx.num_workers, ctx.eval_log_level)
+    if run.kind == 'profile':
+        from .profile_run import run_profile
+        return run_profile(run, ctx.device)
+    from .analysis_run import run_analysis
+    return run_analysis(run, ctx.work_dir, ctx.data_root)
+
+
+def summarise_result(kind: str, result: Dict[str, Any]) -> str:
+    """A one-line summary of a run's result."""
+    try:
+        if kind == 'train':
+            loss = result.get('final_loss')
+            return f'{result["iterations"]} iterations' + (f', final loss {loss:.4g}' if loss is not None else '')
+        if kind == 'eval':
+            m = result['metrics']
+            return f'mIoU {m["mIoU"]:.2f}, classes/image: {m.get("mean_overlap_classes", float("nan")):.2f} ' \
+                   f'recovered of {m.get("mean_gt_classes", float("nan")):.2f}'
+        if kind == 'profile':
+            return f'{result["flops"]["total"] / 1e9:.1f} GFLOPs, latency {result["latency"]["median_ms"]:.0f} ms'
+        if 'rows' in result:
+            return f'{result["rows"][0]["avg_classes"]:.2f} classes per image'
+        return f'{len(result.get("table2", []))} vocabularies compared'
+    except (KeyError, TypeError, ValueError, IndexError):
+        return 'recorded'
+
+
+def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = print) -> Outcome:
+    """Run every run of a plan that has no record and can run, recording each as it finishes.
+
+    Trainings run first, in every process of a launcher; then the process
+    group is closed and the first process runs the rest. A run that fails is
+    reported and the sweep goes on; runs that need it wait for the next sweep.
+    An interruption (Ctrl-C, kill) loses nothing that was recorded.
+
+    Args:
+        plan: The plan.
+        ctx: Run-time context.
+        echo: Where progress lines go.
+
+    Returns:
+        The :class:`Outcome`.
+    """
+    out = Outcome()
+    store = ctx.store
+    runs = plan.ordered()
+    todo = [r for r in runs if r.key not in store and not r.blocked]
+    out.recorded = [r.key for r in runs if r.key in store]
+    out.blocked = [r.key for r in runs if r.key not in store and r.blocked]
+    main = ctx.dist.is_main
+    say = echo if main else (lambda _: None)
+    elapsed: Dict[str, List[float]] = {}
+    start = time.perf_counter()
+    left_group = False
+    for i, run in enumerate(todo, 1):
+        if run.kind != 'train' and not left_group:
+            leave_group(ctx.dist)
+            left_group = True
+            if not main:
+                return out
+        missing = [d for d in run.deps if d not in store and d not in out.ran]
+        if missing:
+            dep = plan.runs.get(missing[0])
+            out.waiting[run.key] = f'waiting for {dep.label if dep else missing[0]}, which did not finish'
+            continue
+        eta = _eta(elapsed, todo[i - 1:])
+        say(f'[{i}/{len(todo)}] {run.label}  (elapsed {_fmt(time.perf_counter() - start)}{eta})')
+        t0 = time.perf_counter()
+        try:
+            result = _dispatch(run, ctx)
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # one run's failure must not lose the sweep: report, go on
+            out.failed[run.key] = f'{type(e).__name__}: {e}'
+            say(f'    FAILED: {type(e).__name__}: {e}')
+            if ctx.debug:
+                traceback.print_exc(file=sys.stderr)
+            continue
+        seconds = time.perf_counter() - t0
+        elapsed.setdefault(run.kind, []).append(seconds)
+        if main:
+            path = store.write(run, result, seconds, ctx.provenance)
+            say(f'    {summarise_result(run.kind, result)}  ({seconds:.1f} s; {store.relative(path)})')
+        out.ran.append(run.key)
+    if not left_group:
+        leave_group(ctx.dist)
+    return out
+
+
+def _fmt(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f'{m}:{s:02d}'
+
+
+def _eta(elapsed: Dict[str, List[float]], remaining: List[Run]) -> str:
+    if not elapsed:
+        return ''
+    overall = sum(map(sum, elapsed.values())) / sum(map(len, elapsed.values()))
+    total = sum(sum(elapsed[r.kind]) / len(elapsed[r.kind]) if r.kind in elapsed else overall for r in remaining)
+    return f', about {_fmt(total)} left'

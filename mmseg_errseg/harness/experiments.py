@@ -1,0 +1,183 @@
+"""How a paper table or figure is declared: its columns, its variants, the paper's figures.
+
+An :class:`Experiment` is data: which quantities its columns hold
+(:class:`Column`: a metric of an evaluation, a profile or an analysis run, on a
+benchmark), which configurations its rows are (:class:`Variant`: config
+overrides of the base config by the paper's switch keys, split into those that
+need training and those that only change inference), and the paper's figures
+to display beside ours. The planner turns experiments into runs; the views in
+``analysis.tables`` and ``analysis.plots`` turn records back into tables.
+"""
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+
+__all__ = ['SOURCES', 'TEST_KEYS', 'Column', 'Variant', 'Experiment', 'benchmark_columns', 'paper_row']
+
+#: Where a column's value comes from: an evaluation record's ``metrics``, a
+#: profile record, the Table 1 / Table 2 analysis records, or seen/unseen mIoU
+#: computed from an evaluation record and a similarity split.
+SOURCES = ('eval', 'profile', 'dataset_stats', 'similarity', 'seen_unseen')
+
+#: Keys a variant may change at inference only (no training needed).
+TEST_KEYS = ('num_selected', 'crop_size', 'decode_head.top_k')
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: a quantity measured on a benchmark.
+
+    Args:
+        name: Header, as the paper prints it (``'A-847'``, ``'A-150 Latency'``).
+        dataset: Benchmark key the value is measured on (for profile columns:
+            the setting, i.e. its T and official P); ``None`` where the row says.
+        metric: Key of the value in the record (``'mIoU'``, ``'latency_ms'``, ...).
+        source: One of :data:`SOURCES`.
+        digits: Decimals shown.
+        comparable: Whether ours minus the paper's means something (not for
+            latency and memory measured on another device).
+    """
+    name: str
+    dataset: Optional[str] = None
+    metric: str = 'mIoU'
+    source: str = 'eval'
+    digits: int = 1
+    comparable: bool = True
+
+    def __post_init__(self):
+        if self.source not in SOURCES:
+            raise ValueError(f'column {self.name!r}: source {self.source!r} is not one of {SOURCES}')
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row (or, in Table 8, one cell group) of an experiment.
+
+    Args:
+        label: Row label as in the paper.
+        train: Model overrides that need training, by switch key relative to
+            ``model`` (``{'decode_head.class_removal': False}``).
+        test: Inference-only changes of a trained model: ``num_selected``
+            (test-time P), ``crop_size`` (inference input, paper pixels) and
+            ``decode_head.top_k``.
+        model: Model size, ``'b'`` (ERR-Seg-B) or ``'l'`` (ERR-Seg-L).
+        train_crop: Training (and default inference) crop size, paper pixels,
+            when it is not the official 640.
+        paper: Column name -> the paper's figure (``None``: the paper prints '-').
+        group: Section of the table (Table 6's 'Cost maps', Table 14's backbone).
+        row: Display row when several variants share one (Table 8).
+        descr: Descriptive columns (Table 3's VLM, Img., Txt., ...).
+        columns: The experiment's columns this variant fills (default: all).
+        metrics: Metric remapping per column metric (Table 9's ground-truth row).
+        dataset: Benchmark of the row, for tables whose rows are datasets (Table 2).
+        paper_only: Why we do not measure this row (another method): only the
+            paper's figures are shown, labelled.
+        unsupported: Why this project cannot run this configuration.
+        x: Value of the swept parameter (plots, Table 8).
+    """
+    label: str
+    train: Mapping[str, Any] = field(default_factory=dict)
+    test: Mapping[str, Any] = field(default_factory=dict)
+    model: str = 'b'
+    train_crop: Optional[int] = None
+    paper: Mapping[str, Optional[float]] = field(default_factory=dict)
+    group: str = ''
+    row: Optional[str] = None
+    descr: Mapping[str, str] = field(default_factory=dict)
+    columns: Optional[Tuple[str, ...]] = None
+    metrics: Mapping[str, str] = field(default_factory=dict)
+    dataset: Optional[str] = None
+    paper_only: Optional[str] = None
+    unsupported: Optional[str] = None
+    x: Optional[float] = None
+
+    def __post_init__(self):
+        if self.model not in ('b', 'l'):
+            raise ValueError(f'variant {self.label!r}: model must be "b" or "l", got {self.model!r}')
+        bad = [k for k in self.test if k not in TEST_KEYS]
+        if bad:
+            raise ValueError(f'variant {self.label!r}: {bad} are not inference-only keys {TEST_KEYS}; '
+                             'put switches that change training under train=')
+
+    @property
+    def measured(self) -> bool:
+        """Whether ours is measured (not another method's row, not an unsupported configuration)."""
+        return self.paper_only is None and self.unsupported is None
+
+    @property
+    def trains_own_model(self) -> bool:
+        """Whether this variant's model must be trained (no official checkpoint stands in for it)."""
+        return bool(self.train) or self.train_crop is not None
+
+    @property
+    def display_row(self) -> str:
+        return self.row if self.row is not None else self.label
+
+    def fills(self, column: Column) -> bool:
+        return self.columns is None or column.name in self.columns
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A table or figure of the paper's experiments section.
+
+    Args:
+        key: Short name (``'table6'``, ``'fig6'``).
+        title: ``'Table 6'``, ``'Figure 6'``.
+        caption: The paper's caption.
+        columns: The measured columns.
+        variants: The rows.
+        plot: Plot drawn from it (a name in ``analysis.plots.PLOTS``), if any.
+        layout: ``'rows'`` (variant rows x columns) or ``'param_per_dataset'``
+            (Table 8: per dataset its own swept values beside the metric).
+        param: Name of the swept parameter (axis label, Table 8's value column).
+        notes: Lines printed under the table.
+    """
+    key: str
+    title: str
+    caption: str
+    columns: Tuple[Column, ...]
+    variants: Tuple[Variant, ...]
+    plot: Optional[str] = None
+    layout: str = 'rows'
+    param: Optional[str] = None
+    notes: Tuple[str, ...] = ()
+
+    def __post_init__(self):
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f'{self.key}: column names repeat: {names}')
+        for v in self.variants:
+            unknown = set(v.paper) - set(names)
+            if unknown:
+                raise ValueError(f'{self.key}, variant {v.label!r}: paper figures for unknown columns {unknown}')
+            if v.columns is not None and set(v.columns) - set(names):
+                raise ValueError(f'{self.key}, variant {v.label!r}: unknown columns {set(v.columns) - set(names)}')
+        if self.layout not in ('rows', 'param_per_dataset'):
+            raise ValueError(f'{self.key}: unknown layout {self.layout!r}')
+
+    @property
+    def is_figure(self) -> bool:
+        return self.key.startswith('fig')
+
+    def cells(self) -> Sequence[Tuple[Variant, Column]]:
+        """Every (variant, column) this experiment shows."""
+        return [(v, c) for v in self.variants for c in self.columns if v.fills(c)]
+
+    def dataset_of(self, variant: Variant, column: Column) -> Optional[str]:
+        return variant.dataset or column.dataset
+
+    def metric_of(self, variant: Variant, column: Column) -> str:
+        return variant.metrics.get(column.metric, column.metric)
+
+
+def benchmark_columns(datasets: Sequence[str], titles: Mapping[str, str], suffix: str = '',
+                      **kwargs) -> Tuple[Column, ...]:
+    """One column per benchmark, named by the paper's title (plus ``suffix``)."""
+    return tuple(Column(f'{titles[d]}{suffix}', d, **kwargs) for d in datasets)
+
+
+def paper_row(columns: Sequence[Column], values: Sequence[Optional[float]]) -> Dict[str, Optional[float]]:
+    """Pair the paper's figures of a row with the columns, in order (``None`` for '-')."""
+    if len(columns) != len(values):
+        raise ValueError(f'{len(values)} figures for {len(columns)} columns')
+    return {c.name: v for c, v in zip(columns, values)}

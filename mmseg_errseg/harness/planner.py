@@ -1,0 +1,325 @@
+"""From experiments to runs: which trainings, evaluations, profiles and analyses a sweep needs.
+
+Every (variant, column) cell of the selected experiments is mapped to the runs
+whose records give its value. Runs are keyed by what they compute
+(:func:`~.runs.run_key`), so a configuration shared by several tables (the
+official one appears in most) is one run. A run that cannot be done with the
+given options carries the reason and the flag or command that would enable it.
+"""
+import copy
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ..datasets.benchmarks import Benchmark, get_benchmark, test_pipeline
+from ..evaluation.records import config_hash
+from .experiments import Column, Experiment, Variant
+from .runs import KINDS, Run, run_key, slugify
+from .scales import Scale
+
+__all__ = ['PlanOptions', 'ModelSource', 'CellPlan', 'Plan', 'make_plan', 'DEFAULT_TEST_CROP', 'MODEL_NAMES',
+           'prepare_hint', 'dataset_prepared', 'extra_metrics', 'file_sha256']
+
+#: Official inference size per model size (paper pixels): B at 640, L at 768 (official eval.sh).
+DEFAULT_TEST_CROP = {'b': 640, 'l': 768}
+MODEL_NAMES = {'b': 'ERR-Seg-B', 'l': 'ERR-Seg-L'}
+#: The seen/unseen split of Table 5 comes from Table 2's run with these settings.
+SIMILARITY = dict(encoder='minilm', threshold=0.95, train='coco_stuff171',
+                  evals=['voc20', 'pc59', 'ade150', 'pc459', 'ade847'], template='A photo of a {} in the scene',
+                  synonyms='first')
+
+
+def prepare_hint(name: str) -> str:
+    return f'needs --data-root with prepared {name}: errseg prepare {name} --src RAW --dst DATA_ROOT'
+
+
+def dataset_prepared(bench: Benchmark, data_root: Optional[str], split: str = 'val') -> bool:
+    """Whether a data root holds at least one label map of a prepared split."""
+    if not data_root:
+        return False
+    folder = Path(data_root) / bench.split(split).seg_dir
+    try:
+        with os.scandir(folder) as entries:
+            return any(e.name.endswith(bench.seg_map_suffix) for e in entries)
+    except OSError:
+        return False
+
+
+def extra_metrics(bench: Benchmark) -> List[dict]:
+    """Metrics every harness evaluation adds to the IoU metric: the class counts of Table 9."""
+    return [dict(type='ClassOverlapMetric', ignore_index=bench.ignore_index)]
+
+
+def file_sha256(path: str, chunk: int = 1 << 24) -> str:
+    """sha256 of a file's content (a checkpoint's identity in record keys)."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class PlanOptions:
+    """What the sweep may use.
+
+    Args:
+        scale: :data:`~.scales.FULL` or :data:`~.scales.SMOKE`.
+        data_root: Data root of the prepared datasets (smoke: the generated ones).
+        checkpoints: Model size ('b'/'l') -> checkpoint of the official configuration.
+        datasets: Only these benchmarks (``None``: all).
+        cfg_options: Overrides applied to every training config (``--cfg-options``).
+        can_train: Whether full-scale training can run here (CUDA GPUs or a launcher).
+        profiler_missing: Why efficiency runs cannot run (``None``: they can).
+        device: Device efficiency runs measure on ('cpu' or 'cuda').
+    """
+    scale: Scale
+    data_root: Optional[str] = None
+    checkpoints: Dict[str, str] = field(default_factory=dict)
+    datasets: Optional[Sequence[str]] = None
+    cfg_options: Dict[str, Any] = field(default_factory=dict)
+    can_train: bool = False
+    profiler_missing: Optional[str] = None
+    device: str = 'cpu'
+
+
+@dataclass
+class ModelSource:
+    """Where a trained model comes from: a harness training run or a given checkpoint.
+
+    Args:
+        key: Identity of the weights (the training run's key, or the checkpoint's).
+        label: Human-readable description.
+        model: Model size, 'b' or 'l'.
+        config: The resolved training config (mmengine ``Config``).
+        train_key: Key of the training run, if trained by the harness.
+        checkpoint: The given checkpoint, if any.
+        reasons: Why it is not available.
+    """
+    key: str
+    label: str
+    model: str
+    config: Any
+    train_key: Optional[str] = None
+    checkpoint: Optional[str] = None
+    reasons: List[str] = field(default_factory=list)
+
+
+@dataclass
+class CellPlan:
+    """The runs whose records give one table cell, or why the cell is not ours to measure."""
+    runs: Tuple[str, ...] = ()
+    reason: Optional[str] = None
+
+
+@dataclass
+class Plan:
+    """Runs (in execution order) and the run(s) behind every cell of the selected experiments."""
+    experiments: List[Experiment]
+    runs: Dict[str, Run]
+    cells: Dict[Tuple[str, int, str], CellPlan]
+    options: PlanOptions
+
+    def cell(self, experiment: Experiment, variant_index: int, column: Column) -> CellPlan:
+        return self.cells[(experiment.key, variant_index, column.name)]
+
+    def ordered(self) -> List[Run]:
+        """Runs in execution order: by kind (trainings first), then in plan order."""
+        return sorted(self.runs.values(), key=lambda r: KINDS.index(r.kind))
+
+
+def _set_crop(cfg, size: int, training: bool) -> None:
+    """Set the network input size of a config (and its training crop)."""
+    hw = (size, size)
+    if 'crop_size' in cfg:
+        cfg.crop_size = hw
+    cfg.model.crop_size = hw
+    if cfg.model.get('data_preprocessor') is not None:
+        cfg.model.data_preprocessor.size = hw
+    if training:
+        for t in cfg.train_dataloader.dataset.pipeline:
+            if t.get('type') == 'RandomCrop':
+                t.crop_size = hw
+            elif t.get('type') == 'ResizeShortestEdge':
+                t.scale = size
+
+
+def _describe(variant: Variant) -> str:
+    parts = [f'{k}={v}' for k, v in variant.train.items()]
+    if variant.train_crop:
+        parts.append(f'trained at {variant.train_crop}x{variant.train_crop}')
+    return f'{MODEL_NAMES[variant.model]}' + (f' ({", ".join(parts)})' if parts else ' (official)')
+
+
+class _Planner:
+
+    def __init__(self, options: PlanOptions):
+        self.o = options
+        self.runs: Dict[str, Run] = {}
+        self._base: Dict[str, Any] = {}
+        self._configs: Dict[tuple, Any] = {}
+        self._models: Dict[tuple, ModelSource] = {}
+        self._checkpoint_sha: Dict[str, str] = {}
+
+    # ---------------------------------------------------------------- configs
+    def train_config(self, variant: Variant):
+        """The resolved training config of a variant at this scale."""
+        cache_key = (variant.model, tuple(sorted((k, repr(v)) for k, v in variant.train.items())), variant.train_crop)
+        if cache_key not in self._configs:
+            from mmengine.config import Config
+            if variant.model not in self._base:
+                self._base[variant.model] = Config.fromfile(str(self.o.scale.train_config(variant.model)))
+            cfg = copy.deepcopy(self._base[variant.model])
+            if variant.train:
+                cfg.merge_from_dict({f'model.{k}': v for k, v in variant.train.items()})
+            if variant.train_crop:
+                _set_crop(cfg, self.o.scale.crop(variant.train_crop), training=True)
+            if self.o.cfg_options:
+                cfg.merge_from_dict(self.o.cfg_options)
+            self._configs[cache_key] = cfg
+        return self._configs[cache_key]
+
+    def _add(self, run: Run, use: str) -> Run:
+        run = self.runs.setdefault(run.key, run)
+        if use not in run.uses:
+            run.uses.append(use)
+        return run
+
+    # ---------------------------------------------------------------- models
+    def model_source(self, variant: Variant, use: str) -> ModelSource:
+        cfg = self.train_config(variant)
+        cfg_hash = config_hash(cfg)
+        ckpt = self.o.checkpoints.get(variant.model)
+        if not variant.trains_own_model and ckpt and not self.o.scale.smoke:
+            cache = ('ckpt', ckpt, cfg_hash)
+            if cache not in self._models:
+                if ckpt not in self._checkpoint_sha:
+                    self._checkpoint_sha[ckpt] = file_sha256(ckpt)
+                key = run_key('checkpoint', dict(sha256=self._checkpoint_sha[ckpt], config=cfg_hash))
+                self._models[cache] = ModelSource(key, f'{MODEL_NAMES[variant.model]} ({Path(ckpt).name})',
+                                                  variant.model, cfg, checkpoint=ckpt)
+            return self._models[cache]
+        run = Run('train', dict(config=cfg_hash, data=self.o.scale.data_spec()), label=f'train {_describe(variant)}',
+                  slug=slugify(f'{variant.model}-' + ('-'.join(f'{k.split(".")[-1]}={v}' for k, v in variant.train.items()) or 'official')
+                               + (f'-crop{variant.train_crop}' if variant.train_crop else '')),
+                  context=dict(config=cfg, model=variant.model))
+        if run.key not in self.runs:
+            run.reasons = self._train_blocked(variant)
+        run = self._add(run, use)
+        return ModelSource(run.key, _describe(variant), variant.model, cfg, train_key=run.key,
+                           reasons=list(run.reasons))
+
+    def _train_blocked(self, variant: Variant) -> List[str]:
+        if self.o.scale.smoke:
+            return []
+        reasons = []
+        if not self.o.can_train:
+            reasons.append('full-scale training (80k iterations) needs CUDA GPUs (use --smoke for toy scale)')
+        if not dataset_prepared(get_benchmark('coco_stuff171'), self.o.data_root, 'train'):
+            reasons.append(prepare_hint('coco_stuff171'))
+        if reasons and not variant.trains_own_model:
+            reasons.insert(0, f'needs --checkpoint {variant.model}=CKPT (the official {MODEL_NAMES[variant.model]} '
+                           'weights, converted with `errseg convert-official`) or training')
+        return reasons
+
+    # ---------------------------------------------------------------- runs
+    def eval_run(self, variant: Variant, dataset: str, use: str) -> Run:
+        bench = get_benchmark(dataset)
+        source = self.model_source(variant, use)
+        num_classes = bench.num_classes
+        p = min(int(variant.test.get('num_selected', bench.num_selected)), num_classes)
+        paper_crop = variant.test.get('crop_size') or variant.train_crop or DEFAULT_TEST_CROP[variant.model]
+        crop = self.o.scale.crop(paper_crop)
+        top_k = int(variant.test.get('decode_head.top_k', source.config.model.decode_head.get('top_k', 3)))
+        protocol = dict(pipeline=test_pipeline(bench), metrics=[bench.evaluator(), *extra_metrics(bench)])
+        spec = dict(model=source.key, dataset=bench.name, num_selected=p, crop_size=crop, top_k=top_k,
+                    protocol=protocol, data=self.o.scale.data_spec())
+        label = f'eval {source.label} on {bench.title} (P={p}, {crop}x{crop}' + \
+            (f', top-k {top_k})' if top_k != 3 else ')')
+        run = Run('eval', spec, label, slugify(f'{bench.name}-p{p}-c{crop}-k{top_k}'),
+                  deps=(source.train_key,) if source.train_key else (),
+                  context=dict(source=source, dataset=bench.name, num_selected=p, crop_size=crop, top_k=top_k,
+                               paper_crop=paper_crop))
+        if run.key not in self.runs:
+            run.reasons = list(source.reasons)
+            if not self.o.scale.smoke and not dataset_prepared(bench, self.o.data_root):
+                run.reasons.append(prepare_hint(bench.name))
+        return self._add(run, use)
+
+    def profile_run(self, variant: Variant, dataset: str, use: str) -> Run:
+        from mmengine.config import Config
+        bench = get_benchmark(dataset)
+        name = ('profile', variant.model)
+        if name not in self._base:
+            self._base[name] = Config.fromfile(str(self.o.scale.profile_config(variant.model)))
+        cfg = copy.deepcopy(self._base[name])
+        if variant.train:
+            cfg.merge_from_dict({f'model.{k}': v for k, v in variant.train.items()})
+        size = int(variant.test.get('crop_size') or variant.train_crop or DEFAULT_TEST_CROP[variant.model])
+        p = min(int(variant.test.get('num_selected', bench.num_selected)), bench.num_classes)
+        spec = dict(model=config_hash(cfg.model), benchmark=bench.name, num_selected=p, input=[size, size],
+                    runs=self.o.scale.profile_runs, warmup=self.o.scale.profile_warmup, device=self.o.device)
+        label = f'profile {_describe(variant)} at {bench.title} (T={bench.num_classes}, P={p}, {size}x{size})'
+        run = Run('profile', spec, label, slugify(f'{variant.model}-{bench.name}-p{p}-{size}'),
+                  reasons=[self.o.profiler_missing] if self.o.profiler_missing else [],
+                  context=dict(config=str(self.o.scale.profile_config(variant.model)), overrides=dict(variant.train),
+                               benchmark=bench.name, num_selected=p, input_size=(size, size)))
+        return self._add(run, use)
+
+    def stats_run(self, dataset: str, use: str) -> Run:
+        bench = get_benchmark(dataset)
+        run = Run('analysis', dict(analysis='dataset_stats', dataset=bench.name, data=self.o.scale.data_spec()),
+                  f'dataset statistics of {bench.title}', slugify(f'dataset_stats-{bench.name}'),
+                  context=dict(analysis='dataset_stats', dataset=bench.name))
+        if run.key not in self.runs and not self.o.scale.smoke and not dataset_prepared(bench, self.o.data_root):
+            run.reasons = [prepare_hint(bench.name)]
+        return self._add(run, use)
+
+    def similarity_run(self, use: str) -> Run:
+        run = Run('analysis', dict(analysis='similarity', **SIMILARITY),
+                  'label similarity (errseg similarity, default encoder)', 'similarity',
+                  context=dict(analysis='similarity'))
+        return self._add(run, use)
+
+    # ---------------------------------------------------------------- cells
+    def cell(self, exp: Experiment, variant: Variant, column: Column) -> CellPlan:
+        if not variant.measured:
+            return CellPlan(reason=variant.paper_only or variant.unsupported)
+        dataset = exp.dataset_of(variant, column)
+        wanted = self.o.datasets
+        if wanted is not None and dataset and column.source != 'profile' and dataset not in wanted:
+            return CellPlan(reason=f'not requested (--datasets {",".join(wanted)})')
+        use = exp.title
+        if column.source == 'eval':
+            return CellPlan((self.eval_run(variant, dataset, use).key,))
+        if column.source == 'profile':
+            return CellPlan((self.profile_run(variant, dataset, use).key,))
+        if column.source == 'dataset_stats':
+            return CellPlan((self.stats_run(dataset, use).key,))
+        if column.source == 'similarity':
+            return CellPlan((self.similarity_run(use).key,))
+        if column.source == 'seen_unseen':
+            return CellPlan((self.eval_run(variant, dataset, use).key, self.similarity_run(use).key))
+        raise ValueError(f'unknown column source {column.source!r}')
+
+
+def make_plan(experiments: Sequence[Experiment], options: PlanOptions) -> Plan:
+    """Plan the runs of experiments.
+
+    Args:
+        experiments: The experiments to reproduce.
+        options: What the sweep may use.
+
+    Returns:
+        The :class:`Plan`.
+    """
+    planner = _Planner(options)
+    cells = {}
+    for exp in experiments:
+        for i, variant in enumerate(exp.variants):
+            for column in exp.columns:
+                if variant.fills(column):
+                    cells[(exp.key, i, column.name)] = planner.cell(exp, variant, column)
+    return Plan(list(experiments), planner.runs, cells, options)

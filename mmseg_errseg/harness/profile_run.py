@@ -1,0 +1,53 @@
+"""Efficiency runs: the full-size model of a variant measured by the profiler (``mmseg_errseg.profiling``).
+
+No data and no weights: FLOPs, parameters and memory are facts of the
+architecture, latency of the device; the classes are the benchmark's names
+(their embeddings cached), P its official test-time P.
+"""
+from typing import Any, Dict, Optional
+
+from .runs import Run
+
+__all__ = ['profiler_missing', 'run_profile']
+
+
+def profiler_missing() -> Optional[str]:
+    """Why efficiency runs cannot run here (``None``: the profiler is installed)."""
+    try:
+        from .. import profiling  # noqa: F401
+    except ImportError:
+        return 'needs the profiler (mmseg_errseg.profiling, `errseg profile`), which this installation lacks'
+    return None
+
+
+def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
+    """Profile a run's configuration; returns the profiler's record.
+
+    Args:
+        run: A ``profile`` run (config, overrides, benchmark, P and input size in its context).
+        device: Where the model runs.
+
+    Returns:
+        The record of :func:`mmseg_errseg.profiling.profile_target` (GFLOPs per
+        component, parameters, memory, latency, per-component latency).
+    """
+    from .. import profiling
+    from ..datasets.benchmarks import get_benchmark
+
+    ctx = run.context
+    bench = get_benchmark(ctx['benchmark'])
+    nested: Dict[str, Any] = {}
+    for dotted, value in ctx['overrides'].items():  # 'decode_head.sr_ratio' -> {'decode_head': {'sr_ratio': ..}}
+        node = nested
+        *parents, leaf = dotted.split('.')
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    spec = profiling.RunSpec(
+        method='ERR-Seg', model='config', config=ctx['config'],
+        vocabulary=profiling.runner.resolve_vocabulary(vocabulary=bench.vocabulary),
+        input_size=tuple(ctx['input_size']), num_selected=ctx['num_selected'], overrides=nested or None,
+        benchmark=bench.title)
+    record = profiling.run_specs([spec], device, runs=run.spec['runs'], warmup=run.spec['warmup'], ptflops=False,
+                                 components=True, progress=True)[0]
+    return record

@@ -1,0 +1,70 @@
+"""A run: one unit of work with one record, keyed by what it computes.
+
+The key is the sha256 of the run's kind and its resolved parameters (for a
+training: the hash of the resolved config and the data it reads; for an
+evaluation: the model's key, the benchmark, P, crop size and protocol), so an
+identical configuration met in several tables is one run, and a finished run
+is never repeated. Machine-local paths (data root, work dir) are not part of it.
+"""
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+__all__ = ['KINDS', 'Run', 'run_key', 'slugify']
+
+#: Run kinds, in the order the executor runs them (trainings first: under a
+#: launcher every process takes part in them, the rest runs in the first one).
+KINDS = ('train', 'eval', 'analysis', 'profile')
+
+
+def run_key(kind: str, spec: Dict[str, Any]) -> str:
+    """sha256 (hex) of a run's kind and its JSON-serialisable parameters."""
+    text = json.dumps(dict(kind=kind, spec=spec), sort_keys=True, default=repr, ensure_ascii=True)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    """A file-name-safe short form of a label."""
+    slug = re.sub(r'[^A-Za-z0-9.=+-]+', '_', text).strip('_')
+    return slug[:limit] or 'run'
+
+
+@dataclass
+class Run:
+    """One planned run.
+
+    Args:
+        kind: One of :data:`KINDS`.
+        spec: The parameters its key hashes (JSON-serialisable).
+        label: Human-readable description.
+        slug: File-name part of its record.
+        deps: Keys of the runs it needs first.
+        reasons: Why it cannot run with the given options, each with what would enable it.
+        context: What it needs at run time but does not hash (resolved config,
+            checkpoint path, ...).
+    """
+    kind: str
+    spec: Dict[str, Any]
+    label: str
+    slug: str
+    deps: Tuple[str, ...] = ()
+    reasons: List[str] = field(default_factory=list)
+    context: Dict[str, Any] = field(default_factory=dict)
+    uses: List[str] = field(default_factory=list)
+    key: str = ''
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f'unknown run kind {self.kind!r}; expected one of {KINDS}')
+        self.key = run_key(self.kind, self.spec)
+
+    @property
+    def blocked(self) -> Optional[str]:
+        """Why the run cannot run (``None``: it can)."""
+        return '; '.join(dict.fromkeys(self.reasons)) or None
+
+    @property
+    def short_key(self) -> str:
+        return self.key[:12]

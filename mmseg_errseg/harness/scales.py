@@ -1,0 +1,82 @@
+"""The two scales the harness runs at: the paper's (full) and a toy one (smoke).
+
+A scale says which config a variant's training starts from, how the paper's
+pixel sizes map to network input sizes, where the data comes from, and how
+many timed repeats efficiency measurements use. Efficiency always runs the
+full-size model (FLOPs and memory are facts of the architecture), at both scales.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional
+
+__all__ = ['Scale', 'FULL', 'SMOKE', 'SCALES', 'configs_dir', 'SMOKE_DATA']
+
+#: Synthetic data of smoke runs: ``make_dataset`` arguments (the record keys include them).
+SMOKE_DATA = dict(num_images=4, size=(64, 80), seed=0)
+
+
+def configs_dir() -> Path:
+    """The repository's ``configs/`` (the harness reads the shipped configs from there)."""
+    path = Path(__file__).resolve().parents[2] / 'configs'
+    if not (path / '_base_').is_dir():
+        raise FileNotFoundError(f'the configs folder was not found at {path}: run the harness from a checkout of '
+                                'mmseg-errseg (pip install -e .), which ships configs/ beside the package')
+    return path
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How the paper's experiments are instantiated.
+
+    Args:
+        name: ``'full'`` or ``'smoke'``.
+        train_configs: Model size -> training config, relative to ``configs/``.
+        pixels_per_paper_pixel: Smoke shrinks every input size (paper pixels) by
+            this factor, rounded to a multiple of 32 (1.0: the paper's sizes).
+        profile_runs: Timed latency runs per efficiency measurement.
+        profile_warmup: Untimed forwards before them.
+        synthetic_data: Generate the datasets (``make_dataset``) under the work dir.
+        torch_threads: CPU threads (``None``: torch's default).
+    """
+    name: str
+    train_configs: Dict[str, str]
+    pixels_per_paper_pixel: float = 1.0
+    profile_runs: int = 10
+    profile_warmup: int = 2
+    synthetic_data: bool = False
+    torch_threads: Optional[int] = None
+
+    @property
+    def smoke(self) -> bool:
+        return self.name == 'smoke'
+
+    def crop(self, paper_pixels: int) -> int:
+        """Network input size for one of the paper's sizes (a multiple of 32)."""
+        if self.pixels_per_paper_pixel == 1.0:
+            return int(paper_pixels)
+        return 32 * max(1, round(paper_pixels * self.pixels_per_paper_pixel / 32))
+
+    def train_config(self, model: str) -> Path:
+        """The training config a variant of model size ``model`` ('b' or 'l') overrides."""
+        return configs_dir() / self.train_configs[model]
+
+    @staticmethod
+    def profile_config(model: str) -> Path:
+        """The full-size model config efficiency runs build (no data, random weights)."""
+        return configs_dir() / '_base_' / 'models' / {'b': 'errseg_convnext-b.py', 'l': 'errseg_convnext-l.py'}[model]
+
+    def data_spec(self) -> Optional[dict]:
+        """What the data of this scale is, for record keys (``None``: the user's prepared data)."""
+        return dict(SMOKE_DATA, size=list(SMOKE_DATA['size'])) if self.synthetic_data else None
+
+
+#: The paper's scale: ERR-Seg-B/L trained as the paper (80k iterations, 640x640, batch 4).
+FULL = Scale('full', {'b': 'errseg/errseg_convnext-b_1xb4-80k_coco-stuff171-640x640.py',
+                      'l': 'errseg/errseg_convnext-l_1xb4-80k_coco-stuff171-640x640.py'})
+
+#: Toy scale: the tiny model (both sizes), a few iterations on generated data, paper sizes / 5.
+SMOKE = Scale('smoke', {'b': 'errseg/errseg_tiny_1xb2-6it_coco-stuff171-128x128.py',
+                        'l': 'errseg/errseg_tiny_1xb2-6it_coco-stuff171-128x128.py'},
+              pixels_per_paper_pixel=0.2, profile_runs=1, profile_warmup=0, synthetic_data=True, torch_threads=1)
+
+SCALES = {s.name: s for s in (FULL, SMOKE)}

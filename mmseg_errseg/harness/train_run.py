@@ -1,0 +1,96 @@
+"""Training runs: a variant's resolved config trained with mmengine's Runner, resumable.
+
+Each training has its own work dir (named by its run key); the Runner resumes
+from the last checkpoint there, so an interrupted sweep continues where it
+stopped. The total batch of the config (the paper's 4) is kept across
+processes: each of N processes loads batch / N images.
+"""
+import copy
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from .distributed import DistInfo
+from .runs import Run
+
+__all__ = ['prepare_train_config', 'run_training']
+
+
+def prepare_train_config(cfg, work_dir: Path, data_root: Optional[str], dist: DistInfo,
+                         log_level: Optional[str] = None):
+    """The runnable config of a training: work dir, data root, launcher, per-process batch.
+
+    Args:
+        cfg: The resolved training config (not modified).
+        work_dir: The training's work dir.
+        data_root: Where the prepared training data is.
+        dist: The processes the training runs on.
+        log_level: Overrides the config's log level.
+
+    Returns:
+        A new ``Config``.
+    """
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = str(work_dir)
+    cfg.resume = True  # from the last checkpoint in work_dir, if any
+    cfg.load_from = None
+    cfg.launcher = dist.launcher
+    cfg.experiment_name = work_dir.name  # one logger and one visualizer per training
+    if isinstance(cfg.get('visualizer'), dict):
+        cfg.visualizer.pop('name', None)
+    if log_level:
+        cfg.log_level = log_level
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(loader) and data_root is not None:
+            cfg[loader].dataset.data_root = str(data_root)
+    total = int(cfg.train_dataloader.batch_size)
+    if dist.world_size > 1:
+        if total % dist.world_size:
+            raise ValueError(f'the config\'s batch of {total} images cannot be split over {dist.world_size} '
+                             f'processes: use a number of processes that divides {total}')
+        cfg.train_dataloader.batch_size = total // dist.world_size
+    if dist.distributed:
+        # Several switches leave parameters out of the graph (e.g. no class aggregation); on CPU the
+        # module must not be given device ids.
+        wrapper = dict(type='MMDistributedDataParallel', broadcast_buffers=False, find_unused_parameters=True)
+        if not dist.cuda:
+            wrapper['device_ids'] = None
+        cfg.model_wrapper_cfg = wrapper
+    return cfg
+
+
+def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistInfo,
+                 log_level: Optional[str] = None) -> Dict[str, Any]:
+    """Train (or resume) a run's model and return what its record keeps.
+
+    Args:
+        run: A ``train`` run (its context holds the resolved config).
+        work_dir: The sweep's work dir; the training uses ``<work_dir>/train/<slug>-<key>``.
+        data_root: Where the prepared training data is.
+        dist: The processes the training runs on.
+        log_level: Overrides the config's log level.
+
+    Returns:
+        ``checkpoint`` and ``config`` (paths relative to ``work_dir``), the
+        iterations done, the final loss, the processes and their batch.
+    """
+    from mmengine.runner import Runner
+
+    train_dir = work_dir / 'train' / f'{run.slug}-{run.key[:16]}'
+    cfg = prepare_train_config(run.context['config'], train_dir, data_root, dist, log_level)
+    runner = Runner.from_cfg(cfg)
+    config_path = train_dir / 'config.py'
+    if dist.is_main:  # the config as one process runs it: what evaluations load
+        from analysis.atomic_io import write_text
+        write_text(config_path, prepare_train_config(run.context['config'], train_dir, data_root, DistInfo(),
+                                                     log_level).pretty_text)
+    runner.train()
+    max_iters = int(cfg.train_cfg.max_iters)
+    checkpoint = train_dir / f'iter_{max_iters}.pth'
+    if dist.is_main and not checkpoint.is_file():
+        raise RuntimeError(f'training finished without its final checkpoint {checkpoint} (is the CheckpointHook '
+                           'disabled in the config?)')
+    loss = runner.message_hub.get_scalar('train/loss') if 'train/loss' in runner.message_hub.log_scalars else None
+    return dict(checkpoint=str(checkpoint.relative_to(work_dir)), config=str(config_path.relative_to(work_dir)),
+                iterations=int(runner.iter), final_loss=float(loss.current()) if loss is not None else None,
+                processes=dist.world_size, batch_per_process=int(cfg.train_dataloader.batch_size),
+                total_batch=int(cfg.train_dataloader.batch_size) * dist.world_size, launcher=dist.launcher)
