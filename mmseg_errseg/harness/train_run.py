@@ -6,6 +6,7 @@ stopped. The total batch of the config (the paper's 4) is kept across
 processes: each of N processes loads batch / N images.
 """
 import copy
+import os
 from pathlib import Path
 from typing import Any, Dict, Optional
 
@@ -71,12 +72,14 @@ def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistI
 
     Returns:
         ``checkpoint`` and ``config`` (paths relative to ``work_dir``), the
-        iterations done, the final loss, the processes and their batch.
+        iterations done, the final loss, the processes and their batch, and
+        the checkpoint an interrupted training resumed from.
     """
-    from mmengine.runner import Runner
+    from mmengine.runner import Runner, find_latest_checkpoint
 
     train_dir = work_dir / 'train' / f'{run.slug}-{run.key[:16]}'
     cfg = prepare_train_config(run.context['config'], train_dir, data_root, dist, log_level)
+    resumed_from = find_latest_checkpoint(str(train_dir)) if train_dir.is_dir() else None
     runner = Runner.from_cfg(cfg)
     config_path = train_dir / 'config.py'
     if dist.is_main:  # the config as one process runs it: what evaluations load
@@ -93,4 +96,6 @@ def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistI
     return dict(checkpoint=str(checkpoint.relative_to(work_dir)), config=str(config_path.relative_to(work_dir)),
                 iterations=int(runner.iter), final_loss=float(loss.current()) if loss is not None else None,
                 processes=dist.world_size, batch_per_process=int(cfg.train_dataloader.batch_size),
-                total_batch=int(cfg.train_dataloader.batch_size) * dist.world_size, launcher=dist.launcher)
+                total_batch=int(cfg.train_dataloader.batch_size) * dist.world_size, launcher=dist.launcher,
+                resumed_from=os.path.relpath(os.path.abspath(resumed_from), os.path.abspath(work_dir))
+                if resumed_from else None)
