@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, Dict
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use('Agg')  # files only, no display
 
@@ -50,7 +51,8 @@ def plot_sweep(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
     if data.empty:
         _empty_note(ax, cells)
     else:
-        sns.lineplot(data=data, x='x', y='ours', hue='column', marker='o', ax=ax)
+        sns.lineplot(data=data.rename(columns={'column': 'benchmark'}), x='x', y='ours', hue='benchmark', marker='o',
+                     ax=ax)
         ax.legend(title='benchmark (ours)', fontsize=8)
     if experiment.param == 'λ':
         ax.set_xscale('log')
@@ -62,6 +64,7 @@ def plot_sweep(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
 
 
 def _facet_lines(experiment: Experiment, cells: pd.DataFrame, smoke: bool, facet: str, hue: str, xlabel: str):
+    cells = cells.assign(benchmark=cells['column'])
     data = _long(cells)
     keys = list(dict.fromkeys(cells[facet]))
     fig, axes = plt.subplots(1, len(keys), figsize=(3.3 * len(keys), 3.6), squeeze=False)
@@ -87,7 +90,7 @@ def plot_p_inference(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
 
 def plot_crop_size(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
     """Table 14: mIoU against the inference crop size, one panel per backbone."""
-    return _facet_lines(experiment, cells, smoke, facet='group', hue='column', xlabel='crop size (paper pixels)')
+    return _facet_lines(experiment, cells, smoke, facet='group', hue='benchmark', xlabel='crop size (paper pixels)')
 
 
 def plot_latency_scatter(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
@@ -109,6 +112,8 @@ def plot_latency_scatter(experiment: Experiment, cells: pd.DataFrame, smoke: boo
             ax.annotate(f'{p.method} ({p.source})', (p.latency, p.mIoU), fontsize=7, xytext=(4, 3),
                         textcoords='offset points')
         ax.set_xscale('log')
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel('latency (ms, log scale; paper: RTX 3090, ours: the device of the record)')
     ax.set_ylabel('A-847 mIoU (%)')
     ax.set_title(_title(experiment, smoke), fontsize=9)

@@ -153,7 +153,7 @@ def experiment_cells(experiment: Experiment, plan, store, why_missing: Callable[
                              paper=np.nan if v.paper is None else v.paper,
                              diff=np.nan if v.diff is None else v.diff,
                              paper_dash=v.paper_dash, note=v.note or '', records=';'.join(v.records),
-                             digits=column.digits))
+                             digits=column.digits, comparable=column.comparable))
     return pd.DataFrame(rows)
 
 
@@ -208,7 +208,8 @@ def wide_table(experiment: Experiment, cells: pd.DataFrame, precise: bool = Fals
         paper = '-' if r.paper_dash else ('' if np.isnan(r.paper) else _fmt(r.paper, int(r.digits)))
         row[f'{r.column} ours'] = ours
         row[f'{r.column} paper'] = paper
-        row[f'{r.column} Δ'] = '' if np.isnan(r.diff) else _fmt(r.diff, digits, signed=True)
+        if r.comparable:  # no difference across devices (latency, memory)
+            row[f'{r.column} Δ'] = '' if np.isnan(r.diff) else _fmt(r.diff, digits, signed=True)
     frame = pd.DataFrame(list(rows.values())).fillna('')
     footnotes = [f'[{n}] {text}' for text, n in notes.items()]
     return frame, footnotes
@@ -225,7 +226,7 @@ def render_markdown(experiment: Experiment, frame: pd.DataFrame, footnotes: Sequ
     if smoke:
         lines += [f'**{SMOKE_BANNER}**', '']
     lines += ['"ours": measured by this harness (records named in the CSV); "paper": the paper\'s figure; '
-              '"Δ": ours - paper.', '']
+              '"Δ": ours - paper (not for latency and memory, measured on other devices).', '']
     lines += [frame.to_markdown(index=False, disable_numparse=True), '']
     lines += [f'- {n}' for n in experiment.notes]
     lines += [f'- {n}' for n in footnotes]
@@ -277,6 +278,6 @@ def write_experiment(experiment: Experiment, cells: pd.DataFrame, out_dir: Path,
     files = [write_frame_csv(out / f'{stem}.csv', frame, index=False),
              write_text(out / f'{stem}.md', render_markdown(experiment, frame, footnotes, smoke, provenance)),
              write_text(out / f'{stem}.tex', render_latex(experiment, frame, footnotes, smoke)),
-             write_frame_csv(out / f'{stem}_cells.csv', cells.drop(columns=['digits']), index=False,
+             write_frame_csv(out / f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']), index=False,
                              float_format='%.6g')]
     return files

@@ -110,3 +110,34 @@ def test_record_store_writes_atomically_and_finds_records_by_key(tmp_path):
     with pytest.raises(ValueError):
         store.write(Run('eval', dict(a=2), 'nan', 'nan'), dict(x=float('nan')), 1.0)  # refused, nothing written
     assert len(list(path.parent.glob('*.json'))) == 2 and not list(path.parent.glob('.*'))
+
+
+def test_efficiency_runs_profile_the_variant_at_full_size_without_data():
+    """The full-size model of a variant (its switches, the benchmark's T and P, the paper's input size)."""
+    plan = make_plan([EXPERIMENTS['table11'], EXPERIMENTS['table4']], PlanOptions(SMOKE, data_root='unused'))
+    profiles = {r.key: r for r in plan.runs.values() if r.kind == 'profile'}
+    assert len(profiles) == 5  # Table 4: A-847, A-150 (= Table 11's SSR+CSR row); Table 11: three more
+    for run in profiles.values():
+        assert run.context['config'].endswith('errseg_convnext-b.py') and run.context['input_size'] == (640, 640)
+        assert run.spec['runs'] == SMOKE.profile_runs and not run.deps
+    off = plan.runs[_cell_runs(plan, 'table11', 'SSR off, CSR off', 'GFLOPs')[0]]
+    assert off.context['overrides'] == {'decode_head.sr_ratio': 1, 'decode_head.class_pool': 1}
+    assert (off.context['benchmark'], off.context['num_selected']) == ('ade150', 32)
+    a847 = plan.runs[_cell_runs(plan, 'table4', 'ERR-Seg', 'A-847 GFLOPs')[0]]
+    assert (a847.context['benchmark'], a847.context['num_selected']) == ('ade847', 48)
+    assert _cell_runs(plan, 'table4', 'ERR-Seg', 'A-150 Latency') == \
+        _cell_runs(plan, 'table11', 'SSR on, CSR on', 'Latency')
+
+
+def test_profile_run_measures_the_configuration_it_names(tmp_path):
+    profiling = pytest.importorskip('mmseg_errseg.profiling')
+    from mmseg_errseg.harness.profile_run import run_profile
+    from conftest import CONFIGS
+    run = Run('profile', dict(x=1), 'tiny', 'tiny', context=dict(
+        config=str(CONFIGS / '_base_/models/errseg_tiny.py'), overrides={'decode_head.sr_ratio': 1},
+        benchmark='voc20', num_selected=16, input_size=(64, 64)))
+    run.spec.update(runs=1, warmup=0)
+    record = run_profile(run)
+    frame = profiling.records_frame([record])
+    assert frame.iloc[0]['benchmark'] == 'PAS-20' and frame.iloc[0]['gflops'] > 0
+    assert record['settings']['overrides'] == {'decode_head': {'sr_ratio': 1}}

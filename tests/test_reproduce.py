@@ -140,3 +140,22 @@ def test_clear_errors(tmp_path, capsys):
     assert 'torchrun --nproc_per_node N' in capsys.readouterr().err
     assert main(['reproduce', '--smoke', '--tables', '7', '--datasets', 'ade20k', '--dry-run']) == 1
     assert "unknown dataset 'ade20k'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_efficiency_tables_run_at_full_size_without_data_or_checkpoints(tmp_path):
+    """Tables 4 and 11 at smoke scale: the efficiency columns are ERR-Seg-B at 640x640, measured for real."""
+    pytest.importorskip('mmseg_errseg.profiling')
+    import pandas as pd
+    out = tmp_path / 'out'
+    assert main(['reproduce', '--smoke', '--tables', '4,11', '--datasets', 'voc20', '--work-dir', str(tmp_path / 'wd'),
+                 '--out', str(out)]) == 0
+    t4 = pd.read_csv(out / 'table4_smoke_cells.csv').set_index(['variant', 'column'])
+    assert t4.loc[('ERR-Seg', 'A-847 GFLOPs'), 'ours'] == pytest.approx(346.3, rel=0.01)  # official impl., fvcore
+    assert t4.loc[('ERR-Seg', 'A-150 GFLOPs'), 'ours'] == pytest.approx(288.3, rel=0.01)
+    assert t4.loc[('ERR-Seg', 'A-847 Latency'), 'ours'] > 0
+    t11 = pd.read_csv(out / 'table11_smoke_cells.csv').set_index(['variant', 'column'])
+    for variant in ('SSR off, CSR off', 'SSR off, CSR on', 'SSR on, CSR off', 'SSR on, CSR on'):
+        cell = t11.loc[(variant, 'GFLOPs')]
+        assert cell['ours'] == pytest.approx(cell['paper'], abs=0.2)  # the aggregator's, as the paper's
+    assert (out / 'table11_smoke.png').is_file() and (out / 'fig1_smoke.png').exists() is False

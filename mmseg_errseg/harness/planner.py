@@ -146,11 +146,12 @@ def _set_crop(cfg, size: int, training: bool) -> None:
                 t.scale = size
 
 
-def _describe(variant: Variant) -> str:
+def _describe(variant: Variant, smoke: bool = False) -> str:
     parts = [f'{k}={v}' for k, v in variant.train.items()]
     if variant.train_crop:
         parts.append(f'trained at {variant.train_crop}x{variant.train_crop}')
-    return f'{MODEL_NAMES[variant.model]}' + (f' ({", ".join(parts)})' if parts else ' (official)')
+    name = f'tiny model as {MODEL_NAMES[variant.model]}' if smoke else MODEL_NAMES[variant.model]
+    return name + (f' ({", ".join(parts)})' if parts else ' (official)')
 
 
 class _Planner:
@@ -201,15 +202,15 @@ class _Planner:
                 self._models[cache] = ModelSource(key, f'{MODEL_NAMES[variant.model]} ({Path(ckpt).name})',
                                                   variant.model, cfg, checkpoint=ckpt)
             return self._models[cache]
-        run = Run('train', dict(config=cfg_hash, data=self.o.scale.data_spec()), label=f'train {_describe(variant)}',
-                  slug=slugify(f'{variant.model}-' + ('-'.join(f'{k.split(".")[-1]}={v}' for k, v in variant.train.items()) or 'official')
-                               + (f'-crop{variant.train_crop}' if variant.train_crop else '')),
-                  context=dict(config=cfg, model=variant.model))
+        described = _describe(variant, self.o.scale.smoke)
+        switches = '-'.join(f'{k.split(".")[-1]}={v}' for k, v in variant.train.items()) or 'official'
+        crop = f'-crop{variant.train_crop}' if variant.train_crop else ''
+        run = Run('train', dict(config=cfg_hash, data=self.o.scale.data_spec()), label=f'train {described}',
+                  slug=slugify(f'{variant.model}-{switches}{crop}'), context=dict(config=cfg, model=variant.model))
         if run.key not in self.runs:
             run.reasons = self._train_blocked(variant)
         run = self._add(run, use)
-        return ModelSource(run.key, _describe(variant), variant.model, cfg, train_key=run.key,
-                           reasons=list(run.reasons))
+        return ModelSource(run.key, described, variant.model, cfg, train_key=run.key, reasons=list(run.reasons))
 
     def _train_blocked(self, variant: Variant) -> List[str]:
         if self.o.scale.smoke:

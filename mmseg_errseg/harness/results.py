@@ -97,7 +97,7 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
                                  for p in written) + ' |')
     stem = 'cells_smoke' if smoke else 'cells'
     files.append(write_frame_csv(out / f'{stem}.csv', pd.concat(all_cells, ignore_index=True).drop(
-        columns=['digits']), index=False, float_format='%.6g'))
+        columns=['digits', 'comparable']), index=False, float_format='%.6g'))
     records = []
     for exp in plan.experiments:
         for key in by_exp[exp.key]:
