@@ -59,6 +59,7 @@ def plot_sweep(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
     ax.set_xlabel(experiment.param)
     ax.set_ylabel('mIoU (%)')
     ax.set_title(_title(experiment, smoke), fontsize=9)
+    fig.subplots_adjust(bottom=0.2)
     fig.text(0.01, 0.01, "The paper's curve exists only as an image: not shown.", fontsize=7)
     return fig
 

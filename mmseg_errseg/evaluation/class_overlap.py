@@ -27,6 +27,8 @@ class ClassOverlapMetric(BaseMetric):
         prefix: Prefix of the reported keys.
     """
 
+    default_prefix = ''  # keys as they are (and no warning about a missing prefix)
+
     def __init__(self, ignore_index: int = 255, collect_device: str = 'cpu', prefix: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
