@@ -1,5 +1,22 @@
-"""The reproduction harness: the paper's experiments as data, planned into runs, recorded, viewed."""
+"""The reproduction harness: the paper's experiments as data, planned into runs, recorded, viewed.
+
+``errseg reproduce`` is the command line (:func:`reproduce`); the pieces: the
+experiment declarations (:data:`EXPERIMENTS`), the scales (:data:`SCALES`),
+the planner (:func:`make_plan`), the record store (:class:`RecordStore`) and
+the executor (:func:`execute`). Tables and plots are views in ``analysis.tables``
+and ``analysis.plots``.
+"""
+from .executor import ExecutionContext, Outcome, execute
 from .experiments import Column, Experiment, Variant
 from .paper_experiments import EXPERIMENTS, experiment_keys, get_experiment
+from .planner import Plan, PlanOptions, make_plan
+from .record_store import RecordStore
+from .reproduce import ReproduceOptions, reproduce
+from .runs import Run, run_key
+from .scales import FULL, SCALES, SMOKE, Scale
 
-__all__ = ['Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'get_experiment']
+__all__ = [
+    'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'get_experiment', 'Plan', 'PlanOptions',
+    'make_plan', 'RecordStore', 'Run', 'run_key', 'ExecutionContext', 'Outcome', 'execute', 'ReproduceOptions',
+    'reproduce', 'Scale', 'SCALES', 'FULL', 'SMOKE'
+]
