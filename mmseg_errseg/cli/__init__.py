@@ -14,6 +14,7 @@ __all__ = ['main', 'COMMANDS', 'CommandError']
 COMMANDS = {
     'convert-official': 'convert_official',
     'check-golden': 'check_golden',
+    'profile': 'profile',
 }
 
 
