@@ -207,3 +207,13 @@ def test_write_paper_table_from_records(tmp_path):
     assert csv.name == 'table4.csv' and 'fvcore, 1 FMA = 1 flop' in md.read_text()
     with pytest.raises(ValueError, match='no record matches Table 11'):
         write_paper_table('11', [_record(ERRSEG, 'A-847', 1.0, 0.5)], tmp_path)
+
+
+def test_format_comparison_ratios_to_the_first_method():
+    from mmseg_errseg.profiling import format_comparison
+    fast, slow = _record(ERRSEG, 'A-150', 100.0, 50.0), _record(COST_AGG, 'A-150', 400.0, 50.0)
+    slow['latency']['median_ms'] = 3000.0
+    text = format_comparison([fast, slow])
+    row = next(line for line in text.splitlines() if COST_AGG in line)
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    assert cells[3:5] == ['400.00', '4.00'] and cells[-2:] == ['3000.00', '3.00']
