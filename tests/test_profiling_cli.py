@@ -217,3 +217,19 @@ def test_format_comparison_ratios_to_the_first_method():
     row = next(line for line in text.splitlines() if COST_AGG in line)
     cells = [c.strip() for c in row.strip('|').split('|')]
     assert cells[3:5] == ['400.00', '4.00'] and cells[-2:] == ['3000.00', '3.00']
+
+
+def test_cli_renders_a_table_from_records(capsys, tmp_path):
+    records = [_record(f'v{sr}{pool}', 'A-150', 200.0, 171.0, spatial=sr * 10.0, classes=pool * 1.0,
+                       sr=sr, pool=pool) for sr in (1, 2) for pool in (1, 2)]
+    for rec in records:
+        save_record(rec, tmp_path / 'records')
+    code, out, err = _run(capsys, '--table', '11', '--records', str(tmp_path / 'records'),
+                          '--out-dir', str(tmp_path / 'tables'))
+    assert code == 0, err
+    assert '188.1' in out and 'nan' not in out
+    assert (tmp_path / 'tables' / 'table11.md').is_file()
+    code, _, err = _run(capsys, '--records', str(tmp_path / 'records'))
+    assert code == 1 and 'add --table' in err
+    code, _, err = _run(capsys)
+    assert code == 1 and 'give CONFIG' in err

@@ -25,8 +25,9 @@ def add_parser(sub):
         '  errseg profile configs/_base_/models/errseg_convnext-b.py --num-classes 150 '
         '--num-selected 32 --json\n'
         '  errseg profile configs/_base_/models/errseg_convnext-b.py --table 11 --out-dir '
-        'work_dirs/profile')
-    p.add_argument('config', help='model config (ERR-Seg, or any MMSeg segmentor)')
+        'work_dirs/profile\n'
+        '  errseg profile --table 11 --records work_dirs/profile --out-dir work_dirs/profile')
+    p.add_argument('config', nargs='?', help='model config (ERR-Seg, or any MMSeg segmentor)')
     what = p.add_argument_group('setting (default: the config\'s vocabulary, P and crop_size)')
     what.add_argument('--num-classes', type=int, metavar='T',
                       help='vocabulary size T (847/150/459/59/20/171: the benchmark\'s class names)')
@@ -60,6 +61,9 @@ def add_parser(sub):
     how.add_argument('--no-components', action='store_true', help='skip the per-component timing')
     out = p.add_argument_group('output')
     out.add_argument('--json', action='store_true', help='print the records as JSON only')
+    out.add_argument('--records', nargs='+', metavar='PATH',
+                     help='with --table: render the table from records written before (JSON files or '
+                     'directories) instead of profiling; CONFIG is not needed')
     out.add_argument('--out-dir', metavar='DIR',
                      help='write one JSON record per model (and with --table, the table as CSV and '
                      'Markdown) there')
@@ -72,10 +76,21 @@ def run(args) -> int:
 
     import torch
 
-    from ..profiling import (TABLES, format_comparison, format_record, run_specs, setting_specs,
-                             table_specs, write_paper_table)
+    from ..profiling import (TABLES, format_comparison, format_record, load_records, render_table,
+                             run_specs, setting_specs, table_specs, write_paper_table)
     from . import CommandError
 
+    if args.records:
+        if not args.table:
+            raise CommandError('--records renders a paper table: add --table 4 or --table 11')
+        records = load_records(args.records)
+        print(render_table(TABLES[args.table](records)))
+        if args.out_dir:
+            for path in write_paper_table(args.table, records, args.out_dir):
+                print(f'written: {path}')
+        return 0
+    if args.config is None:
+        raise CommandError('give CONFIG (or --records with --table to render a table from records)')
     if args.threads is not None:
         if args.threads < 1:
             raise CommandError(f'--threads must be >= 1, got {args.threads}')
@@ -104,7 +119,7 @@ def run(args) -> int:
     if args.table:
         frame = TABLES[args.table](records)
         print(f'Table {args.table} (ours beside the paper\'s figures):')
-        print(frame.to_markdown(index=False, floatfmt='.1f', missingval=''))
+        print(render_table(frame))
         if args.out_dir:
             for path in write_paper_table(args.table, records, args.out_dir):
                 print(f'written: {path}')

@@ -52,6 +52,8 @@ def load_records(paths: Iterable[Union[str, Path]]) -> List[dict]:
     """Records from JSON files or directories of them (``kind == 'profile'`` only)."""
     out = []
     for path in map(Path, paths):
+        if not path.exists():
+            raise FileNotFoundError(f'records {str(path)!r}: no such file or directory')
         files = sorted(path.glob('*.json')) if path.is_dir() else [path]
         for file in files:
             data = json.loads(file.read_text(encoding='utf-8'))

@@ -6,6 +6,7 @@ import pandas as pd
 from .components import OTHER
 from .execution import EXECUTION_MODES
 from .flop_handles import FVCORE_EXTRA_HANDLES
+from .tables import kept_classes, render_table
 
 __all__ = ['format_record', 'format_comparison', 'component_frame']
 
@@ -55,10 +56,9 @@ def _settings_line(record: Mapping) -> str:
         parts.append(str(s['config']))
     if s.get('num_classes') is not None:
         tp = f"T={s['num_classes']}"
-        if s.get('kept_classes') is not None and s.get('num_selected') is not None:
-            tp += f", P={s['kept_classes']}"
-        elif s.get('kept_classes') is not None:
-            tp += f", all {s['kept_classes']} classes kept"
+        if s.get('num_selected') is not None:
+            kept = s.get('kept_classes')
+            tp += f', P={kept}' if kept == s['num_selected'] else f', all {kept} classes kept'
         parts.append(tp + (f" ({s['benchmark']})" if s.get('benchmark') else f" ({s.get('vocabulary')})"))
     if s.get('input'):
         parts.append(f"input {s['input'][0]}x{s['input'][1]}")
@@ -113,6 +113,7 @@ def format_record(record: Mapping) -> str:
     comps = component_frame(record)
     if not comps.empty:
         digits = '.2f' if (record.get('flops') or {}).get('total', 0) >= 1e10 else '.4g'
+        comps = comps.astype(object).where(comps.notna(), None)
         lines += ['', comps.to_markdown(index=False, floatfmt=('', digits, '.1f', '.1f', '.1f'),
                                         missingval='')]
         if record.get('component_latency_ms'):
@@ -131,10 +132,10 @@ def format_comparison(records: Sequence[Mapping]) -> str:
         f = (rec.get('flops') or {}).get('total')
         t = (rec.get('latency') or {}).get('median_ms')
         mem = rec.get('memory') or {}
-        rows.append({'method': rec.get('name'), 'T': s.get('num_classes'), 'P': s.get('kept_classes'),
+        rows.append({'method': rec.get('name'), 'T': s.get('num_classes'), 'P': kept_classes(s),
                      'GFLOPs': None if f is None else f / 1e9,
                      'x FLOPs': None if not (f and base_f) else f / base_f,
                      'params M': rec['params']['total'] / 1e6,
                      'peak mem GiB': mem['delta'] / _GIB if 'delta' in mem else None,
                      'latency ms': t, 'x latency': None if not (t and base_t) else t / base_t})
-    return pd.DataFrame(rows).to_markdown(index=False, floatfmt='.2f', missingval='')
+    return render_table(pd.DataFrame(rows), digits=2)

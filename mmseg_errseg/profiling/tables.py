@@ -14,7 +14,7 @@ from .builders import COST_AGGREGATION_BASELINE
 from .components import AGGREGATOR_COMPONENTS
 from .records import atomic_write_text
 
-__all__ = ['BENCHMARKS', 'TABLE_RUNS', 'PAPER_FIGURES', 'OFFICIAL_FIGURES', 'TABLE_NOTES',
+__all__ = ['kept_classes', 'BENCHMARKS', 'TABLE_RUNS', 'PAPER_FIGURES', 'OFFICIAL_FIGURES', 'TABLE_NOTES',
            'records_frame', 'table4', 'table11', 'render_table', 'write_table', 'write_paper_table',
            'TABLES']
 
@@ -61,6 +61,11 @@ OFFICIAL_FIGURES = {
 _GIB = 2 ** 30
 
 
+def kept_classes(settings: Mapping):
+    """P: the classes ERR-Seg keeps (T without class removal); None for methods without P."""
+    return settings.get('kept_classes') if settings.get('num_selected') is not None else None
+
+
 def _on(values) -> bool:
     return any(v > 1 for v in (values or []))
 
@@ -85,7 +90,7 @@ def records_frame(records: Iterable[Mapping]) -> pd.DataFrame:
         visual = comps.get('CLIP visual')
         rows.append(dict(
             method=settings.get('method', rec.get('name')), benchmark=settings.get('benchmark'),
-            T=settings.get('num_classes'), P=settings.get('kept_classes'),
+            T=settings.get('num_classes'), P=kept_classes(settings),
             ssr=_on(settings.get('sr_ratio')), csr=_on(settings.get('class_pool')),
             gflops=flops['total'] / 1e9 if 'total' in flops else None,
             visual_gflops=visual / 1e9 if visual is not None else None,
@@ -142,7 +147,11 @@ def table4(records: Iterable[Mapping]) -> pd.DataFrame:
             'latency ms (paper, RTX 3090)': paper.get('latency_ms'),
             'peak memory GiB (ours, over baseline)': ours['memory_gib'],
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for column in ('T', 'P'):  # class counts stay integers beside blanks
+        if column in frame:
+            frame[column] = frame[column].astype('Int64')
+    return frame
 
 
 def table11(records: Iterable[Mapping]) -> pd.DataFrame:
@@ -184,6 +193,7 @@ TABLES = {'4': table4, '11': table11}
 
 def render_table(frame: pd.DataFrame, digits: int = 1) -> str:
     """A table as GitHub Markdown, numbers rounded to ``digits``, blanks for missing figures."""
+    frame = frame.astype(object).where(frame.notna(), None)  # tabulate blanks None, not NaN
     return frame.to_markdown(index=False, floatfmt=f'.{digits}f', missingval='')
 
 
