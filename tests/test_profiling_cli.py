@@ -107,6 +107,7 @@ def test_cli_text_report(capsys):
     (['--num-classes', '5', '--num-selected', '9'], 'larger than the vocabulary'),
     (['--table', '4', '--num-classes', '5'], 'drop --num-classes'),
     (['--runs', '0'], '--runs must be >= 1'),
+    (['--component-runs', '0'], '--component-runs must be >= 1'),
 ])
 def test_cli_bad_input_one_clear_error(capsys, argv, message):
     code, out, err = _run(capsys, TINY, *argv)

@@ -59,6 +59,8 @@ def add_parser(sub):
     how.add_argument('--checkpoint', metavar='FILE', help='weights for CONFIG\'s model (optional)')
     how.add_argument('--no-ptflops', action='store_true', help='skip the ptflops cross-check')
     how.add_argument('--no-components', action='store_true', help='skip the per-component timing')
+    how.add_argument('--component-runs', type=int, default=1, metavar='N',
+                     help='instrumented runs for the component times, median reported (default: 1)')
     out = p.add_argument_group('output')
     out.add_argument('--json', action='store_true', help='print the records as JSON only')
     out.add_argument('--records', nargs='+', metavar='PATH',
@@ -111,7 +113,8 @@ def run(args) -> int:
     show = None if args.json else (lambda rec: print(format_record(rec) + '\n', flush=True))
     records = run_specs(specs, args.device, out_dir=args.out_dir, progress=True, on_record=show,
                         runs=args.runs, warmup=args.warmup, ptflops=not args.no_ptflops,
-                        components=not args.no_components, executions=tuple(args.execution))
+                        components=not args.no_components, component_runs=args.component_runs,
+                        executions=tuple(args.execution))
     if args.json:
         json.dump(records if len(records) > 1 else records[0], sys.stdout, indent=2)
         sys.stdout.write('\n')

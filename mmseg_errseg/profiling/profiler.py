@@ -80,6 +80,8 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
         The record.
     """
     device = torch.device(device)
+    if component_runs < 1:
+        raise ValueError(f'--component-runs must be >= 1, got {component_runs}')
     for name in executions:
         if name not in EXECUTION_MODES:
             raise ValueError(f'unknown execution mode {name!r}; choose from {tuple(EXECUTION_MODES)}')
