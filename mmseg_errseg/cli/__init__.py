@@ -21,6 +21,7 @@ COMMANDS = {
     'test': 'test',
     'dataset-stats': 'dataset_stats',
     'reproduce': 'reproduce',
+    'profile': 'profile',
 }
 
 

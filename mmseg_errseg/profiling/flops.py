@@ -1,0 +1,137 @@
+"""FLOP counting: fvcore with attention counted, and a ptflops cross-check.
+
+fvcore traces the forward (TorchScript) and counts per op with 1 FMA = 1 flop,
+the paper's convention; :data:`~.flop_handles.FVCORE_EXTRA_HANDLES` adds the
+attention it skips. ptflops' aten backend counts at the dispatcher instead (a
+different mechanism), which makes it an independent check of the matrix-product
+share. The two conventions differ by design: ptflops adds one MAC per bias
+element and skips normalisation and interpolation, fvcore the reverse.
+"""
+import contextlib
+import io
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn as nn
+
+from .components import ComponentMap
+from .flop_handles import FVCORE_EXTRA_HANDLES, ptflops_extra_hooks
+
+__all__ = ['FlopCount', 'count_flops', 'ptflops_macs', 'MATMUL_OPERATORS']
+
+#: fvcore operator names of the multiply-add (matrix product) work; the rest are
+#: normalisation, interpolation and pooling estimates.
+MATMUL_OPERATORS = ('linear', 'conv', 'einsum', 'matmul', 'bmm', 'addmm', 'mm', 'baddbmm',
+                    'scaled_dot_product_attention')
+
+
+@dataclass
+class FlopCount:
+    """FLOPs of one forward (1 FMA = 1 flop).
+
+    Attributes:
+        total: All counted flops.
+        by_component: Component -> flops (exclusive; sums to ``total``).
+        by_operator: fvcore operator -> flops.
+        added: Flops of the ops fvcore has no handle for and this package
+            counts (:data:`~.flop_handles.FVCORE_EXTRA_HANDLES`: attention),
+            included in ``total``: what fvcore alone would have missed.
+        uncounted: Operators fvcore has no handle for -> occurrences. By the
+            convention these are element-wise and data-movement ops.
+    """
+    total: int
+    by_component: Dict[str, int] = field(default_factory=dict)
+    by_operator: Dict[str, int] = field(default_factory=dict)
+    added: int = 0
+    uncounted: Dict[str, int] = field(default_factory=dict)
+
+    @property
+    def matmul(self) -> int:
+        """The multiply-add (matrix product) share of ``total``."""
+        return sum(v for k, v in self.by_operator.items() if k in MATMUL_OPERATORS)
+
+    def to_dict(self) -> dict:
+        return dict(asdict(self), matmul=self.matmul)
+
+
+def _strip_prefix(totals: Dict[str, int], prefix: str) -> Dict[str, int]:
+    """Re-key per-module totals relative to the submodule ``prefix`` (the root keeps '')."""
+    if not prefix:
+        return dict(totals)
+    out = {'': totals['']}
+    for name, value in totals.items():
+        if name.startswith(prefix + '.'):
+            out[name[len(prefix) + 1:]] = value
+    return out
+
+
+def count_flops(module: nn.Module, inputs: Tuple[torch.Tensor, ...],
+                components: Optional[ComponentMap] = None, prefix: str = '') -> FlopCount:
+    """Count the FLOPs of ``module(*inputs)`` with fvcore, attention included.
+
+    Args:
+        module: Called as ``module(*inputs)``; it is traced once (one forward runs).
+        inputs: Example inputs; only their shapes matter.
+        components: How to split the total by module name; names are relative to
+            the submodule ``prefix``. ``None``: no split.
+        prefix: Name of the submodule the component patterns refer to.
+
+    Returns:
+        A :class:`FlopCount`.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # torch.jit deprecation notices at fvcore's import
+        from fvcore.nn import FlopCountAnalysis
+
+    analysis = FlopCountAnalysis(module, inputs)
+    for name, handle in FVCORE_EXTRA_HANDLES.items():
+        analysis.set_op_handle(name, handle)
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    analysis.tracer_warnings('none')
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter('ignore')  # torch.jit deprecation and tracer notices
+        total = int(analysis.total())
+        by_operator = {k: int(v) for k, v in analysis.by_operator().items()}
+        by_module = {k: int(v) for k, v in analysis.by_module().items()}
+        uncounted = dict(analysis.unsupported_ops().most_common())
+    added = sum(v for k, v in by_operator.items() if f'aten::{k}' in FVCORE_EXTRA_HANDLES)
+    split = components.partition(_strip_prefix(by_module, prefix)) if components else {}
+    return FlopCount(total=total, by_component=split, by_operator=by_operator,
+                     added=added, uncounted=uncounted)
+
+
+class _BoundCall(nn.Module):
+    """``module(*inputs)`` as a module without children: ptflops leaves no hooks on ``module``."""
+
+    def __init__(self, module: nn.Module, inputs: Tuple[torch.Tensor, ...]):
+        super().__init__()
+        object.__setattr__(self, 'call', lambda: module(*inputs))
+
+    def forward(self):
+        return self.call()
+
+
+def ptflops_macs(module: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> int:
+    """MACs of ``module(*inputs)`` by ptflops' aten backend, fused attention kernels included.
+
+    Args:
+        module: Called as ``module(*inputs)`` once.
+        inputs: Example inputs.
+
+    Returns:
+        The MAC count (matrix products, convolutions and their bias additions).
+    """
+    from ptflops import get_model_complexity_info
+
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log), torch.no_grad():
+        macs, _ = get_model_complexity_info(
+            _BoundCall(module, inputs), (1,), input_constructor=lambda _: {},
+            print_per_layer_stat=False, as_strings=False, backend='aten', ost=log,
+            custom_modules_hooks=ptflops_extra_hooks())
+    if macs is None:  # ptflops reports failures on stdout and returns None
+        raise RuntimeError(f'ptflops could not count the model: {log.getvalue().strip()[-500:]}')
+    return int(macs)

@@ -1,0 +1,250 @@
+"""Plans of profile runs (one setting, its baselines, a paper table) and their execution.
+
+A :class:`RunSpec` says what to build; :func:`run_specs` builds one model at a
+time, profiles it, writes its record (if asked) and frees it before the next,
+so a table of full-size models fits in memory.
+"""
+import gc
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from .builders import (COST_AGGREGATION_BASELINE, build_san, build_segmentor, check_input_size,
+                       load_model_config, vocabulary_of_size)
+from .profiler import profile_target
+from .records import config_hash, save_record
+from .tables import BENCHMARKS, COST_AGG, ERRSEG, SAN, TABLE_RUNS
+from .targets import ProfileTarget, errseg_target, san_target, segmentor_target
+
+__all__ = ['RunSpec', 'Vocabulary', 'resolve_vocabulary', 'setting_specs', 'table_specs',
+           'build_target', 'run_specs', 'check_device']
+
+
+@dataclass
+class Vocabulary:
+    """T class names and where they come from (a shipped list, a file, or placeholders)."""
+    source: str
+    names: List[str]
+
+
+@dataclass
+class RunSpec:
+    """What to build and measure.
+
+    Attributes:
+        method: Display name (ERR-Seg, SAN ViT-B/16, cost-aggregation baseline, ...).
+        model: 'config' (``config`` with ``overrides``) or 'san' (MMSeg's SAN config).
+        config: Config file of 'config' models.
+        overrides: Nested ``model`` overrides.
+        vocabulary: The T classes.
+        num_selected: P (ERR-Seg); None: the config's ``test_cfg``.
+        input_size: Network input (H, W).
+        benchmark: Benchmark name for records and tables, if any.
+        text: How class embeddings are cached (:data:`~.targets.TEXT_MODES`).
+        checkpoint: Weights to load (plain config only).
+    """
+    method: str
+    model: str
+    config: Optional[str]
+    vocabulary: Vocabulary
+    input_size: Tuple[int, int]
+    num_selected: Optional[int] = None
+    overrides: Optional[Dict] = None
+    benchmark: Optional[str] = None
+    text: str = 'random'
+    checkpoint: Optional[str] = None
+    extra: Dict = field(default_factory=dict)
+
+
+def check_device(device: str) -> torch.device:
+    """The requested device, or a clear error if it cannot be used."""
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f'--device {device!r} is not a device: use cpu or cuda[:index]') from None
+    if dev.type not in ('cpu', 'cuda'):
+        raise ValueError(f'--device {device!r}: only cpu and cuda are supported')
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError('--device cuda: CUDA is not available in this PyTorch build/machine; '
+                         'use --device cpu')
+    return dev
+
+
+def resolve_vocabulary(num_classes: Optional[int] = None, vocabulary: Optional[str] = None,
+                       benchmark: Optional[str] = None, default: Optional[Vocabulary] = None
+                       ) -> Vocabulary:
+    """The classes to profile with.
+
+    Args:
+        num_classes: T: the shipped list with T names (847: ADE20K-847, ...), else placeholders.
+        vocabulary: A shipped vocabulary name or a file
+            (see :func:`~mmseg_errseg.vocabularies.load_vocabulary`).
+        benchmark: A key of :data:`~.tables.BENCHMARKS`.
+        default: Used when nothing is given (the config's vocabulary).
+
+    Returns:
+        :class:`Vocabulary`.
+    """
+    from ..vocabularies import load_vocabulary
+    given = [x for x in (num_classes, vocabulary, benchmark) if x is not None]
+    if len(given) > 1:
+        raise ValueError('give at most one of --num-classes, --vocabulary and --benchmark')
+    if benchmark is not None:
+        if benchmark not in BENCHMARKS:
+            raise ValueError(f'unknown benchmark {benchmark!r}; choose from {tuple(BENCHMARKS)}')
+        name = BENCHMARKS[benchmark][0]
+        return Vocabulary(name, load_vocabulary(name))
+    if vocabulary is not None:
+        return Vocabulary(str(vocabulary), load_vocabulary(vocabulary))
+    if num_classes is not None:
+        return Vocabulary(*vocabulary_of_size(num_classes))
+    if default is None:
+        raise ValueError('the config sets no vocabulary: give --num-classes, --vocabulary or --benchmark')
+    return default
+
+
+def _config_defaults(cfg) -> Tuple[Optional[Tuple[int, int]], Optional[Vocabulary], Optional[int]]:
+    """(input size, vocabulary, test-time P) a config implies."""
+    from ..vocabularies import load_vocabulary
+    model = cfg.model
+    size = model.get('crop_size') or cfg.get('crop_size')
+    vocab = model.get('vocabulary')
+    source = vocab if isinstance(vocab, str) else 'the config\'s list'
+    names = Vocabulary(source, load_vocabulary(vocab)) if vocab is not None else None
+    p = (model.get('test_cfg') or {}).get('num_selected')
+    return (tuple(size) if size else None), names, p
+
+
+def setting_specs(config: str, *, num_classes: Optional[int] = None, vocabulary: Optional[str] = None,
+                  benchmark: Optional[str] = None, num_selected: Optional[int] = None,
+                  input_size: Optional[Sequence[int]] = None, baselines: bool = False,
+                  text: str = 'random', checkpoint: Optional[str] = None) -> List[RunSpec]:
+    """The runs of one setting: CONFIG, and with ``baselines`` SAN and the cost-aggregation baseline.
+
+    Args:
+        config: The model config.
+        num_classes, vocabulary, benchmark: The classes (see :func:`resolve_vocabulary`).
+        num_selected: P; defaults to the benchmark's official P, else the config's.
+        input_size: (H, W); defaults to the config's ``crop_size``.
+        baselines: Add SAN ViT-B/16 (MMSeg's config) and the cost-aggregation baseline.
+        text: How class embeddings are cached.
+        checkpoint: Weights for CONFIG's model.
+
+    Returns:
+        The specs, CONFIG first.
+    """
+    cfg = load_model_config(config)
+    size, default_vocab, default_p = _config_defaults(cfg)
+    if input_size is not None:
+        size = check_input_size(input_size)
+    elif size is None:
+        raise ValueError(f'config {config!r} sets no crop_size: give --input H W')
+    else:
+        size = check_input_size(size, 'the config\'s crop_size')
+    is_errseg = cfg.model.get('type') == 'ERRSeg'
+    if not is_errseg and default_vocab is None:  # a closed-set model has no vocabulary to set
+        default_vocab = Vocabulary('none', [])
+    vocab = resolve_vocabulary(num_classes, vocabulary, benchmark, default_vocab)
+    if num_selected is None:
+        num_selected = BENCHMARKS[benchmark][1] if benchmark else default_p
+        if num_selected is not None and vocab.names:  # as ERRSeg does: P is at most T
+            num_selected = min(num_selected, len(vocab.names))
+    elif num_selected < 1:
+        raise ValueError(f'--num-selected must be >= 1, got {num_selected}')
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise FileNotFoundError(f'--checkpoint {checkpoint!r}: no such file')
+    common = dict(vocabulary=vocab, input_size=size, benchmark=benchmark, text=text)
+    specs = [RunSpec(ERRSEG if is_errseg else cfg.model.type, 'config', config,
+                     num_selected=num_selected, checkpoint=checkpoint, **common)]
+    if baselines:
+        if not is_errseg:
+            raise ValueError('--baselines compares an ERR-Seg config with SAN and the '
+                             f'cost-aggregation baseline; {config!r} builds a {cfg.model.type}')
+        specs.append(RunSpec(SAN, 'san', None, **common))
+        specs.append(RunSpec(COST_AGG, 'config', config, overrides=COST_AGGREGATION_BASELINE, **common))
+    return specs
+
+
+def table_specs(table: str, config: str, *, input_size: Optional[Sequence[int]] = None,
+                text: str = 'random', checkpoint: Optional[str] = None) -> List[RunSpec]:
+    """The runs of a paper table (:data:`~.tables.TABLE_RUNS`) for an ERR-Seg config."""
+    if table not in TABLE_RUNS:
+        raise ValueError(f'unknown table {table!r}; choose from {tuple(TABLE_RUNS)}')
+    cfg = load_model_config(config)
+    if cfg.model.get('type') != 'ERRSeg':
+        raise ValueError(f'--table needs an ERR-Seg config; {config!r} builds a {cfg.model.type}')
+    size = check_input_size(input_size) if input_size is not None else \
+        check_input_size(_config_defaults(cfg)[0], 'the config\'s crop_size')
+    specs = []
+    for run in TABLE_RUNS[table]:
+        p = BENCHMARKS[run['benchmark']][1]
+        vocab = resolve_vocabulary(benchmark=run['benchmark'])
+        specs.append(RunSpec(run['method'], run['model'], config if run['model'] == 'config' else None,
+                             vocab, size, num_selected=p, overrides=run['overrides'],
+                             benchmark=run['benchmark'], text=text,
+                             checkpoint=checkpoint if not run['overrides'] else None))
+    return specs
+
+
+def build_target(spec: RunSpec, device) -> ProfileTarget:
+    """Build the model of a spec on ``device`` and wrap it for measuring."""
+    settings = dict(method=spec.method, benchmark=spec.benchmark, vocabulary=spec.vocabulary.source,
+                    overrides=spec.overrides, **spec.extra)
+    if spec.model == 'san':
+        from .builders import SAN_CONFIG, san_config_path
+        model = build_san(spec.vocabulary.names).to(device)
+        cfg = load_model_config(str(san_config_path()))
+        settings.update(config=f'mmseg:{SAN_CONFIG}', config_hash=config_hash(cfg.model))
+        return san_target(model, spec.vocabulary.names, spec.input_size, spec.method, settings)
+    cfg = load_model_config(spec.config)
+    model = build_segmentor(cfg, spec.overrides, spec.input_size, source=f'config {spec.config!r}')
+    if spec.checkpoint:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, spec.checkpoint, map_location='cpu', strict=True)
+    model = model.to(device)
+    settings.update(config=str(spec.config), checkpoint=spec.checkpoint,
+                    config_hash=config_hash(dict(model=cfg.model.to_dict(), overrides=spec.overrides,
+                                                 input=list(spec.input_size))))
+    if cfg.model.get('type') == 'ERRSeg':
+        return errseg_target(model, spec.vocabulary.names, spec.num_selected, spec.input_size,
+                             spec.method, spec.text, settings)
+    return segmentor_target(model, spec.input_size, spec.method, settings)
+
+
+def run_specs(specs: Sequence[RunSpec], device='cpu', out_dir: Optional[str] = None,
+              progress: bool = False, on_record: Optional[Callable[[dict], None]] = None,
+              **profile_kwargs) -> List[dict]:
+    """Build, profile and free each spec in turn.
+
+    Args:
+        specs: The runs.
+        device: Where the models run.
+        out_dir: Write each record there as soon as it is measured (atomically).
+        progress: Report stages on stderr.
+        on_record: Called with each record when it is ready.
+        **profile_kwargs: Passed to :func:`~.profiler.profile_target`.
+
+    Returns:
+        The records, in the order of ``specs``.
+    """
+    device = check_device(str(device))
+    records = []
+    for i, spec in enumerate(specs, 1):
+        if progress:
+            print(f'[{i}/{len(specs)}] building {spec.method} (T={len(spec.vocabulary.names)}, '
+                  f'input {spec.input_size[0]}x{spec.input_size[1]})', file=sys.stderr, flush=True)
+        target = build_target(spec, device)
+        record = profile_target(target, device=device, progress=progress, **profile_kwargs)
+        del target
+        gc.collect()
+        if device.type == 'cuda':
+            torch.cuda.empty_cache()
+        if out_dir is not None:
+            record['path'] = str(save_record(record, out_dir))
+        records.append(record)
+        if on_record:
+            on_record(record)
+    return records
