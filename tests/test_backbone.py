@@ -101,3 +101,14 @@ def test_loads_openclip_official_and_our_checkpoints(tmp_path):
 def test_unknown_weights_name_the_choices():
     with pytest.raises(FileNotFoundError, match='no such file, and not an OpenCLIP tag'):
         _tiny(pretrained='missing.pt')
+
+
+def test_text_encoding_skips_the_padding_with_the_same_result():
+    enc = _tiny().eval()
+    tokens = enc.tokenize(['A photo of a cat in the scene', 'A photo of a traffic light on a very long road'])
+    with torch.no_grad():
+        assert torch.allclose(enc.encode_text(tokens), enc.clip.encode_text(tokens), atol=1e-5)
+    enc.train()
+    grads = [torch.autograd.grad(f(tokens).sum(), enc.clip.transformer.resblocks[0].attn.in_proj_weight)[0]
+             for f in (enc.encode_text, enc.clip.encode_text)]
+    assert torch.allclose(*grads, atol=1e-5)
