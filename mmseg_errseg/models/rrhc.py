@@ -61,17 +61,9 @@ class RRHC(nn.Module):
         scores = class_scores(cost, self.top_k, self.score_lambda)
         return select_classes(scores, num_selected, gt_present)
 
-    @staticmethod
-    def _embed(cost: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
-        """Per-class 7x7 conv of a one-channel cost map, as one GEMM over its taps.
-
-        (B, P, h, w) -> (B*P, h, w, C) channels last; the same products as the
-        conv, ~1.7x faster on CPU than a direct convolution with one input channel.
-        """
+    def _embed(self, cost: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
         b, p, h, w = cost.shape
-        taps = F.unfold(cost.reshape(b * p, 1, h, w), conv.kernel_size, padding=conv.padding)
-        out = torch.addmm(conv.bias, taps.transpose(1, 2).reshape(-1, taps.shape[1]), conv.weight.flatten(1).t())
-        return out.view(b * p, h, w, -1)
+        return conv(cost.reshape(b * p, 1, h, w))
 
     def forward(self, os16_dense: Optional[torch.Tensor], os32_dense: torch.Tensor,
                 text: torch.Tensor, num_selected: Optional[int],
@@ -98,11 +90,10 @@ class RRHC(nn.Module):
         for name, feats in dense.items():
             if name not in costs:  # only the kept classes are needed from the other map
                 costs[name] = cosine_cost_map(feats, kept_text)
+        embed32 = self._embed(costs['os32'], self.cost_embed[-1])
         size = size or (costs['os16'].shape[-2:] if self.hierarchical else None)
-        embed = self._embed(costs['os32'], self.cost_embed[-1]).permute(0, 3, 1, 2)  # channels-last view
-        embed = F.interpolate(embed, size=size, mode='bilinear', align_corners=False).permute(0, 2, 3, 1)
-        if self.hierarchical:
-            embed = (self._embed(costs['os16'], self.cost_embed[0]) + embed) / 2.0
-        embed = F.linear(embed, self.cost_fusion.weight.flatten(1), self.cost_fusion.bias)  # the 1x1 conv
+        embed32 = F.interpolate(embed32, size=size, mode='bilinear', align_corners=False)
+        embed = (self._embed(costs['os16'], self.cost_embed[0]) + embed32) / 2.0 if self.hierarchical else embed32
+        embed = self.cost_fusion(embed)
         b, p = kept.shape
-        return embed.reshape(b, p, *embed.shape[1:]), kept
+        return embed.permute(0, 2, 3, 1).reshape(b, p, *embed.shape[-2:], embed.shape[1]), kept

@@ -3,7 +3,6 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 __all__ = ['UpsamplingDecoder', 'UpBlock']
 
@@ -31,31 +30,12 @@ class UpBlock(nn.Module):
             nn.ReLU(inplace=True),
         )
 
-    def _up(self, x: torch.Tensor) -> torch.Tensor:
-        """``self.up`` on channels-last (N, H, W, C) as a GEMM: same products, no layout changes."""
-        w = self.up.weight
-        if isinstance(self.up, nn.ConvTranspose2d):  # k = s = 2: each pixel -> a 2x2 output patch
-            n, h, wd, _ = x.shape
-            k, c = self.up.kernel_size[0], w.shape[1]
-            y = torch.addmm(self.up.bias.repeat(k * k), x.reshape(-1, w.shape[0]),
-                            w.permute(0, 2, 3, 1).reshape(w.shape[0], -1))
-            return y.view(n, h, wd, k, k, c).permute(0, 1, 3, 2, 4, 5).reshape(n, h * k, wd * k, c)
-        return F.linear(x, w.flatten(1), self.up.bias)
-
     def forward(self, x: torch.Tensor, guidance: torch.Tensor) -> torch.Tensor:
-        """Args:
-            x: (B*P, H, W, C) channels last.
-            guidance: (B, Cg, H', W'), shared by the P classes of an image.
-
-        Returns:
-            (B*P, H', W', C') channels last.
-        """
-        x = self._up(x)
-        b = guidance.shape[0]
-        guidance = guidance.permute(0, 2, 3, 1).unsqueeze(1).expand(b, x.shape[0] // b, *x.shape[1:3], -1)
-        x = torch.cat([x.view(b, -1, *x.shape[1:]), guidance], dim=-1).flatten(0, 1)
-        # channels-last convolutions: ~2x faster than NCHW on CPU for these small channel counts
-        return self.fuse(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        """Args: x: (B*P, C, H, W); guidance: (B, Cg, H', W'), shared by the P classes."""
+        x = self.up(x)
+        b, cg, h, w = guidance.shape
+        guidance = guidance.unsqueeze(1).expand(b, x.shape[0] // b, cg, h, w).reshape(-1, cg, h, w)
+        return self.fuse(torch.cat([x, guidance], dim=1))
 
 
 class UpsamplingDecoder(nn.Module):
@@ -90,8 +70,8 @@ class UpsamplingDecoder(nn.Module):
             Logits of the kept classes (B, P, 4H, 4W).
         """
         b, p, h, w, c = x.shape
-        x = x.view(b * p, h, w, c)
+        x = x.view(b * p, h, w, c).permute(0, 3, 1, 2)  # channels-last view
         for block, proj, guidance in zip(self.blocks, self.guidance_proj, guidances):
             x = block(x, proj(guidance))
-        x = F.linear(x, self.head.weight.flatten(1), self.head.bias)  # the 1x1 logit conv
-        return x.view(b, p, *x.shape[1:3])
+        x = self.head(x)
+        return x.view(b, p, *x.shape[-2:])
