@@ -2,12 +2,9 @@
 # the vocabulary is A-150's class names and the test-time P is the official one.
 # errseg test THIS_CONFIG CHECKPOINT [--data-root data] writes the metrics record (mmengine's tools work too).
 _base_ = [
-    '../_base_/models/errseg_convnext-l.py', '../_base_/datasets/ade150.py', '../_base_/default_runtime.py'
+    '../_base_/models/errseg_convnext-l_768.py', '../_base_/datasets/ade150.py', '../_base_/default_runtime.py'
 ]
-crop_size = (768, 768)  # ERR-Seg-L is evaluated at 768 (official eval.sh)
 model = dict(
-    crop_size=crop_size,
-    data_preprocessor=dict(size=crop_size),
     vocabulary={{_base_.vocabulary}},
     test_cfg=dict(num_selected={{_base_.test_num_selected}}))
 test_cfg = dict(type='TestLoop')

@@ -23,6 +23,8 @@ class PerClassIoUMetric(IoUMetric):
     (``ignore_index`` must be the dataset's).
     """
 
+    default_prefix = ''  # keys as IoUMetric's (and no warning about a missing prefix)
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.per_class: Optional[Dict[str, np.ndarray]] = None

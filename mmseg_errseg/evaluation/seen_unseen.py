@@ -191,6 +191,8 @@ class SeenUnseenIoUMetric(IoUMetric):
         **kwargs: :class:`IoUMetric` arguments (``ignore_index``, ...).
     """
 
+    default_prefix = ''  # keys as IoUMetric's (and no warning about a missing prefix)
+
     def __init__(self, split: Union[str, dict, SeenUnseenSplit], **kwargs):
         super().__init__(**kwargs)
         self.split = SeenUnseenSplit.load(split)
