@@ -55,6 +55,8 @@ def test_smoke_sweep_records_every_run_and_writes_every_view(swept, capsys):
     assert 'SMOKE' in md and 'not requested (--datasets ade150,voc20)' in md
     prov = json.loads((out / 'provenance.json').read_text())
     assert prov['smoke'] and prov['summary']['recorded'] == 8 and prov['environment']['torch']
+    produced = [r['produced'] for r in prov['runs'] if r['record']]
+    assert produced and all(p['command'].startswith('errseg reproduce --smoke') and p['created'] for p in produced)
     _no_partial_files(root / 'wd' / 'records', out)
 
 

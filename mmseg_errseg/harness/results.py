@@ -102,9 +102,16 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
     for exp in plan.experiments:
         for key in by_exp[exp.key]:
             run = plan.runs[key]
+            record = store.get(key)
+            produced = None
+            if record:  # the run's own provenance: records may come from an earlier revision or command
+                p = record.get('provenance', {})
+                produced = dict(created=record.get('created'), seconds=record.get('seconds'),
+                                command=p.get('command'), revision=p.get('revision'),
+                                device=p.get('environment', {}).get('device'))
             records.append(dict(experiment=exp.key, key=key, kind=run.kind, label=run.label,
-                                record=store.relative(store.path(key)) if key in store else None,
-                                missing=None if key in store else reason(key)))
+                                record=store.relative(store.path(key)) if record else None, produced=produced,
+                                missing=None if record else reason(key)))
     summary = dict(runs=len(plan.runs), recorded=sum(k in store for k in plan.runs),
                    ran_now=len(outcome.ran) if outcome else 0, failed=len(outcome.failed) if outcome else 0,
                    cannot_run=sum(k not in store and bool(r.blocked) for k, r in plan.runs.items()))
@@ -118,6 +125,8 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
         readme += [f'**{SMOKE_BANNER}**', '']
     readme += [f'Command: `{provenance["command"]}`  ', f'Revision: {provenance.get("revision") or "unknown"}  ',
                f'Finished: {prov["finished"]}  ',
+               'Records made by: ' + ('; '.join(sorted({f'`{r["produced"]["command"]}` at {r["produced"]["revision"]}'
+                                                       for r in records if r['produced']})) or 'none') + '  ',
                'Environment: ' + ', '.join(f'{k} {env[k]}' for k in ('torch', 'mmseg', 'mmengine', 'python', 'device')
                                            if k in env) + '  ',
                f'Runs: {summary["runs"]} ({summary["recorded"]} recorded, {summary["cannot_run"]} cannot run with '
