@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
-from analysis.text_encoders import TextEncoder
+from mmseg_errseg.analysis.text_encoders import TextEncoder
 
 TEMPLATE = 'A photo of a {} in the scene'
 

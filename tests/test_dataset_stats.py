@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analysis.dataset_stats import PAPER_TABLE1, dataset_stats, table1_markdown
+from mmseg_errseg.analysis.dataset_stats import PAPER_TABLE1, dataset_stats, table1_markdown
 from mmseg_errseg.cli import main
 from mmseg_errseg.datasets import make_dataset
 

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from analysis.plots import write_plot
-from analysis.tables import experiment_cells, wide_table, write_experiment
+from mmseg_errseg.analysis.plots import write_plot
+from mmseg_errseg.analysis.tables import experiment_cells, wide_table, write_experiment
 from mmseg_errseg.datasets import get_benchmark
 from mmseg_errseg.harness import EXPERIMENTS
 from mmseg_errseg.harness.planner import PlanOptions, make_plan

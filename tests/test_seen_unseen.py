@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from analysis.seen_unseen import load_eval_records, load_splits, record_seen_unseen, table5, table5_markdown
+from mmseg_errseg.analysis.seen_unseen import load_eval_records, load_splits, record_seen_unseen, table5, table5_markdown
 from mmseg_errseg.cli import main
 from mmseg_errseg.evaluation import SeenUnseenIoUMetric, SeenUnseenSplit, seen_unseen_miou
 

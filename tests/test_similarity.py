@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from _fake_text_encoder import FakeTextEncoder
-from analysis.similarity import (label_similarities, meets, resolve_vocabulary, run_similarity, table2,
+from mmseg_errseg.analysis.similarity import (label_similarities, meets, resolve_vocabulary, run_similarity, table2,
                                  table2_markdown)
-from analysis.similarity_plots import heatmap_order
+from mmseg_errseg.analysis.similarity_plots import heatmap_order
 
 # train: cat, dog, sky on the axes; eval: cat (identical, 1.00), kitten (0.96 to cat),
 # puppy (0.92 to dog), car (0.80 to sky).

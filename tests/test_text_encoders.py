@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from _fake_text_encoder import FakeTextEncoder
-from analysis.text_encoders import OpenCLIPTextEncoder, build_text_encoder, class_prompts, embed_vocabulary
+from mmseg_errseg.analysis.text_encoders import OpenCLIPTextEncoder, build_text_encoder, class_prompts, embed_vocabulary
 from conftest import TINY_VOCAB, build_model
 
 

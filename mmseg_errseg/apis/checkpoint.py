@@ -95,8 +95,7 @@ def errseg_state_dict(state: Mapping, source: str = 'the checkpoint') -> Dict[st
 def default_config_path(clip_model_name: Optional[str] = None) -> Path:
     """The repository's base model config for an OpenCLIP architecture.
 
-    Configs are looked up next to the package (a source checkout) and then in the
-    package's ``.mim/configs`` (OpenMMLab's layout for installed packages).
+    The configs ship inside the package (``mmseg_errseg/configs``).
 
     Args:
         clip_model_name: OpenCLIP architecture; ERR-Seg-L's gets the L config.
@@ -105,14 +104,11 @@ def default_config_path(clip_model_name: Optional[str] = None) -> Path:
         Path of the config file.
     """
     name = _BASE_CONFIGS.get(clip_model_name, _DEFAULT_BASE)
-    candidates = [root / 'configs' / '_base_' / 'models' / name
-                  for root in (_PACKAGE.parent, _PACKAGE / '.mim')]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise FileNotFoundError(
-        f'the base config {name} is not installed (looked in {", ".join(map(str, candidates))}); '
-        'pass the model config explicitly (--config / model=)')
+    path = _PACKAGE / 'configs' / '_base_' / 'models' / name
+    if not path.is_file():
+        raise FileNotFoundError(f'the base config {name} is not installed (looked for {path}); '
+                                'pass the model config explicitly (--config / model=)')
+    return path
 
 
 def config_from_checkpoint(checkpoint: Mapping, source: str = 'the checkpoint') -> Config:

@@ -18,7 +18,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from analysis.dataset_stats import dataset_stats, table1_markdown, write_dataset_stats
+    from mmseg_errseg.analysis.dataset_stats import dataset_stats, table1_markdown, write_dataset_stats
 
     from ..datasets import get_benchmark
     from . import CommandError

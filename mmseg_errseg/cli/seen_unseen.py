@@ -22,7 +22,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from analysis.seen_unseen import load_eval_records, load_splits, table5, table5_markdown, write_table5
+    from mmseg_errseg.analysis.seen_unseen import load_eval_records, load_splits, table5, table5_markdown, write_table5
     from . import CommandError
     datasets = [d.strip() for d in args.datasets.split(',') if d.strip()]
     if not datasets:

@@ -39,7 +39,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from analysis.similarity import run_similarity
+    from mmseg_errseg.analysis.similarity import run_similarity
     from ..models.prompts import DEFAULT_TEMPLATE
     evals = [e.strip() for e in args.eval.split(',') if e.strip()]
     if not evals:

@@ -3,8 +3,8 @@
 ``errseg reproduce`` is the command line (:func:`reproduce`); the pieces: the
 experiment declarations (:data:`EXPERIMENTS`), the scales (:data:`SCALES`),
 the planner (:func:`make_plan`), the record store (:class:`RecordStore`) and
-the executor (:func:`execute`). Tables and plots are views in ``analysis.tables``
-and ``analysis.plots``.
+the executor (:func:`execute`). Tables and plots are views in ``mmseg_errseg.analysis.tables``
+and ``mmseg_errseg.analysis.plots``.
 """
 from .executor import ExecutionContext, Outcome, execute
 from .experiments import Column, Experiment, Variant

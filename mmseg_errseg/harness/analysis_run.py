@@ -1,4 +1,4 @@
-"""Analysis runs: Table 1 (``analysis.dataset_stats``) and Table 2 (``analysis.similarity``)."""
+"""Analysis runs: Table 1 (``mmseg_errseg.analysis.dataset_stats``) and Table 2 (``mmseg_errseg.analysis.similarity``)."""
 from pathlib import Path
 from typing import Any, Dict
 
@@ -22,13 +22,13 @@ def run_analysis(run: Run, work_dir: Path, data_root: str) -> Dict[str, Any]:
     """
     name = run.context['analysis']
     if name == 'dataset_stats':
-        from analysis.dataset_stats import dataset_stats
+        from mmseg_errseg.analysis.dataset_stats import dataset_stats
         frame = dataset_stats([run.context['dataset']], data_root=data_root)
         return dict(rows=frame.astype(object).where(frame.notna(), None).to_dict(orient='records'))
     if name == 'similarity':
         import numpy as np
 
-        from analysis.similarity import run_similarity
+        from mmseg_errseg.analysis.similarity import run_similarity
         spec = run.spec
         out = work_dir / 'analysis' / f'similarity-{run.key[:16]}'
         report = run_similarity(train=spec['train'], evals=spec['evals'], encoder=spec['encoder'], out_dir=out,

@@ -6,7 +6,7 @@ benchmark), which configurations its rows are (:class:`Variant`: config
 overrides of the base config by the paper's switch keys, split into those that
 need training and those that only change inference), and the paper's figures
 to display beside ours. The planner turns experiments into runs; the views in
-``analysis.tables`` and ``analysis.plots`` turn records back into tables.
+``mmseg_errseg.analysis.tables`` and ``mmseg_errseg.analysis.plots`` turn records back into tables.
 """
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
@@ -126,7 +126,7 @@ class Experiment:
         caption: The paper's caption.
         columns: The measured columns.
         variants: The rows.
-        plot: Plot drawn from it (a name in ``analysis.plots.PLOTS``), if any.
+        plot: Plot drawn from it (a name in ``mmseg_errseg.analysis.plots.PLOTS``), if any.
         layout: ``'rows'`` (variant rows x columns) or ``'param_per_dataset'``
             (Table 8: per dataset its own swept values beside the metric).
         param: Name of the swept parameter (axis label, Table 8's value column).

@@ -26,7 +26,7 @@ TRAIN_NUM_SELECTED = (16, 24, 32, 48, 64)
 
 
 def _table1() -> Experiment:
-    from analysis.dataset_stats import PAPER_TABLE1, TABLE1_DATASETS
+    from mmseg_errseg.analysis.dataset_stats import PAPER_TABLE1, TABLE1_DATASETS
     cols = benchmark_columns(TABLE1_DATASETS, T, metric='avg_classes', source='dataset_stats')
     return Experiment(
         'table1', 'Table 1', 'Analysis of image category count across five semantic segmentation datasets.',
@@ -39,7 +39,7 @@ def _table1() -> Experiment:
 
 
 def _table2() -> Experiment:
-    from analysis.paper_figures import PAPER_TABLE2
+    from mmseg_errseg.analysis.paper_figures import PAPER_TABLE2
     thresholds = (('1.00', '1.00', 1.0), ('≥ 0.95', '>=0.95', 0.95), ('≥ 0.90', '>=0.90', 0.90),
                   ('≥ 0.85', '>=0.85', 0.85))
     cols = tuple(Column(name, metric=metric, source='similarity', digits=2) for name, metric, _ in thresholds)
@@ -133,7 +133,7 @@ def _table4() -> Experiment:
 
 
 def _table5() -> Experiment:
-    from analysis.paper_figures import PAPER_TABLE5
+    from mmseg_errseg.analysis.paper_figures import PAPER_TABLE5
     cols = tuple(Column(f'{T[d]} {s.capitalize()}', d, s, 'seen_unseen')
                  for d in ('ade847', 'pc459', 'ade150') for s in ('seen', 'unseen'))
 

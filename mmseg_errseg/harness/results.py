@@ -73,9 +73,9 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
     """
     import pandas as pd
 
-    from analysis.atomic_io import write_frame_csv, write_json, write_text
-    from analysis.plots import write_plot
-    from analysis.tables import SMOKE_BANNER, experiment_cells, write_experiment
+    from mmseg_errseg.analysis.atomic_io import write_frame_csv, write_json, write_text
+    from mmseg_errseg.analysis.plots import write_plot
+    from mmseg_errseg.analysis.tables import SMOKE_BANNER, experiment_cells, write_experiment
 
     smoke = plan.options.scale.smoke
     out = Path(out_dir)

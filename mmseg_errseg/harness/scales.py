@@ -16,12 +16,8 @@ SMOKE_DATA = dict(num_images=4, size=(64, 80), seed=0)
 
 
 def configs_dir() -> Path:
-    """The repository's ``configs/`` (the harness reads the shipped configs from there)."""
-    path = Path(__file__).resolve().parents[2] / 'configs'
-    if not (path / '_base_').is_dir():
-        raise FileNotFoundError(f'the configs folder was not found at {path}: run the harness from a checkout of '
-                                'mmseg-errseg (pip install -e .), which ships configs/ beside the package')
-    return path
+    """The configs shipped inside the package (``configs/`` at the repository root links here)."""
+    return Path(__file__).resolve().parents[1] / 'configs'
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Plots of the label-similarity analysis: sorted eval x train heatmaps and best-match distributions.
 
-Views over :class:`analysis.similarity.LabelSimilarity` (seaborn), each titled
+Views over :class:`mmseg_errseg.analysis.similarity.LabelSimilarity` (seaborn), each titled
 with the encoder that produced it, saved atomically as PNG.
 """
 from pathlib import Path

@@ -1,7 +1,7 @@
 """Label-level similarity between evaluation and training vocabularies (paper Sec. 4.1.3, Table 2).
 
 Each class name is prompted as the model prompts it and embedded by a text
-encoder (:mod:`analysis.text_encoders`); the eval x train cosine similarity
+encoder (:mod:`mmseg_errseg.analysis.text_encoders`); the eval x train cosine similarity
 matrix maps each evaluation class to its most similar training class. Table 2
 reports, per evaluation vocabulary, the proportion of classes whose best match
 is
