@@ -50,13 +50,57 @@ def test_metric_hand_checked():
 
 def test_metric_16bit_classes_and_ignore():
     classes = tuple(f'c{i}' for i in range(300))
-    # class 299: gt 2, pred 1, both 1 -> IoU 50, Acc 50; class 5: predicted once, never in gt -> IoU 0, Acc null;
-    # class 255 is a class here (not ignored): gt 1, pred 1 -> 100; 65535 is ignored
+    # class 299: gt 2, pred 1, both 1 -> IoU 50, Acc 50; class 5: predicted once, never in gt -> undefined
+    # (the official evaluator; MMSeg's IoUMetric would count an IoU of 0); class 255 is a class here (not
+    # ignored): gt 1, pred 1 -> 100; 65535 is ignored
     metric, summary = _run_metric(classes, 65535, [([[299, 5, 255, 7]], [[299, 299, 255, 65535]])])
     iou, acc = metric.per_class['IoU'], metric.per_class['Acc']
-    assert (iou[299], iou[5], iou[255], acc[299]) == (50.0, 0.0, 100.0, 50.0)
-    assert np.isnan(acc[5]) and np.isnan(iou[7]) and np.isnan(iou[0])
-    assert summary['mIoU'] == 50.0 and summary['aAcc'] == pytest.approx(66.67)
+    assert (iou[299], iou[255], acc[299]) == (50.0, 100.0, 50.0)
+    assert np.isnan(acc[5]) and np.isnan(iou[5]) and np.isnan(iou[7]) and np.isnan(iou[0])
+    assert summary['mIoU'] == 75.0 and summary['aAcc'] == pytest.approx(66.67)
+
+
+def _detectron2_sem_seg_evaluator(pairs, num_classes, ignore_label):
+    """detectron2's SemSegEvaluator (process + evaluate), as the official ERR-Seg evaluation runs it."""
+    conf = np.zeros((num_classes + 1, num_classes + 1), dtype=np.int64)
+    for pred, gt in pairs:
+        pred, gt = np.asarray(pred, np.int64), np.asarray(gt, np.int64).copy()
+        gt[gt == ignore_label] = num_classes
+        conf += np.bincount((num_classes + 1) * pred.reshape(-1) + gt.reshape(-1),
+                            minlength=conf.size).reshape(conf.shape)
+    acc = np.full(num_classes, np.nan)
+    iou = np.full(num_classes, np.nan)
+    tp = conf.diagonal()[:-1].astype(np.float64)
+    pos_gt = np.sum(conf[:-1, :-1], axis=0).astype(np.float64)
+    pos_pred = np.sum(conf[:-1, :-1], axis=1).astype(np.float64)
+    acc_valid = pos_gt > 0
+    acc[acc_valid] = tp[acc_valid] / pos_gt[acc_valid]
+    union = pos_gt + pos_pred - tp
+    iou_valid = np.logical_and(acc_valid, union > 0)
+    iou[iou_valid] = tp[iou_valid] / union[iou_valid]
+    return dict(IoU=100 * iou, Acc=100 * acc, mIoU=100 * np.sum(iou[iou_valid]) / np.sum(iou_valid),
+                mACC=100 * np.sum(acc[acc_valid]) / np.sum(acc_valid), pACC=100 * np.sum(tp) / np.sum(pos_gt))
+
+
+@pytest.mark.parametrize('num_classes,ignore', [(20, 255), (300, 65535)])
+def test_metric_equals_the_official_evaluator(num_classes, ignore):
+    # random predictions over the whole vocabulary (many classes only predicted), ignored pixels included
+    rng = np.random.default_rng(num_classes)
+    pairs = []
+    for h, w in ((13, 17), (9, 31), (20, 8)):
+        gt = rng.integers(0, num_classes // 3, (h, w))
+        gt[rng.random((h, w)) < 0.2] = ignore
+        pairs.append((rng.integers(0, num_classes, (h, w)).tolist(), gt.tolist()))
+    metric, summary = _run_metric(tuple(map(str, range(num_classes))), ignore, pairs)
+    official = _detectron2_sem_seg_evaluator(pairs, num_classes, ignore)
+    np.testing.assert_allclose(metric.per_class['IoU'], official['IoU'], rtol=1e-12)
+    np.testing.assert_allclose(metric.per_class['Acc'], official['Acc'], rtol=1e-12)
+    record = eval_record('toy', list(map(str, range(num_classes))), metric.per_class, num_selected=2,
+                         crop_size=(64, 64), config='c.py', cfg_hash='0' * 64, checkpoint='x.pth', environment={})
+    assert record['metrics']['mIoU'] == pytest.approx(official['mIoU'], rel=1e-12)
+    assert record['metrics']['mAcc'] == pytest.approx(official['mACC'], rel=1e-12)
+    assert record['metrics']['aAcc'] == pytest.approx(official['pACC'], rel=1e-12)
+    assert summary['mIoU'] == round(official['mIoU'], 2)
 
 
 def test_write_json_atomic_refuses_nan(tmp_path):
@@ -119,27 +163,49 @@ def test_record_is_correct_end_to_end(tiny_setup, monkeypatch):
         inter += np.bincount(gt[valid & (gt == pred)], minlength=459)
         union += np.bincount(gt[valid], minlength=459) + np.bincount(pred[valid], minlength=459)
     union -= inter
-    expected = [None if u == 0 else 100 * i / u for i, u in zip(inter, union)]
+    labelled = np.zeros(459)
+    for seg in sorted((s['root'] / 'data' / b.split('val').seg_dir).iterdir()):
+        gt = np.asarray(Image.open(seg)).astype(np.int64)
+        labelled += np.bincount(gt[gt != 65535], minlength=459)
+    expected = [None if n == 0 else 100 * i / u for i, u, n in zip(inter, union, labelled)]  # official
     got = json.load(open(out))
     assert got['per_class']['IoU'] == pytest.approx(expected)
     assert got['metrics']['mIoU'] == pytest.approx(np.mean([e for e in expected if e is not None]))
     assert record['num_images'] == 2 and got['num_selected'] == 48
 
 
-def test_errseg_test_cli_writes_the_record(tiny_setup, capsys):
+def test_errseg_test_cli_writes_the_record(tiny_setup, capsys, monkeypatch):
     s = tiny_setup
+    seen = {}
+    predict = ERRSeg.predict
+
+    def spy(self, inputs, data_samples=None):
+        seen[data_samples[0].img_path] = inputs.clone()
+        return predict(self, inputs, data_samples)
+
+    monkeypatch.setattr(ERRSeg, 'predict', spy)
     out = str(s['root'] / 'voc20.json')
     argv = ['test', s['configs']['pc459'], s['ckpt'], '--dataset', 'voc20', '--data-root', s['data'], '--out', out,
             '--num-workers', '0', '--work-dir', str(s['root'] / 'wd_cli')]
     assert main(argv) == 0
+    # the model received the official input: the JPEG read by Pillow, resized by Pillow to detectron2's size
+    assert len(seen) == 2
+    for path, inputs in seen.items():
+        img = Image.open(path).convert('RGB')
+        w, h = img.size
+        scale = min(800 / min(h, w), 1333 / max(h, w))
+        official = np.asarray(img.resize((int(w * scale + 0.5), int(h * scale + 0.5)), Image.BILINEAR))
+        mean, std = torch.tensor([123.675, 116.28, 103.53]), torch.tensor([58.395, 57.12, 57.375])
+        x = (torch.from_numpy(official.copy()).permute(2, 0, 1) - mean[:, None, None]) / std[:, None, None]
+        assert torch.equal(inputs, x[None])
     assert f'record: {out}' in capsys.readouterr().out
     r = json.load(open(out))
     assert CONTRACT_KEYS <= set(r) and r['kind'] == 'eval' and r['dataset'] == 'voc20'
     assert r['classes'] == list(get_benchmark('voc20').classes())
     assert r['num_selected'] == 16 and r['crop_size'] == [64, 64]  # --dataset sets P; the config the crop
     assert len(r['per_class']['IoU']) == len(r['per_class']['Acc']) == 20
-    for iou, union in zip(r['per_class']['IoU'], r['area']['union']):
-        assert (iou is None) == (union == 0)
+    for iou, label in zip(r['per_class']['IoU'], r['area']['label']):
+        assert (iou is None) == (label == 0)  # the official evaluator: IoU of the ground truth's classes
     valid = [v for v in r['per_class']['IoU'] if v is not None]
     assert r['metrics']['mIoU'] == pytest.approx(np.mean(valid)) and 0 <= r['metrics']['aAcc'] <= 100
     assert len(r['config_hash']) == 64 and {'torch', 'mmseg', 'mmengine', 'python', 'device'} <= set(r['environment'])

@@ -15,11 +15,16 @@ from ..vocabularies import load_vocabulary
 
 __all__ = [
     'Benchmark', 'Split', 'BENCHMARKS', 'EVAL_BENCHMARKS', 'TRAIN_BENCHMARK', 'get_benchmark',
-    'test_pipeline', 'train_pipeline'
+    'test_pipeline', 'train_pipeline', 'RESIZE_BACKENDS'
 ]
 
 #: Ignore label of the 16-bit benchmarks (A-847, PC-459): 255 is a class id there.
 IGNORE_16BIT = 65535
+
+#: How the test pipeline decodes and resizes the image: 'pillow' gives the official network input pixel
+#: for pixel (detectron2: Pillow decoding and bilinear resize, detectron2's rounding); 'cv2' is MMSeg's own
+#: ``ResizeShortestEdge`` (cv2 decoding and resize, mmcv's rounding), kept for comparison.
+RESIZE_BACKENDS = ('pillow', 'cv2')
 
 
 @dataclass(frozen=True)
@@ -107,20 +112,27 @@ class Benchmark:
         return dict(type='PerClassIoUMetric', iou_metrics=['mIoU'], ignore_index=self.ignore_index)
 
 
-def test_pipeline(benchmark: Benchmark) -> List[dict]:
+def test_pipeline(benchmark: Benchmark, resize_backend: str = 'pillow') -> List[dict]:
     """Official (detectron2) test pipeline.
 
     The image is resized to shortest edge 800 (longest at most 1333); the
     model then resizes it to its crop size and its prediction to the original
-    image size. The label map is loaded after the resize, at the original size.
+    image size. The label map is loaded after the resize, at the original size
+    (detectron2's ``sem_seg_file_name``, read by the evaluator).
+
+    Args:
+        benchmark: The dataset (its label format picks the annotation loader).
+        resize_backend: One of :data:`RESIZE_BACKENDS`; ``'pillow'`` is the official input.
     """
+    if resize_backend == 'pillow':
+        resize = [dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+                  dict(type='PillowResizeShortestEdge', scale=800, max_size=1333)]
+    elif resize_backend == 'cv2':
+        resize = [dict(type='LoadImageFromFile'), dict(type='ResizeShortestEdge', scale=800, max_size=1333)]
+    else:
+        raise ValueError(f'resize_backend must be one of {RESIZE_BACKENDS}, got {resize_backend!r}')
     load = 'LoadFullRangeAnnotations' if benchmark.label_bits == 16 else 'LoadAnnotations'
-    return [
-        dict(type='LoadImageFromFile'),
-        dict(type='ResizeShortestEdge', scale=800, max_size=1333),
-        dict(type=load),
-        dict(type='PackSegInputs'),
-    ]
+    return [*resize, dict(type=load), dict(type='PackSegInputs')]
 
 
 def train_pipeline(crop_size: Tuple[int, int] = (640, 640)) -> List[dict]:

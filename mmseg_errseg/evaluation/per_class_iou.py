@@ -1,4 +1,4 @@
-"""MMSeg's IoU metric, keeping the per-class results it computes."""
+"""MMSeg's IoU metric with the official mean, keeping the per-class results it computes."""
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -11,16 +11,24 @@ __all__ = ['PerClassIoUMetric']
 
 @METRICS.register_module()
 class PerClassIoUMetric(IoUMetric):
-    """:class:`mmseg.evaluation.IoUMetric` that also keeps per-class results.
+    """:class:`mmseg.evaluation.IoUMetric` with the official mIoU, keeping per-class results.
+
+    Checked against the official evaluator (detectron2's ``SemSegEvaluator``,
+    which ERR-Seg and CAT-Seg use): pixels at the ignore label are left out of
+    every count, and a class's IoU is defined only when the class occurs in
+    the ground truth (``acc_valid = pos_gt > 0``; ``mIoU`` averages over those).
+    MMSeg's ``IoUMetric`` also averages the zero IoU of classes that are only
+    predicted, which lowers mIoU on vocabularies with classes absent from the
+    split (A-847, PC-459); here their IoU is NaN, like their accuracy.
+    ``mAcc`` and ``aAcc`` are the same in both.
 
     The summary (``mIoU``, ``mAcc``, ``aAcc``, in percent, rounded as MMSeg
-    does) is what ``IoUMetric`` returns. After each evaluation,
+    does) is returned as ``IoUMetric`` returns it. After each evaluation,
     :attr:`per_class` holds the unrounded per-class arrays of the same
-    computation: ``IoU`` and ``Acc`` in percent (NaN where the class occurs
-    neither in the ground truth nor in the prediction, resp. not in the ground
-    truth; MMSeg's means skip these), and the pixel counts ``intersect``,
-    ``union``, ``pred`` and ``label``. Configure it as ``IoUMetric``
-    (``ignore_index`` must be the dataset's).
+    computation: ``IoU`` and ``Acc`` in percent (NaN where the class is not in
+    the ground truth; the means skip these), and the pixel counts
+    ``intersect``, ``union``, ``pred`` and ``label``. Configure it as
+    ``IoUMetric`` (``ignore_index`` must be the dataset's).
     """
 
     default_prefix = ''  # keys as IoUMetric's (and no warning about a missing prefix)
@@ -28,6 +36,20 @@ class PerClassIoUMetric(IoUMetric):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.per_class: Optional[Dict[str, np.ndarray]] = None
+
+    @staticmethod
+    def total_area_to_metrics(total_area_intersect, total_area_union, total_area_pred_label,
+                              total_area_label, metrics=('mIoU',), nan_to_num=None, beta=1):
+        """``IoUMetric``'s per-class metrics, with IoU undefined for classes absent from the ground truth."""
+        ret = IoUMetric.total_area_to_metrics(total_area_intersect, total_area_union, total_area_pred_label,
+                                              total_area_label, list(metrics), None, beta)
+        if 'IoU' in ret:
+            iou = np.array(ret['IoU'], dtype=np.float64)
+            iou[np.asarray(total_area_label) == 0] = np.nan
+            ret['IoU'] = iou
+        if nan_to_num is not None:
+            ret = {k: np.nan_to_num(v, nan=nan_to_num) for k, v in ret.items()}
+        return ret
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         if not self.format_only and results:

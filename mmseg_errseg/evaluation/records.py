@@ -86,9 +86,8 @@ def eval_record(dataset: str, classes: Sequence[str], per_class: Dict[str, np.nd
 
     Returns:
         ``{"kind": "eval", "dataset", "classes", "metrics": {"mIoU", "mAcc",
-        "aAcc"} (percent), "per_class": {"IoU", "Acc"} (percent, ``None`` where
-        undefined: IoU for a class in neither ground truth nor prediction, Acc
-        for a class not in the ground truth), "area": pixel counts
+        "aAcc"} (percent), "per_class": {"IoU", "Acc"} (percent, ``None`` for a
+        class not in the ground truth, as the official evaluator), "area": pixel counts
         {"intersect", "union", "pred", "label"}, "num_selected", "crop_size",
         "config", "config_hash", "checkpoint", "environment", "created", ...}``.
         ``mIoU``/``mAcc`` are the means over the non-null per-class values.

@@ -16,8 +16,10 @@ train_pipeline = [
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeShortestEdge', scale=800, max_size=1333),  # official; the model then resizes to its crop
+    # the official input pixel for pixel: detectron2 decodes and resizes with Pillow (bilinear, its rounding);
+    # the model then resizes to its crop. MMSeg's ResizeShortestEdge (cv2) gives other pixels.
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='PillowResizeShortestEdge', scale=800, max_size=1333),
     dict(type='LoadAnnotations'),  # after the resize: labels stay at the original size
     dict(type='PackSegInputs'),
 ]

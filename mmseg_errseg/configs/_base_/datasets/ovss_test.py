@@ -2,8 +2,10 @@
 # pipeline, one image per batch, per-class IoU. A benchmark's file sets its dataset, folders and label format.
 data_root = 'data/'
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeShortestEdge', scale=800, max_size=1333),  # official; the model then resizes to its crop
+    # the official input pixel for pixel: detectron2 decodes and resizes with Pillow (bilinear, its rounding);
+    # the model then resizes to its crop. MMSeg's ResizeShortestEdge (cv2) gives other pixels.
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='PillowResizeShortestEdge', scale=800, max_size=1333),
     dict(type='LoadAnnotations'),  # after the resize: labels stay at the original size
     dict(type='PackSegInputs'),
 ]

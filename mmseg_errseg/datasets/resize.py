@@ -1,0 +1,93 @@
+"""The official test-time resize: detectron2's ``ResizeShortestEdge`` with Pillow.
+
+The official evaluation (ERR-Seg / CAT-Seg, detectron2's default test mapper)
+reads the image with Pillow (EXIF orientation applied, converted to RGB),
+resizes the uint8 image with ``PIL.Image.resize(..., BILINEAR)`` to
+detectron2's size (:func:`shortest_edge_size`), and only then does the model
+resize to its crop. MMSeg's ``ResizeShortestEdge`` resizes with cv2 (other
+pixels) and rescales through ``mmcv.imrescale`` (other rounding: 64x148 gives
+576x1332, detectron2 576x1333); it stays available as the ``'cv2'`` pipeline
+of :func:`~mmseg_errseg.datasets.benchmarks.test_pipeline`.
+"""
+from typing import Tuple
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+from PIL import Image
+
+__all__ = ['PillowResizeShortestEdge', 'shortest_edge_size']
+
+
+def shortest_edge_size(h: int, w: int, short_edge: int, max_size: int) -> Tuple[int, int]:
+    """detectron2's ``ResizeShortestEdge.get_output_shape``: the new (H, W).
+
+    The short side becomes ``short_edge`` unless the long side would then
+    exceed ``max_size``, in which case the long side becomes ``max_size``;
+    both sides are rounded half up.
+    """
+    size = float(short_edge)
+    scale = size / min(h, w)
+    newh, neww = (size, scale * w) if h < w else (scale * h, size)
+    if max(newh, neww) > max_size:
+        scale = max_size / max(newh, neww)
+        newh, neww = newh * scale, neww * scale
+    return int(newh + 0.5), int(neww + 0.5)
+
+
+def _pil_resize(array: np.ndarray, size_hw: Tuple[int, int], resample: int) -> np.ndarray:
+    """``PIL.Image.resize`` of an (H, W) or (H, W, C) array, channel by channel for C != 3."""
+    h, w = size_hw
+    if array.ndim == 3 and array.shape[2] != 3:  # Pillow has no mode for these: resize each plane
+        return np.stack([_pil_resize(array[..., c], size_hw, resample) for c in range(array.shape[2])], -1)
+    return np.array(Image.fromarray(array).resize((w, h), resample))
+
+
+@TRANSFORMS.register_module()
+class PillowResizeShortestEdge(BaseTransform):
+    """Resize the short side to ``scale`` (long side at most ``max_size``) as detectron2 does.
+
+    The image is resized with ``PIL.Image.resize`` (bilinear by default,
+    detectron2's ``ResizeTransform`` for uint8 images), label maps in
+    ``seg_fields`` with nearest neighbour (detectron2's ``apply_segmentation``).
+
+    Required keys: ``img`` (uint8). Modified: ``img``, ``img_shape``, the
+    ``seg_fields``. Added: ``scale``, ``scale_factor`` (w, h), ``keep_ratio``.
+
+    Args:
+        scale: Target length of the short side (detectron2's ``MIN_SIZE_TEST``).
+        max_size: Longest allowed side (``MAX_SIZE_TEST``).
+        interpolation: ``'bilinear'`` (detectron2's default) or ``'nearest'``.
+    """
+
+    _RESAMPLE = {'bilinear': Image.BILINEAR, 'nearest': Image.NEAREST}
+
+    def __init__(self, scale: int = 800, max_size: int = 1333, interpolation: str = 'bilinear') -> None:
+        super().__init__()
+        if interpolation not in self._RESAMPLE:
+            raise ValueError(f'interpolation must be one of {sorted(self._RESAMPLE)}, got {interpolation!r}')
+        if int(scale) < 1 or int(max_size) < int(scale):
+            raise ValueError(f'need 1 <= scale <= max_size, got scale={scale}, max_size={max_size}')
+        self.scale = int(scale)
+        self.max_size = int(max_size)
+        self.interpolation = interpolation
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        if img.dtype != np.uint8:
+            raise TypeError(f'PillowResizeShortestEdge resizes uint8 images (as detectron2 does with Pillow), '
+                            f'got {img.dtype}: load the image with LoadImageFromFile(to_float32=False)')
+        h, w = img.shape[:2]
+        newh, neww = shortest_edge_size(h, w, self.scale, self.max_size)
+        results['img'] = _pil_resize(img, (newh, neww), self._RESAMPLE[self.interpolation])
+        for key in results.get('seg_fields', []):
+            results[key] = _pil_resize(results[key], (newh, neww), Image.NEAREST)
+        results['img_shape'] = (newh, neww)
+        results['scale'] = (neww, newh)
+        results['scale_factor'] = (neww / w, newh / h)
+        results['keep_ratio'] = True
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(scale={self.scale}, max_size={self.max_size}, '
+                f"interpolation='{self.interpolation}')")
