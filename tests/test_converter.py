@@ -97,3 +97,39 @@ def test_not_an_official_checkpoint(tmp_path, capsys, content, match):
 def test_missing_source_file(tmp_path, capsys):
     assert main(['convert-official', str(tmp_path / 'nope.pth'), str(tmp_path / 'o.pth')]) == 1
     assert 'no such file' in capsys.readouterr().err
+
+
+def test_the_official_evaluation_crop_is_recorded_and_used(official_ckpt, tmp_path, monkeypatch):
+    # eval.sh evaluates ERR-Seg-L at 768 and every other model at 640; a converted checkpoint given without a
+    # config is built at that size (infer, test)
+    from mmseg_errseg.apis import config_from_checkpoint
+    from mmseg_errseg.converters import official
+    _, path = official_ckpt
+    assert official.official_eval_crop('convnext_large_d_320') == (768, 768)
+    assert official.official_eval_crop('convnext_base_w_320') == (640, 640)
+    for name, crop in (('convnext_large_d_320', 768), ('convnext_base_w_320', 640)):
+        monkeypatch.setattr(official, 'infer_clip_model_name', lambda clip, name=name: name)
+        _, meta, _ = official.convert_official_checkpoint(str(path))
+        assert meta['errseg']['crop_size'] == [crop, crop]
+        cfg = config_from_checkpoint(dict(meta=meta))
+        assert cfg.model.crop_size == (crop, crop) and cfg.model.data_preprocessor.size == (crop, crop)
+        assert cfg.model.backbone.model_name == name
+
+
+def test_errseg_test_without_config_uses_the_recorded_crop(official_ckpt, tmp_path, capsys):
+    import json
+
+    from mmseg_errseg.datasets import make_dataset
+    _, path = official_ckpt
+    dst = tmp_path / 'converted.pth'
+    assert main(['convert-official', str(path), str(dst)]) == 0
+    assert 'evaluation crop   : 640x640' in capsys.readouterr().out
+    ckpt = torch.load(dst, weights_only=False)
+    ckpt['meta']['errseg']['crop_size'] = [96, 96]  # a size no config sets: it must come from the checkpoint
+    torch.save(ckpt, dst)
+    make_dataset('voc20', str(tmp_path / 'data'), num_images=1, size=(32, 40), seed=2)
+    out = tmp_path / 'r.json'
+    assert main(['test', str(dst), '--dataset', 'voc20', '--data-root', str(tmp_path / 'data'), '--out', str(out),
+                 '--num-workers', '0', '--work-dir', str(tmp_path / 'wd')]) == 0
+    record = json.loads(out.read_text())
+    assert record['crop_size'] == [96, 96] and record['num_selected'] == 16

@@ -138,4 +138,6 @@ def config_from_checkpoint(checkpoint: Mapping, source: str = 'the checkpoint') 
     cfg = Config.fromfile(str(default_config_path(info['clip_model_name'])))
     cfg.model.backbone.model_name = info['clip_model_name']
     cfg.model.decode_head.update(dict(info.get('head_config') or {}))
+    if info.get('crop_size'):  # the official evaluation's input size (768 for ERR-Seg-L)
+        cfg.model.crop_size = cfg.model.data_preprocessor.size = tuple(info['crop_size'])
     return cfg

@@ -9,7 +9,8 @@ def add_parser(sub):
         description='Map an official ERR-Seg (detectron2) checkpoint (sem_seg_head.clip_model.*, '
         'sem_seg_head.decoder.*) to this package\'s layout and write an mmengine checkpoint that '
         'mmseg.apis.init_model loads. The CLIP architecture and the decoder dims are read off the '
-        'weights; with --config the result is checked against the model that config builds.')
+        'weights; the official evaluation crop of that model (640 for ERR-Seg-B, 768 for ERR-Seg-L) is recorded. '
+        'With --config the result is checked against the model that config builds.')
     p.add_argument('src', help='official checkpoint (.pth)')
     p.add_argument('dst', help='output checkpoint (.pth)')
     p.add_argument('--config', help='our config the checkpoint is for (checked key by key and shape by shape)')
@@ -32,6 +33,8 @@ def run(args) -> int:
     info = meta['errseg']
     print(f'CLIP architecture : {info["clip_model_name"]}')
     print(f'decoder           : {info["head_config"]}')
+    print(f'evaluation crop   : {info["crop_size"][0]}x{info["crop_size"][1]} (the official eval.sh\'s for this '
+          'model; infer/test use it when no config is given)')
     print(f'tensors converted : {len(state)}')
     if unmatched:
         print(f'unmatched official keys ({len(unmatched)}), not written: {", ".join(unmatched)}')

@@ -9,10 +9,12 @@ def add_parser(sub):
         description='Evaluate CHECKPOINT with mmengine\'s test loop on a benchmark: the model\'s vocabulary '
         'becomes the dataset\'s class names and its test-time P the official one; the official test pipeline '
         '(shortest edge 800, max 1333; the model resizes to its crop size; predictions at the original size) '
-        'and MMSeg\'s IoU metric at the dataset\'s ignore index. Writes a JSON record (mIoU, mAcc, aAcc, '
+        'and the official mIoU (detectron2\'s: over the classes in the ground truth) at the dataset\'s ignore '
+        'index. Writes a JSON record (mIoU, mAcc, aAcc, '
         'per-class IoU/Acc and pixel counts, dataset, P, crop size, config hash, environment) and prints a '
         f'summary. Datasets: {names}.')
-    p.add_argument('config', help='ERR-Seg config (a training config or an errseg_*_eval-* config)')
+    p.add_argument('config', nargs='?', help='ERR-Seg config (a training config or an errseg_*_eval-* config); '
+                   'default: the checkpoint\'s own (a converted official one at its official crop, 768 for L)')
     p.add_argument('checkpoint', help='checkpoint of that model (convert official ones with convert-official)')
     p.add_argument('--dataset', help='benchmark to evaluate on (default: the config\'s test set)')
     p.add_argument('--data-root', help='data root holding the prepared dataset (default: the config\'s, '

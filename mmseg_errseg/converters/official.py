@@ -12,7 +12,7 @@ import torch
 __all__ = [
     'OfficialCheckpointError', 'convert_decoder_state_dict', 'convert_official_state_dict',
     'head_config_from_official', 'infer_head_config', 'split_official_state_dict',
-    'CLIP_PREFIX', 'DECODER_PREFIX'
+    'CLIP_PREFIX', 'DECODER_PREFIX', 'OFFICIAL_EVAL_CROP', 'official_eval_crop'
 ]
 
 CLIP_PREFIX = 'sem_seg_head.clip_model.'
@@ -176,6 +176,18 @@ def infer_clip_model_name(clip_sd: Mapping[str, torch.Tensor]) -> str:
     return (official or matches)[0]
 
 
+#: The network input of the official evaluation per CLIP architecture (``eval.sh``: ``INPUT.CROP.SIZE`` is
+#: 768 for ERR-Seg-L, 640 otherwise); the converted checkpoint records it and is evaluated at it.
+OFFICIAL_EVAL_CROP = {'convnext_base_w_320': 640, 'convnext_large_d_320': 768}
+_DEFAULT_EVAL_CROP = 640
+
+
+def official_eval_crop(clip_model_name: str) -> Tuple[int, int]:
+    """(H, W) the official evaluation resizes images to for a CLIP architecture."""
+    size = OFFICIAL_EVAL_CROP.get(clip_model_name, _DEFAULT_EVAL_CROP)
+    return size, size
+
+
 def read_checkpoint(path: str) -> Dict[str, torch.Tensor]:
     """The state dict of a checkpoint file (detectron2 ``model``, ``state_dict`` or bare)."""
     try:
@@ -198,11 +210,14 @@ def convert_official_checkpoint(src: str):
 
     Returns:
         (state dict in our layout, meta dict for the mmengine checkpoint, unmatched official keys).
+        ``meta['errseg']`` holds the CLIP architecture, the head dims and the
+        official evaluation's ``crop_size`` for that architecture.
     """
     sd = read_checkpoint(src)
     ours, unmatched = convert_official_state_dict(sd)
     clip, decoder, _ = split_official_state_dict(sd)
+    name = infer_clip_model_name(clip)
     meta = dict(errseg=dict(converted_from=str(src).replace('\\', '/').rsplit('/', 1)[-1],
-                            clip_model_name=infer_clip_model_name(clip),
-                            head_config=infer_head_config(decoder)))
+                            clip_model_name=name, head_config=infer_head_config(decoder),
+                            crop_size=list(official_eval_crop(name))))
     return ours, meta, unmatched

@@ -1,13 +1,40 @@
-"""Open-vocabulary evaluation of a checkpoint on a benchmark, through mmengine's Runner."""
+"""Open-vocabulary evaluation of a checkpoint on a benchmark, through mmengine's Runner.
+
+Checked step by step against the official evaluation (ERR-Seg's ``train_net.py
+--eval-only``: detectron2's default test mapper, ``ERRSeg.forward`` in eval mode,
+``SemSegEvaluator``):
+
+1. Image: read with Pillow (EXIF orientation, RGB), resized as uint8 with
+   ``PIL.Image.resize(BILINEAR)`` to ``ResizeShortestEdge(800, 1333)``'s size,
+   detectron2's rounding (``datasets/resize.py``; equal pixel for pixel, up to the
+   tensor ``predict`` receives: ``tests/test_eval_pipeline.py``, and through
+   ``errseg test``: ``tests/test_evaluation.py``).
+2. Normalisation ``(x - mean) / std`` with the CLIP mean/std of both released
+   configs, then a bilinear resize (``align_corners=False``) to the crop; no
+   padding at test (``size_divisibility = -1``): the data preprocessor and
+   ``ERRSeg.extract_feat``; crop 640 for B, 768 for L (``eval.sh``; converted
+   checkpoints record it: ``converters/official.py``).
+3. Output: sigmoid of the (1/4 crop) logits, bilinear (``align_corners=False``)
+   to the original image size (``sem_seg_postprocess``), argmax over classes
+   (unkept classes are at sigmoid(-100), never above a kept one):
+   ``ERRSeg._postprocess``.
+4. Labels: the prepared label map read as stored at the original size (uint8
+   PNG, uint16 TIFF for A-847/PC-459), ignore 255 resp. 65535, not resized
+   (the pipeline loads it after the image resize).
+5. Metric: ignored pixels are left out; per-class IoU only for classes in the
+   ground truth, mIoU their mean (``PerClassIoUMetric``, equal to
+   ``SemSegEvaluator``'s: ``tests/test_evaluation.py``).
+"""
+import copy
 import os.path as osp
 import re
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 from ..datasets.benchmarks import BENCHMARKS, Benchmark, get_benchmark
 from .per_class_iou import PerClassIoUMetric
 from .records import config_hash, environment_info, eval_record, write_json_atomic
 
-__all__ = ['build_eval_config', 'load_checked_state', 'evaluate', 'format_summary']
+__all__ = ['build_eval_config', 'config_of_checkpoint', 'load_checked_state', 'evaluate', 'format_summary']
 
 _SHOW = 5
 
@@ -17,7 +44,26 @@ def _benchmark_of_config(cfg) -> Optional[Benchmark]:
     return next((b for b in BENCHMARKS.values() if b.dataset_type == dataset_type), None)
 
 
-def build_eval_config(config: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
+def config_of_checkpoint(checkpoint: str):
+    """The evaluation config of a checkpoint given without a config.
+
+    A Runner checkpoint carries its config; a converted official one its
+    architecture and the official evaluation crop (768 for ERR-Seg-L), put on
+    the base model config with the default runtime.
+    """
+    from mmengine.config import Config
+
+    from ..apis.checkpoint import config_from_checkpoint, load_errseg_checkpoint
+    cfg = config_from_checkpoint(load_errseg_checkpoint(checkpoint), checkpoint)
+    if 'default_scope' not in cfg:
+        runtime = Config.fromfile(osp.join(osp.dirname(osp.dirname(__file__)), 'configs', '_base_',
+                                           'default_runtime.py'))
+        runtime.merge_from_dict(cfg.to_dict())
+        cfg = runtime
+    return cfg
+
+
+def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, data_root: Optional[str] = None,
                       num_selected: Optional[int] = None, work_dir: Optional[str] = None,
                       num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
                       extra_metrics: Sequence[dict] = ()):
@@ -29,7 +75,8 @@ def build_eval_config(config: str, dataset: Optional[str] = None, data_root: Opt
     ``num_selected`` is given); ``VocabularyHook`` is added if missing.
 
     Args:
-        config: Any ERR-Seg config (training or evaluation).
+        config: Any ERR-Seg config (training or evaluation): a path or a
+            :class:`~mmengine.config.Config` (e.g. :func:`config_of_checkpoint`).
         dataset: Benchmark name; default: the benchmark of the config's test set.
         data_root: Data root holding the prepared dataset; default: the
             config's test ``data_root``, else ``data/``.
@@ -45,9 +92,12 @@ def build_eval_config(config: str, dataset: Optional[str] = None, data_root: Opt
     """
     from mmengine.config import Config
 
-    if not osp.isfile(config):
+    if isinstance(config, Config):
+        cfg, config = copy.deepcopy(config), 'from_checkpoint'
+    elif not osp.isfile(config):
         raise FileNotFoundError(f'config {config!r} does not exist')
-    cfg = Config.fromfile(config)
+    else:
+        cfg = Config.fromfile(config)
     if 'model' not in cfg or cfg.model.get('type') != 'ERRSeg':
         raise ValueError(f'{config}: expected an ERR-Seg config (model.type ERRSeg), got '
                          f'{cfg.get("model", {}).get("type")!r}')
@@ -126,7 +176,7 @@ def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
     return len(own), len(unexpected)
 
 
-def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
+def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
              out: Optional[str] = None, work_dir: Optional[str] = None, num_selected: Optional[int] = None,
              num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
              extra_metrics: Sequence[dict] = ()) -> Dict[str, Any]:
@@ -137,7 +187,7 @@ def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_r
     before anything heavy starts.
 
     Args:
-        config: ERR-Seg config.
+        config: ERR-Seg config; ``None``: the checkpoint's own (see :func:`config_of_checkpoint`).
         checkpoint: Checkpoint of that config's model.
         dataset: Benchmark name (default: the config's test set).
         data_root: Data root (default: the config's, else ``data/``).
@@ -157,6 +207,10 @@ def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_r
 
     from ..datasets.data_root import load_dataset_index
 
+    if config is None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+        config = config_of_checkpoint(checkpoint)
     cfg, bench = build_eval_config(config, dataset, data_root, num_selected, work_dir, num_workers, cfg_options,
                                    extra_metrics)
     split = load_dataset_index(cfg.test_dataloader.dataset.to_dict(), bench.name)  # one clear error, early
@@ -175,7 +229,7 @@ def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_r
     record = eval_record(
         bench.name, bench.classes(), metric.per_class,
         num_selected=min(cfg.model.test_cfg.num_selected, num_classes),
-        crop_size=tuple(model.crop_size), config=config,
+        crop_size=tuple(model.crop_size), config=config if isinstance(config, str) else f'(from {checkpoint})',
         cfg_hash=config_hash(cfg), checkpoint=checkpoint, environment=environment_info(str(_device(model))),
         num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
     if extra_metrics:  # IoUMetric's (rounded) summary is already there, unrounded
