@@ -186,7 +186,7 @@ def test_errseg_test_cli_writes_the_record(tiny_setup, capsys, monkeypatch):
     monkeypatch.setattr(ERRSeg, 'predict', spy)
     out = str(s['root'] / 'voc20.json')
     argv = ['test', s['configs']['pc459'], s['ckpt'], '--dataset', 'voc20', '--data-root', s['data'], '--out', out,
-            '--num-workers', '0', '--work-dir', str(s['root'] / 'wd_cli')]
+            '--num-workers', '0', '--work-dir', str(s['root'] / 'wd_cli'), '--device', 'cpu']
     assert main(argv) == 0
     # the model received the official input: the JPEG read by Pillow, resized by Pillow to detectron2's size
     assert len(seen) == 2
@@ -209,6 +209,7 @@ def test_errseg_test_cli_writes_the_record(tiny_setup, capsys, monkeypatch):
     valid = [v for v in r['per_class']['IoU'] if v is not None]
     assert r['metrics']['mIoU'] == pytest.approx(np.mean(valid)) and 0 <= r['metrics']['aAcc'] <= 100
     assert len(r['config_hash']) == 64 and {'torch', 'mmseg', 'mmengine', 'python', 'device'} <= set(r['environment'])
+    assert r['environment']['device'].startswith('cpu (')
     cfg = Config.fromfile(s['configs']['pc459'])
     assert r['config_hash'] != config_hash(cfg)  # the hash is of the resolved (voc20) config
 
@@ -260,3 +261,18 @@ def test_full_size_b_eval_config(tmp_path):
     record = evaluate(config, ckpt, data_root=str(tmp_path / 'data'), num_workers=0, work_dir=str(tmp_path / 'wd'))
     assert record['num_selected'] == 48 and record['crop_size'] == [640, 640]
     assert sum(record['area']['label']) == 480 * 640 - 480 // 8 * 640  # every labelled pixel, at full size
+
+
+@pytest.mark.parametrize('device,message', [('cuda', 'CUDA is not available on this machine; use --device cpu'),
+                                            ('meta', 'only cpu and cuda are supported'),
+                                            ('gpu:x', "is not a device: use cpu or cuda")])
+def test_errseg_test_bad_device_one_clear_error(tiny_setup, capsys, monkeypatch, tmp_path, device, message):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    s = tiny_setup
+    out = tmp_path / 'r.json'
+    argv = ['test', s['configs']['voc20'], s['ckpt'], '--data-root', s['data'], '--out', str(out),
+            '--num-workers', '0', '--work-dir', str(tmp_path / 'wd'), '--device', device]
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() and not (tmp_path / 'wd').exists()  # nothing started, nothing half-written

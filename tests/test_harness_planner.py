@@ -130,7 +130,7 @@ def test_efficiency_runs_profile_the_variant_at_full_size_without_data():
 
 
 def test_profile_run_measures_the_configuration_it_names(tmp_path):
-    profiling = pytest.importorskip('mmseg_errseg.profiling')
+    from mmseg_errseg import profiling
     from mmseg_errseg.harness.profile_run import run_profile
     from conftest import CONFIGS
     run = Run('profile', dict(x=1), 'tiny', 'tiny', context=dict(

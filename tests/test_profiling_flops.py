@@ -149,3 +149,56 @@ def test_baddbmm_product_is_counted_by_both_counters():
     count = count_flops(_MaskedScores(), (bias, a, b))
     assert count.total == count.added == product
     assert ptflops_macs(_MaskedScores(), (bias, a, b)) == product
+
+
+def test_tiny_errseg_paper_convention_count_is_pinned():
+    # the official execution of the tiny model (guidance concatenated to every class before each linear map),
+    # counted by hand-checked handles; a split execution of the same function must not change these
+    from mmseg_errseg.profiling.flops import count_paper_and_executed
+    expected = {4: dict(total=18088960, rrca_spatial=5232640, decoder=4628480),
+                2: dict(total=12848640, rrca_spatial=2616320, decoder=2636800)}
+    for p, want in expected.items():
+        target = _tiny_target(p)
+        paper, executed = count_paper_and_executed(target.forward, (target.example_input(),), target.model,
+                                                   target.components, target.PREFIX)
+        assert paper.total == want['total'] and paper.by_component['CLIP visual'] == 6653952
+        assert paper.by_component['RRCA spatial'] == want['rrca_spatial']
+        assert paper.by_component['upsampling decoder'] == want['decoder']
+        assert executed is None or executed.total < paper.total  # a split form only saves work
+
+
+class _GuidedLinear(nn.Module):
+    """linear([x || g]) with g shared by P classes: officially g is copied to every class (``concat``)."""
+
+    def __init__(self, c=8, cg=4):
+        super().__init__()
+        self.linear = nn.Linear(c + cg, c)
+        self.concat = False
+
+    def forward(self, x, g):  # x (P, L, C), g (1, L, Cg)
+        if self.concat:
+            return self.linear(torch.cat([x, g.expand(x.shape[0], -1, -1)], -1))
+        c = x.shape[-1]
+        return F.linear(x, self.linear.weight[:, :c]) + F.linear(g, self.linear.weight[:, c:], self.linear.bias)
+
+
+def test_paper_convention_counts_the_official_form_and_reports_the_executed_one(monkeypatch):
+    import contextlib
+
+    from mmseg_errseg.profiling import flops
+
+    @contextlib.contextmanager
+    def official(model):
+        model.concat = True
+        yield
+        model.concat = False
+
+    model, x, g = _GuidedLinear(), torch.randn(5, 3, 8), torch.randn(1, 3, 4)
+    monkeypatch.setattr(flops, 'paper_convention', official)
+    paper, executed = flops.count_paper_and_executed(model, (x, g), model)
+    assert paper.total == 5 * 3 * 12 * 8  # P x L x (C + Cg) x C
+    assert executed.total == 5 * 3 * 8 * 8 + 3 * 4 * 8  # the guidance term once
+    assert model.concat is False
+    monkeypatch.setattr(flops, 'paper_convention', lambda model: None)  # a model with one form only
+    paper, executed = flops.count_paper_and_executed(model, (x, g), model)
+    assert executed is None and paper.total == 5 * 3 * 8 * 8 + 3 * 4 * 8

@@ -9,26 +9,62 @@ import torch.nn as nn
 from mmseg_errseg.profiling import (ComponentMap, ComponentTimer, PeakMemory, compare_outputs,
                                     errseg_target, measure_latency, profile_target)
 from mmseg_errseg.profiling.components import OTHER
-from mmseg_errseg.profiling.memory import current_rss
+from mmseg_errseg.profiling.memory import PeakRSS, current_rss, training_step_memory
 
 from conftest import TINY_VOCAB, build_model
 
 MIB = 2 ** 20
 
 
-@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='process RSS peaks need /proc')
-def test_peak_memory_sees_a_freed_allocation():
+def test_peak_memory_counts_live_tensors():
     with PeakMemory('cpu') as mem:
+        a = torch.ones(8 * MIB // 4)
+        b = torch.ones(8 * MIB // 4)  # 16 MiB live
+        del a
+        c = torch.ones(4 * MIB // 4)  # 12 MiB live
+        del b, c
+        d = torch.ones(2 * MIB // 4)
+    assert mem.stats.kind == 'cpu_tensor_peak' and mem.stats.baseline == 0
+    assert mem.stats.peak == mem.stats.delta == 16 * MIB  # the allocator's bytes, nothing cached
+    with PeakMemory('cpu') as freeing:  # frees of tensors from before the block lower the running sum
+        del d
+        e = torch.ones(MIB // 4)
+    assert freeing.stats.peak == 0 and e.numel() == MIB // 4
+    with PeakMemory('cpu') as idle:
+        pass
+    assert idle.stats.peak == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='process RSS peaks need /proc')
+def test_peak_rss_sees_a_freed_allocation():
+    with PeakRSS() as mem:
         x = torch.ones(32 * MIB // 4)  # 32 MiB, pages touched
         del x
     assert mem.stats.kind == 'cpu_peak_rss'
     assert mem.stats.delta >= 30 * MIB
     assert mem.stats.peak >= mem.stats.baseline + mem.stats.delta
     # a second block that allocates nothing large has a small peak of its own
-    with PeakMemory('cpu') as idle:
+    with PeakRSS() as idle:
         pass
     assert idle.stats.delta < 8 * MIB
-    assert current_rss() > 0
+    assert 0 < current_rss() < 10 * 2 ** 40
+
+
+def _training_peak(ssr, csr):
+    """Tiny ERR-Seg at 256x256, T = P = 32: the aggregator's activations dominate what the backward keeps."""
+    torch.manual_seed(0)
+    model = build_model(**{'decode_head.sr_ratio': ssr, 'decode_head.class_pool': csr, 'crop_size': (256, 256)})
+    target = errseg_target(model.eval(), [f'class {i}' for i in range(32)], 32, (256, 256))
+    return training_step_memory(target.forward, target.example_input(), 'cpu').peak
+
+
+def test_ssr_and_csr_each_lower_the_peak_tensor_memory():
+    peaks = {(ssr, csr): _training_peak(ssr, csr) for ssr in (1, 2) for csr in (1, 2)}
+    assert peaks[(2, 1)] < 0.9 * peaks[(1, 1)]  # SSR: keys and values (and their attention) on 1/4 of the grid
+    assert peaks[(1, 2)] < 0.9 * peaks[(1, 1)]  # CSR: the class block on 1/4 of the pixels
+    assert peaks[(2, 2)] < min(peaks[(2, 1)], peaks[(1, 2)])
+    with pytest.raises(ValueError, match="attention must be one of \\('math', 'default'\\), got 'flash'"):
+        training_step_memory(nn.Identity(), torch.zeros(1), 'cpu', attention='flash')
 
 
 def test_measure_latency_counts_and_statistics():
@@ -92,12 +128,40 @@ def test_profile_target_record_on_tiny_model():
     # ptflops agrees with fvcore's matrix-product share up to the bias additions it adds
     assert 1.0 <= rec['ptflops']['macs'] / rec['flops']['matmul'] < 1.05
     assert rec['params']['total'] == sum(p.numel() for p in model.parameters())
-    assert rec['latency']['runs'] == 2 and rec['memory']['kind'].startswith(('cpu', 'cuda'))
+    assert rec['latency']['runs'] == 2 and rec['memory']['kind'] == 'cpu_tensor_peak'
+    with torch.inference_mode():
+        logits, _ = target.forward(target.example_input())
+    assert rec['memory']['peak'] >= logits.numel() * logits.element_size()  # the output at least
+    assert rec['process_rss']['kind'] in ('cpu_peak_rss', 'cpu_lifetime_peak_rss')
+    assert 'training_memory' not in rec
     cl = rec['executions']['channels-last']
     assert cl['accuracy_vs_reference']['kept_identical'] is True
     assert cl['accuracy_vs_reference']['max_abs_diff'] < 1e-3
-    assert cl['speedup_vs_reference'] > 0
+    assert cl['speedup_vs_reference'] == pytest.approx(
+        rec['latency']['median_ms'] / cl['latency']['median_ms'])
     assert 'accuracy_vs_reference' in rec['executions']['bf16']
     assert set(rec['component_latency_ms']) >= {'CLIP visual', 'RRCA spatial', OTHER}
     # channels-last was undone: the weights are back in the default layout
     assert all(p.is_contiguous() for p in model.parameters())
+
+
+def test_cuda_paths_synchronise_only_around_timing(monkeypatch):
+    # no GPU here: the CUDA calls are recorded, not run; what is checked is where they happen
+    calls = []
+    monkeypatch.setattr(torch.cuda, 'synchronize', lambda device=None: calls.append('sync'))
+    monkeypatch.setattr(torch.cuda, 'reset_peak_memory_stats', lambda device=None: calls.append('reset'))
+    monkeypatch.setattr(torch.cuda, 'memory_allocated', lambda device=None: 100)
+    monkeypatch.setattr(torch.cuda, 'max_memory_allocated', lambda device=None: 350)
+
+    def work():
+        calls.append('work')
+
+    stats = measure_latency(work, runs=3, warmup=2, device='cuda')
+    assert len(stats.times_ms) == 3
+    # one sync after the warm-up, then one closing each timed run: none inside the work
+    assert calls == ['work', 'work', 'sync'] + ['work', 'sync'] * 3
+    calls.clear()
+    with PeakMemory('cuda:0') as mem:
+        work()
+    assert calls == ['sync', 'reset', 'work', 'sync']
+    assert (mem.stats.kind, mem.stats.peak, mem.stats.baseline, mem.stats.delta) == ('cuda_max_allocated', 350, 100, 250)

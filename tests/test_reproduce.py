@@ -147,7 +147,6 @@ def test_clear_errors(tmp_path, capsys):
 @pytest.mark.slow
 def test_efficiency_tables_run_at_full_size_without_data_or_checkpoints(tmp_path):
     """Tables 4 and 11 at smoke scale: the efficiency columns are ERR-Seg-B at 640x640, measured for real."""
-    pytest.importorskip('mmseg_errseg.profiling')
     import pandas as pd
     out = tmp_path / 'out'
     assert main(['reproduce', '--smoke', '--tables', '4,11', '--datasets', 'voc20', '--work-dir', str(tmp_path / 'wd'),

@@ -23,6 +23,7 @@ def add_parser(sub):
     p.add_argument('--work-dir', help='Runner work dir (default: work_dirs/CONFIG_NAME/eval_DATASET)')
     p.add_argument('--num-selected', type=int, metavar='P', help='test-time P instead of the official one')
     p.add_argument('--num-workers', type=int, help='dataloader workers (default: 2)')
+    p.add_argument('--device', help='cpu or cuda[:index] (default: CUDA when available, else cpu)')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                    help='config overrides, as MMSeg\'s tools (applied last)')
     p.set_defaults(run=run)
@@ -46,6 +47,6 @@ def run(args) -> int:
         options = ns.o
     record = evaluate(args.config, args.checkpoint, dataset=args.dataset, data_root=args.data_root,
                       out=args.out, work_dir=args.work_dir, num_selected=args.num_selected,
-                      num_workers=args.num_workers, cfg_options=options)
+                      num_workers=args.num_workers, cfg_options=options, device=args.device)
     print(format_summary(record, [record['path']]))
     return 0

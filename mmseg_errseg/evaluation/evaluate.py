@@ -179,7 +179,7 @@ def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
 def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
              out: Optional[str] = None, work_dir: Optional[str] = None, num_selected: Optional[int] = None,
              num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
-             extra_metrics: Sequence[dict] = ()) -> Dict[str, Any]:
+             extra_metrics: Sequence[dict] = (), device: Optional[str] = None) -> Dict[str, Any]:
     """Evaluate a checkpoint on a benchmark and write its metrics record.
 
     Runs mmengine's test loop with the benchmark's vocabulary, test-time P and
@@ -198,6 +198,7 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
         cfg_options: Further config overrides.
         extra_metrics: More metric configs; what they report is added to the
             record's ``metrics`` (e.g. ``ClassOverlapMetric``'s class counts).
+        device: 'cpu' or 'cuda[:i]'; default mmengine's choice (CUDA when available).
 
     Returns:
         The record (see :func:`eval_record`), also written to ``out``.
@@ -211,6 +212,7 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
         config = config_of_checkpoint(checkpoint)
+    device = _check_device(device)
     cfg, bench = build_eval_config(config, dataset, data_root, num_selected, work_dir, num_workers, cfg_options,
                                    extra_metrics)
     split = load_dataset_index(cfg.test_dataloader.dataset.to_dict(), bench.name)  # one clear error, early
@@ -220,6 +222,8 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
 
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    if device is not None:
+        model.to(device)  # the data preprocessor follows: batches go where the model is
     load_checked_state(model, checkpoint)
     reported = runner.test() or {}
     metric = next((m for m in runner.test_loop.evaluator.metrics if isinstance(m, PerClassIoUMetric)), None)
@@ -237,6 +241,21 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     write_json_atomic(record, out)
     record['path'] = out
     return record
+
+
+def _check_device(device: Optional[str]):
+    if device is None:
+        return None
+    import torch
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f'--device {device!r} is not a device: use cpu or cuda[:index]') from None
+    if dev.type not in ('cpu', 'cuda'):
+        raise ValueError(f'--device {device!r}: only cpu and cuda are supported')
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f'--device {device}: CUDA is not available on this machine; use --device cpu')
+    return dev
 
 
 def _device(model) -> Any:

@@ -6,12 +6,19 @@ attention it skips. ptflops' aten backend counts at the dispatcher instead (a
 different mechanism), which makes it an independent check of the matrix-product
 share. The two conventions differ by design: ptflops adds one MAC per bias
 element and skips normalisation and interpolation, fvcore the reverse.
+
+The reported GFLOPs follow the paper's convention: the architecture as the
+official code executes it. Where our model computes the same function with
+less work (a linear map of ``[x || g]`` as ``W_x x + W_g g``, the guidance
+term once per image instead of once per class), the count runs the model in
+its official form (:func:`paper_convention`) and the executed count is
+reported beside it (:func:`count_paper_and_executed`).
 """
 import contextlib
 import io
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Optional, Tuple
+from typing import ContextManager, Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -19,7 +26,8 @@ import torch.nn as nn
 from .components import ComponentMap
 from .flop_handles import FVCORE_EXTRA_HANDLES, ptflops_extra_hooks
 
-__all__ = ['FlopCount', 'count_flops', 'ptflops_macs', 'MATMUL_OPERATORS']
+__all__ = ['FlopCount', 'count_flops', 'count_paper_and_executed', 'paper_convention', 'ptflops_macs',
+           'MATMUL_OPERATORS']
 
 #: fvcore operator names of the multiply-add (matrix product) work; the rest are
 #: normalisation, interpolation and pooling estimates.
@@ -101,6 +109,46 @@ def count_flops(module: nn.Module, inputs: Tuple[torch.Tensor, ...],
     split = components.partition(_strip_prefix(by_module, prefix)) if components else {}
     return FlopCount(total=total, by_component=split, by_operator=by_operator,
                      added=added, uncounted=uncounted)
+
+
+def paper_convention(model: nn.Module) -> Optional[ContextManager]:
+    """The context that runs ``model`` as the official code does, or None if it always does.
+
+    ERR-Seg's guided layers compute their linear maps of a concatenation in a
+    split form by default; ``mmseg_errseg.models.concatenated_guidance``
+    switches them to the official concatenation (same outputs to float
+    rounding, the official FLOPs). Models without such layers (SAN) need none.
+    """
+    try:
+        from ..models.guided_attention import concatenated_guidance
+    except ImportError:  # a model revision without the split form executes the official one
+        return None
+    return concatenated_guidance(model)
+
+
+def count_paper_and_executed(module: nn.Module, inputs: Tuple[torch.Tensor, ...], model: nn.Module,
+                             components: Optional[ComponentMap] = None,
+                             prefix: str = '') -> Tuple[FlopCount, Optional[FlopCount]]:
+    """FLOPs in the paper's convention, and the executed FLOPs when they differ.
+
+    Args:
+        module: Called as ``module(*inputs)`` (see :func:`count_flops`).
+        inputs: Example inputs.
+        model: The model ``module`` runs (switched by :func:`paper_convention`).
+        components: How to split the totals by module name.
+        prefix: Name of the submodule the component patterns refer to.
+
+    Returns:
+        ``(paper, executed)``: ``executed`` is None when the model executes the
+        official form or counts the same.
+    """
+    convention = paper_convention(model)
+    if convention is None:
+        return count_flops(module, inputs, components, prefix), None
+    with convention:
+        paper = count_flops(module, inputs, components, prefix)
+    executed = count_flops(module, inputs, components, prefix)
+    return paper, (None if executed.total == paper.total else executed)
 
 
 class _BoundCall(nn.Module):

@@ -1,15 +1,24 @@
-"""Peak memory of a block of work: CUDA max allocated, or the process's peak RSS on CPU.
+"""Peak memory of a block of work: live tensor bytes (allocator level), and the process's resident set.
 
-On CUDA the allocator's peak statistics are reset at entry. On Linux CPUs the
-kernel's resident-set high-water mark (``VmHWM``) is reset through
-``/proc/self/clear_refs`` after returning freed heap pages to the system
-(glibc ``malloc_trim``), so the peak covers only the block and the baseline is
-what the process really holds at entry. Elsewhere the lifetime peak
-(``ru_maxrss``) is the only figure available; it is labelled as such.
+:class:`PeakMemory` measures the peak of the bytes held by live tensors, at the
+allocator: on CUDA the caching allocator's ``max_memory_allocated`` (reset at
+entry); on CPU the allocations and frees the c10 CPU allocator reports to
+torch's profiler (``profile_memory=True``), summed in time order. Both count
+the tensors the block allocates (kernels' workspaces included), not what the
+allocator or malloc keep cached, so SSR and CSR show as the paper's Table 11
+shows them.
+
+:class:`PeakRSS` is the process-level figure (CPU): the kernel's resident-set
+high-water mark (``VmHWM``), reset through ``/proc/self/clear_refs`` after
+returning freed heap pages to the system (glibc ``malloc_trim``); it also
+counts the runtime and malloc's caching and changes with malloc settings.
+Where it cannot be reset, the lifetime peak (``ru_maxrss``) is labelled as such.
 """
+import contextlib
 import ctypes
 import ctypes.util
 import gc
+import os
 import re
 import resource
 import sys
@@ -18,7 +27,7 @@ from typing import Optional
 
 import torch
 
-__all__ = ['MemoryStats', 'PeakMemory', 'current_rss']
+__all__ = ['ATTENTION_KERNELS', 'MemoryStats', 'PeakMemory', 'PeakRSS', 'current_rss', 'training_step_memory']
 
 _STATUS = '/proc/self/status'
 
@@ -28,9 +37,12 @@ class MemoryStats:
     """Memory of one measured block, in bytes.
 
     Attributes:
-        kind: 'cuda_max_allocated', 'cpu_peak_rss' (reset at entry) or
+        kind: Live tensors: 'cuda_max_allocated' or 'cpu_tensor_peak'
+            (torch profiler's allocator events; ``baseline`` is 0: ``peak``
+            counts the tensors allocated in the block, above those live at
+            entry). Process: 'cpu_peak_rss' (reset at entry) or
             'cpu_lifetime_peak_rss' (could not be reset: an upper bound).
-        peak: Peak during the block (allocated tensors on CUDA; resident set on CPU).
+        peak: Peak during the block.
         baseline: The same quantity at entry (weights, cached text, the runtime).
         delta: ``peak - baseline``: what the block itself needed at its peak.
     """
@@ -85,8 +97,31 @@ def _reset_rss_peak() -> bool:
     return _status_kib('VmHWM') is not None
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence the C++ profiler's start/stop log lines (they go to fd 2, not through Python)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, 'w') as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _cpu_tensor_peak(events) -> int:
+    """Peak of the running sum of the CPU allocator's (+alloc / -free) byte events."""
+    current = peak = 0
+    for nbytes in events:
+        current += nbytes
+        peak = max(peak, current)
+    return peak
+
+
 class PeakMemory:
-    """Context manager measuring the peak memory of its block.
+    """Context manager measuring the peak bytes of live tensors during its block.
 
     Args:
         device: The device the work runs on ('cpu', 'cuda', 'cuda:1', ...).
@@ -107,9 +142,10 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats(self.device)
             self._baseline = torch.cuda.memory_allocated(self.device)
         else:
-            _trim_heap()
-            self._resettable = _reset_rss_peak()
-            self._baseline = current_rss() if self._resettable else _lifetime_peak_rss()
+            from torch.profiler import ProfilerActivity, profile
+            self._profiler = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
+            with _quiet_stderr():
+                self._profiler.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -117,7 +153,77 @@ class PeakMemory:
             torch.cuda.synchronize(self.device)
             peak = torch.cuda.max_memory_allocated(self.device)
             self.stats = MemoryStats('cuda_max_allocated', peak, self._baseline)
-        elif self._resettable:
+            return
+        with _quiet_stderr():
+            self._profiler.__exit__(*exc)
+        # the raw allocator events ('[memory]': bytes > 0 allocated, < 0 freed); the
+        # aggregated views of torch.profiler keep per-op totals, not their order in time
+        from torch.autograd import DeviceType
+        events = sorted((e for e in self._profiler.profiler.kineto_results.events()
+                         if e.name() == '[memory]' and e.device_type() == DeviceType.CPU),
+                        key=lambda e: e.start_ns())
+        self.stats = MemoryStats('cpu_tensor_peak', _cpu_tensor_peak(e.nbytes() for e in events), 0)
+
+
+class PeakRSS:
+    """Context manager measuring the process's peak resident set during its block (CPU).
+
+    Example:
+        >>> with PeakRSS() as rss:
+        ...     model(x)
+        >>> rss.stats.delta
+    """
+
+    def __init__(self):
+        self.stats: Optional[MemoryStats] = None
+
+    def __enter__(self) -> 'PeakRSS':
+        _trim_heap()
+        self._resettable = _reset_rss_peak()
+        self._baseline = current_rss() if self._resettable else _lifetime_peak_rss()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._resettable:
             self.stats = MemoryStats('cpu_peak_rss', _status_kib('VmHWM') * 1024, self._baseline)
         else:
             self.stats = MemoryStats('cpu_lifetime_peak_rss', _lifetime_peak_rss(), self._baseline)
+
+
+#: Attention kernels for :func:`training_step_memory`: 'math' materialises softmax(QK^T) as the
+#: official code does on torch < 2.2 (where SSR's saving shows); 'default' lets SDPA choose.
+ATTENTION_KERNELS = ('math', 'default')
+
+
+def training_step_memory(forward: torch.nn.Module, image: torch.Tensor, device,
+                         attention: str = 'math') -> MemoryStats:
+    """Peak live tensor bytes of one forward and backward of ``forward(image)``.
+
+    The model stays in eval mode (no dropout, cached text embeddings); the
+    parameters that require grad (the model's fine-tuning setting) get their
+    gradients from the mean of the (first) output. What the forward saves for
+    the backward accumulates over the blocks, which is where the sequence
+    reductions save memory (Table 11).
+
+    Args:
+        forward: The target's forward module.
+        image: The input batch.
+        device: The device it runs on.
+        attention: One of :data:`ATTENTION_KERNELS`.
+
+    Returns:
+        The :class:`MemoryStats` (kind as :class:`PeakMemory`'s).
+    """
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    if attention not in ATTENTION_KERNELS:
+        raise ValueError(f'attention must be one of {ATTENTION_KERNELS}, got {attention!r}')
+    kernels = sdpa_kernel(SDPBackend.MATH) if attention == 'math' else contextlib.nullcontext()
+    try:
+        with torch.enable_grad(), kernels, PeakMemory(device) as mem:
+            out = forward(image)
+            logits = out[0] if isinstance(out, (tuple, list)) else out
+            logits.float().mean().backward()
+            del out, logits
+    finally:
+        forward.zero_grad(set_to_none=True)
+    return mem.stats
