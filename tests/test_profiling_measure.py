@@ -165,3 +165,16 @@ def test_cuda_paths_synchronise_only_around_timing(monkeypatch):
         work()
     assert calls == ['sync', 'reset', 'work', 'sync']
     assert (mem.stats.kind, mem.stats.peak, mem.stats.baseline, mem.stats.delta) == ('cuda_max_allocated', 350, 100, 250)
+
+
+def test_profile_target_training_memory_keeps_what_the_backward_needs():
+    model = build_model().eval()
+    target = errseg_target(model, TINY_VOCAB, 4, model.crop_size)
+    stages = []
+    rec = profile_target(target, runs=1, warmup=0, flops=False, ptflops=False, components=False,
+                         training_memory=True, on_stage=stages.append)
+    assert stages == ['latency:eager', 'training_memory']
+    train, infer = rec['training_memory'], rec['memory']
+    assert train['kind'] == infer['kind'] == 'cpu_tensor_peak' and train['attention'] == 'math'
+    assert train['peak'] > infer['peak']  # the activations saved for the backward
+    assert all(p.grad is None for p in model.parameters()) and not model.training
