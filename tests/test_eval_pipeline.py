@@ -132,3 +132,21 @@ def test_resize_rejects_float_images_and_resizes_label_fields_nearest():
     assert np.array_equal(out['gt_seg_map'], seg.repeat(2, 0).repeat(2, 1))
     with pytest.raises(ValueError, match='interpolation must be one of'):
         PillowResizeShortestEdge(interpolation='cubic')
+
+
+def test_prediction_is_the_official_postprocessing():
+    # official: sigmoid of the (B, T, h, w) output (-100 off the kept classes), sem_seg_postprocess (no
+    # padding at test: a bilinear resize, align_corners=False, to the original size), argmax over T
+    import torch.nn.functional as F
+    from mmseg.structures import SegDataSample
+
+    from conftest import TINY_VOCAB, build_model
+    model = build_model(vocabulary=TINY_VOCAB).eval()  # keeps P = 4 of the 8 classes
+    x = torch.randn(1, 3, 100, 150)
+    sample = SegDataSample(metainfo=dict(ori_shape=(37, 53), img_shape=(100, 150)))
+    with torch.no_grad():
+        pred = model.predict(x, [sample])[0].pred_sem_seg.data[0]
+        probs = model.encode_decode(x).sigmoid()
+    official = F.interpolate(probs, size=(37, 53), mode='bilinear', align_corners=False)[0].argmax(0)
+    assert pred.shape == (37, 53) and torch.equal(pred, official)
+    assert len(official.unique()) > 1  # not a constant map
