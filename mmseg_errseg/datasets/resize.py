@@ -36,10 +36,8 @@ def shortest_edge_size(h: int, w: int, short_edge: int, max_size: int) -> Tuple[
 
 
 def _pil_resize(array: np.ndarray, size_hw: Tuple[int, int], resample: int) -> np.ndarray:
-    """``PIL.Image.resize`` of an (H, W) or (H, W, C) array, channel by channel for C != 3."""
+    """``PIL.Image.resize`` of an (H, W) label map or (H, W, 3) image, as a new array."""
     h, w = size_hw
-    if array.ndim == 3 and array.shape[2] != 3:  # Pillow has no mode for these: resize each plane
-        return np.stack([_pil_resize(array[..., c], size_hw, resample) for c in range(array.shape[2])], -1)
     return np.array(Image.fromarray(array).resize((w, h), resample))
 
 
