@@ -35,7 +35,7 @@ def served():
     app.close()
 
 
-def segment(client, image, vocabulary, num_selected=None):
+def segment(client, image, vocabulary, num_selected=0):
     overlay, areas, kept, files, notes = client.predict(image, vocabulary, num_selected, api_name='/segment')
     frame = lambda table: pd.DataFrame(table['data'], columns=table['headers'])  # noqa: E731
     labels = cv2.imread(files[0], cv2.IMREAD_UNCHANGED)
@@ -115,7 +115,7 @@ def test_shipped_vocabulary_fills_the_box_and_its_p(served):
     assert session.parse_vocabulary(text) == shipped('pc59') and p == 24
     text, p = client.predict('ade847', '', None, api_name='/vocabulary')
     assert session.parse_vocabulary(text) == shipped('ade847') and p == 48  # synonyms survive
-    assert client.predict('own', 'cat, dog', 3, api_name='/vocabulary') == ('cat, dog', None)
+    assert client.predict('own', 'cat, dog', 3, api_name='/vocabulary') == ('cat, dog', 0)
     _, areas, kept, labels, _, _ = segment(client, handle_file(CAT), text, p)
     assert len(kept) == 48 and labels.dtype == np.uint16  # 847 classes: a 16-bit label map
 
@@ -135,7 +135,8 @@ def test_huge_image_is_downscaled_with_a_note(served, tmp_path):
     (CAT, 'cat, dog, cat', None, r"The vocabulary has duplicate class names: \['cat'\]: list each class once"),
     (CAT, 'cat; sofa, couch; cat', None, r"duplicate class names: \['cat'\]"),
     (CAT, 'cat, dog, sky', 4, r'P = 4 is out of range: give a whole number from 1 to 3 \(the vocabulary has 3'),
-    (CAT, 'cat, dog, sky', 0, 'P = 0 is out of range'),
+    (CAT, 'cat, dog, sky', -1, 'P = -1 is out of range'),
+    (CAT, 'cat, dog, sky', 1.5, r'P = 1.5 is out of range.*or 0 for the default'),
     (None, 'cat', None, 'No image: upload, paste or pick an example photo first'),
 ])
 def test_bad_input_gets_a_message(served, tmp_path, upload, vocabulary, num_selected, message):

@@ -51,7 +51,7 @@ def build_app(session: DemoSession) -> gr.Blocks:
 
     def pick_vocabulary(choice: str, text: str, num_selected):
         if choice == _OWN:
-            return text, None
+            return text, 0
         return session.shipped_vocabulary(choice)
 
     with gr.Blocks(title='ERR-Seg demo', analytics_enabled=False) as app:
@@ -69,9 +69,9 @@ def build_app(session: DemoSession) -> gr.Blocks:
                     'separated by semicolons ("cat; sofa, couch; floor")', lines=2, max_lines=6,
                     elem_id='vocabulary')
                 num_selected = gr.Number(
-                    label=f'P: classes kept per image (empty: {default_p}, at most the vocabulary size; '
-                    "a dataset vocabulary sets its dataset's P)", precision=0, minimum=1,
-                    elem_id='num_selected')
+                    0, label=f'P: classes kept per image, at most the vocabulary size (0: the default, '
+                    f"{default_p}, clamped to the vocabulary; a dataset vocabulary sets its dataset's P)",
+                    precision=0, minimum=0, elem_id='num_selected')
                 run = gr.Button('Segment', variant='primary', elem_id='segment')
                 gr.Examples(EXAMPLES, [image, vocabulary], label='Example photos')
             with gr.Column():

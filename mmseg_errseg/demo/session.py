@@ -10,6 +10,7 @@ from typing import List, NamedTuple, Optional, Union
 import cv2
 import numpy as np
 import pandas as pd
+import torch
 
 from ..apis import ERRSegInferencer
 from ..apis.images import read_image
@@ -62,6 +63,8 @@ class DemoSession:
                  device: str = 'cpu', max_side: int = MAX_SIDE) -> None:
         if checkpoint is None and config is None:
             config = TINY_CONFIG
+        if checkpoint is None:
+            torch.manual_seed(0)  # the same random weights at every start
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', 'no checkpoint given')  # the page says so
             self.inferencer = ERRSegInferencer(config, weights=checkpoint, device=device,
@@ -97,12 +100,12 @@ class DemoSession:
 
     @staticmethod
     def check_num_selected(value: Union[None, int, float], num_classes: int) -> Optional[int]:
-        """P as asked (None: the default), checked against the vocabulary size."""
-        if value is None or value == '':
+        """P as asked (None or 0: the default), checked against the vocabulary size."""
+        if not value:
             return None
         if not float(value).is_integer() or not 1 <= value <= num_classes:
             raise ValueError(f'P = {value:g} is out of range: give a whole number from 1 to {num_classes} '
-                             f'(the vocabulary has {num_classes} classes), or leave it empty for the default')
+                             f'(the vocabulary has {num_classes} classes), or 0 for the default')
         return int(value)
 
     def load_image(self, path: str, name: str) -> tuple:
@@ -133,7 +136,7 @@ class DemoSession:
             path: The uploaded file.
             name: The upload's name, as shown in messages.
             vocabulary: The vocabulary box's text.
-            num_selected: P; None: the config's (clamped to the vocabulary).
+            num_selected: P; None or 0: the config's (clamped to the vocabulary).
 
         Returns:
             The page's outputs.
