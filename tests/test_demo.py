@@ -132,9 +132,11 @@ def test_huge_image_is_downscaled_with_a_note(served, tmp_path):
     ('notes.txt', 'cat', None, 'notes.txt is not an image that can be read: upload a JPEG, PNG'),
     (CAT, ' , ; ', None, 'The vocabulary is empty: type class names separated by commas'),
     (CAT, '', None, 'The vocabulary is empty'),
-    (CAT, 'cat, dog, cat', None, r"The vocabulary has duplicate class names: \['cat'\]: list each class once"),
+    (CAT, 'cat, dog, cat', None,
+     r"The vocabulary has duplicate class names: \['cat'\]: list each class once"),
     (CAT, 'cat; sofa, couch; cat', None, r"duplicate class names: \['cat'\]"),
-    (CAT, 'cat, dog, sky', 4, r'P = 4 is out of range: give a whole number from 1 to 3 \(the vocabulary has 3'),
+    (CAT, 'cat, dog, sky', 4,
+     r'P = 4 is out of range: give a whole number from 1 to 3 \(the vocabulary has 3'),
     (CAT, 'cat, dog, sky', -1, 'P = -1 is out of range'),
     (CAT, 'cat, dog, sky', 1.5, r'P = 1.5 is out of range.*or 0 for the default'),
     (None, 'cat', None, 'No image: upload, paste or pick an example photo first'),
@@ -173,7 +175,8 @@ def test_requests_queue_one_at_a_time(served, monkeypatch):
 
 def test_cli_bad_arguments_are_one_line(capsys):
     assert main(['--keep-malloc', 'demo', '--checkpoint', 'missing.pth']) == 1
-    assert capsys.readouterr().err.splitlines() == ['errseg demo: error: checkpoint missing.pth: no such file']
+    error = capsys.readouterr().err.splitlines()
+    assert error == ['errseg demo: error: checkpoint missing.pth: no such file']
     with pytest.raises(SystemExit):
         main(['demo', '--port', '70000'])
     assert "expected a port number in [0, 65535], got '70000'" in capsys.readouterr().err

@@ -290,8 +290,9 @@ class ERRSegInferencer(BaseInferencer):
             same_size = len({im.shape[:2] for im in images}) == 1
             groups = [list(range(len(chunk)))] if same_size else [[k] for k in range(len(chunk))]
             for group in groups:
+                batch = self.collate_fn([self.pipeline(dict(img=images[k])) for k in group])
                 with self._recording_class_scores() as scores:
-                    samples = self.forward(self.collate_fn([self.pipeline(dict(img=images[k])) for k in group]))
+                    samples = self.forward(batch)
                 for k, sample, image_scores in zip(group, samples, scores[0]):
                     sample.set_metainfo(dict(kept_scores=image_scores[sample.kept_classes].tolist()))
                     name, source = chunk[k]
