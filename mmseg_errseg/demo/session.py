@@ -73,12 +73,7 @@ class DemoSession:
         self.model_name = Path(checkpoint).name if checkpoint else Path(config).stem
         self.default_num_selected = self.inferencer.model.test_cfg.get('num_selected')
         self.max_side = max_side
-        self._out_dir = tempfile.mkdtemp(prefix='errseg-demo-')
-
-    @property
-    def out_dir(self) -> str:
-        """Where the files offered for download are written."""
-        return self._out_dir
+        self._downloads = tempfile.TemporaryDirectory(prefix='errseg-demo-')  # removed at exit
 
     @staticmethod
     def shipped_vocabulary(name: str) -> tuple:
@@ -155,7 +150,7 @@ class DemoSession:
         kept['area'] = areas.area.to_numpy()[kept.class_index]
         present = areas[areas.pixels > 0].sort_values('pixels', ascending=False, kind='stable')
         stem = Path(name).stem or 'image'
-        folder = Path(tempfile.mkdtemp(dir=self._out_dir))
+        folder = Path(tempfile.mkdtemp(dir=self._downloads.name))
         files = [str(folder / f'{stem}_labels.png'), str(folder / f'{stem}_areas.csv')]
         write_label_map(files[0], result.labels, len(names))
         write_area_table(files[1], result.areas)
