@@ -11,6 +11,7 @@ from infer_testing import TINY_CONFIG, TINY_OPTIONS, save_tiny_checkpoint, write
 
 from mmseg_errseg.apis import ERRSegInferencer, NotAnERRSegCheckpointError, config_from_checkpoint
 from mmseg_errseg.apis import checkpoint as checkpoint_module
+from mmseg_errseg.models.cost_maps import cosine_cost_map
 
 
 @pytest.fixture(scope='module')
@@ -115,6 +116,27 @@ def test_folder_with_batches(inferencer, files, tmp_path):
         f'{n}{s}' for n in 'abc' for s in ('_overlay.png', '_labels.png', '_areas.csv'))
     single = inferencer(str(folder / 'b.png'))['predictions']
     np.testing.assert_array_equal(results[1].labels, single)  # batching changes nothing
+
+
+def test_kept_classes_are_the_p_best_selection_scores(inferencer, files):
+    """kept_scores are RRHC's R(t) of the kept classes, computed as the model selects (Eq. 4)."""
+    from mmseg_errseg.models.class_reduction import class_scores
+    inferencer.num_selected = 3
+    try:
+        result = next(inferencer.iter_results(files['array'], vocabulary=TINY_VOCAB))
+    finally:
+        inferencer.num_selected = None
+    kept, scores = result.data_sample.kept_classes, result.data_sample.kept_scores
+    assert len(kept) == len(scores) == 3
+    model = inferencer.model
+    inputs = torch.from_numpy(files['array']).permute(2, 0, 1).contiguous()
+    with torch.no_grad():
+        feats = model.extract_feat(model.data_preprocessor(dict(inputs=[inputs]), False)['inputs'])
+        cost = cosine_cost_map(feats.os16_dense, model.text_embeddings())  # the official selection map
+        want = class_scores(cost, model.decode_head.rrhc.top_k, model.decode_head.rrhc.score_lambda)[0]
+    np.testing.assert_allclose(scores, want[kept].numpy())
+    assert min(scores) >= want.sort(descending=True).values[2].item()  # the 3 best
+    assert set(np.unique(result.labels)) <= set(kept)
 
 
 def test_num_selected_larger_than_vocabulary_warns_once(inferencer, files):

@@ -2,6 +2,7 @@
 import os
 import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Union
 
@@ -40,7 +41,8 @@ class ImageResult(NamedTuple):
         labels: (H, W) int64 vocabulary indices.
         areas: Pixels and fraction of every class (see :func:`~.outputs.area_table`).
         legend: The classes present, in vocabulary order.
-        data_sample: The model's ``SegDataSample`` (``pred_sem_seg``, ``kept_classes``).
+        data_sample: The model's ``SegDataSample`` (``pred_sem_seg``; metainfo ``kept_classes``, the
+            P classes RRHC kept, and ``kept_scores``, their selection scores R(t)).
         visualization: The RGB overlay with legend, when rendered.
         files: Written files by kind (``overlay``, ``labels``, ``areas``).
     """
@@ -288,8 +290,11 @@ class ERRSegInferencer(BaseInferencer):
             same_size = len({im.shape[:2] for im in images}) == 1
             groups = [list(range(len(chunk)))] if same_size else [[k] for k in range(len(chunk))]
             for group in groups:
-                samples = self.forward(self.collate_fn([self.pipeline(dict(img=images[k])) for k in group]))
-                for k, sample in zip(group, samples):
+                batch = self.collate_fn([self.pipeline(dict(img=images[k])) for k in group])
+                with self._recording_class_scores() as scores:
+                    samples = self.forward(batch)
+                for k, sample, image_scores in zip(group, samples, scores[0]):
+                    sample.set_metainfo(dict(kept_scores=image_scores[sample.kept_classes].tolist()))
                     name, source = chunk[k]
                     yield self._result(name, source if isinstance(source, str) else None, images[k],
                                        sample, names, palette, out_dir, opacity, return_vis)
@@ -297,6 +302,19 @@ class ERRSegInferencer(BaseInferencer):
                         progress.update()
         if progress is not None:
             sys.stderr.write('\n')
+
+    @contextmanager
+    def _recording_class_scores(self) -> Iterator[List[torch.Tensor]]:
+        """Collect the class scores R(t) (B, T) of each forward, as RRHC ranks them to keep P classes."""
+        recorded = []
+
+        def record(rrhc, args, output):  # recomputed from RRHC's inputs: its forward returns the kept only
+            recorded.append(rrhc.class_scores(rrhc.selection_cost(*args[:3])))
+        handle = self.model.decode_head.rrhc.register_forward_hook(record)
+        try:
+            yield recorded
+        finally:
+            handle.remove()
 
     @staticmethod
     def _image(source: Union[str, np.ndarray]) -> np.ndarray:

@@ -22,6 +22,7 @@ COMMANDS = {
     'dataset-stats': 'dataset_stats',
     'reproduce': 'reproduce',
     'profile': 'profile',
+    'demo': 'demo',
 }
 
 

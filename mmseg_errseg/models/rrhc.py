@@ -58,8 +58,16 @@ class RRHC(nn.Module):
         b, t = cost.shape[:2]
         if not self.class_removal or num_selected is None or num_selected >= t:
             return torch.arange(t, device=cost.device).expand(b, t)
-        scores = class_scores(cost, self.top_k, self.score_lambda)
-        return select_classes(scores, num_selected, gt_present)
+        return select_classes(self.class_scores(cost), num_selected, gt_present)
+
+    def selection_cost(self, os16_dense: Optional[torch.Tensor], os32_dense: torch.Tensor,
+                       text: torch.Tensor) -> torch.Tensor:
+        """The cost map class reduction scores (B, T, H, W): S3 ('os16') or S4 ('os32')."""
+        return cosine_cost_map(os16_dense if self.selection_map == 'os16' else os32_dense, text)
+
+    def class_scores(self, cost: torch.Tensor) -> torch.Tensor:
+        """R(t) (Eq. 4) of every class (B, T) on a selection cost map; ``select`` keeps the P highest."""
+        return class_scores(cost, self.top_k, self.score_lambda)
 
     def _embed(self, cost: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
         b, p, h, w = cost.shape
@@ -83,7 +91,7 @@ class RRHC(nn.Module):
         dense = {'os32': os32_dense}
         if self.hierarchical:
             dense['os16'] = os16_dense
-        selection_cost = cosine_cost_map(dense[self.selection_map], text)
+        selection_cost = self.selection_cost(os16_dense, os32_dense, text)
         kept = self.select(selection_cost, num_selected, gt_present)
         kept_text = text[kept]  # (B, P, D)
         costs = {self.selection_map: gather_classes(selection_cost, kept)}
