@@ -262,7 +262,7 @@ class _Planner:
         p = min(int(variant.test.get('num_selected', bench.num_selected)), bench.num_classes)
         # ERR-Seg as the paper configures it is measured beside its baselines (SAN, cost aggregation) in
         # the same run, so that its latency can be compared as a ratio with the paper's (Table 4)
-        baselines = not variant.train and not variant.train_crop
+        baselines = config_hash(cfg.model) == config_hash(self._base[name].model) and not variant.train_crop
         spec = dict(model=config_hash(cfg.model), benchmark=bench.name, num_selected=p, input=[size, size],
                     runs=self.o.scale.profile_runs, warmup=self.o.scale.profile_warmup, device=self.o.device,
                     **({'baselines': True} if baselines else {}))
