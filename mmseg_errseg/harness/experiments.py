@@ -11,6 +11,8 @@ to display beside ours. The planner turns experiments into runs; the views
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
+from ..datasets.benchmarks import BENCHMARKS
+
 __all__ = ['SOURCES', 'TEST_KEYS', 'Column', 'Variant', 'Experiment', 'benchmark_columns', 'paper_row']
 
 #: Where a column's value comes from: an evaluation record's ``metrics``, a
@@ -184,10 +186,9 @@ class Experiment:
         return variant.metrics.get(column.metric, column.metric)
 
 
-def benchmark_columns(datasets: Sequence[str], titles: Mapping[str, str], suffix: str = '',
-                      **kwargs) -> Tuple[Column, ...]:
-    """One column per benchmark, named by the paper's title (plus ``suffix``)."""
-    return tuple(Column(f'{titles[d]}{suffix}', d, **kwargs) for d in datasets)
+def benchmark_columns(datasets: Sequence[str], **kwargs) -> Tuple[Column, ...]:
+    """One column per benchmark, named by its paper title (the benchmark table's)."""
+    return tuple(Column(BENCHMARKS[d].title, d, **kwargs) for d in datasets)
 
 
 def paper_row(columns: Sequence[Column], values: Sequence[Optional[float]]) -> Dict[str, Optional[float]]:

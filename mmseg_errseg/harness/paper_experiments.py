@@ -14,7 +14,7 @@ from .experiments import Column, Experiment, Variant, benchmark_columns, paper_r
 __all__ = ['EXPERIMENTS', 'get_experiment', 'experiment_keys', 'LAMBDAS', 'TRAIN_NUM_SELECTED']
 
 T = {name: b.title for name, b in BENCHMARKS.items()}
-FIVE = benchmark_columns(EVAL_BENCHMARKS, T)
+FIVE = benchmark_columns(EVAL_BENCHMARKS)
 OTHER = "another method: the paper's figure only"
 OFFICIAL = {}  # the base config as it is
 
@@ -36,7 +36,7 @@ _TABLE5_PAPER = {'CAT-Seg': (29.2, 9.6, 38.3, 12.5, 42.1, 24.4), 'ERR-Seg': (30.
 
 
 def _table1() -> Experiment:
-    cols = benchmark_columns(tuple(_TABLE1_PAPER), T, metric='avg_classes', source='dataset_stats')
+    cols = benchmark_columns(tuple(_TABLE1_PAPER), metric='avg_classes', source='dataset_stats')
     return Experiment(
         'table1', 'Table 1', 'Analysis of image category count across five semantic segmentation datasets.',
         cols, (
@@ -240,7 +240,7 @@ def _table10() -> Experiment:
 
 
 def _table11() -> Experiment:
-    miou = benchmark_columns(('ade847', 'pc459', 'ade150', 'pc59'), T)
+    miou = benchmark_columns(('ade847', 'pc459', 'ade150', 'pc59'))
     ref = 'SSR off, CSR off'
     absolute = (Column('GFLOPs', 'ade150', 'aggregator_gflops', 'profile'),
                 Column('Memory', 'ade150', 'memory_gib', 'profile', comparable=False),
