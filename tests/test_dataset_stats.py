@@ -46,7 +46,8 @@ def test_cli_writes_the_record_and_table1_with_the_paper_beside(data, tmp_path, 
     assert [r['avg_classes'] for r in record['rows']] == pytest.approx([1.0, 2.0])
     table = pd.read_csv(out / 'table1.csv', dtype=str).set_index('Variant')
     assert table.loc['Average', 'PAS-20 ours'] == '1.0' and table.loc['Average', 'PC-459 ours'] == '2.0'
-    assert table.loc['Redundancy (%)', 'PAS-20 ours'] == '95.0' and table.loc['Redundancy (%)', 'PAS-20 paper'] == '92.5'
+    redundancy = table.loc['Redundancy (%)']
+    assert redundancy['PAS-20 ours'] == '95.0' and redundancy['PAS-20 paper'] == '92.5'
     assert table.loc['Average', 'A-847 ours'] == 'n/a [1]'  # not requested, the footnote says so
     md = (out / 'table1.md').read_text()
     assert md.startswith('### Table 1') and '[1] not requested (--datasets voc20,pc459)' in md

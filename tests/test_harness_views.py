@@ -136,14 +136,16 @@ def _profile(latency_ms, aggregator_ms, memory_gib, device='cpu', **extra):
     per = aggregator_ms / len(AGGREGATOR_COMPONENTS)
     return dict(kind='profile', environment=dict(device=device), latency=dict(median_ms=latency_ms),
                 memory=dict(delta=memory_gib * 2 ** 30, kind='cpu_peak_rss'),
-                flops=dict(total=300e9, by_component={'CLIP visual': 170e9, **{c: 25e9 for c in AGGREGATOR_COMPONENTS}}),
+                flops=dict(total=300e9, by_component={'CLIP visual': 170e9,
+                                                      **{c: 25e9 for c in AGGREGATOR_COMPONENTS}}),
                 params=dict(total=120e6), component_latency_ms={c: per for c in AGGREGATOR_COMPONENTS}, **extra)
 
 
 def test_profile_metrics():
     m = profile_metrics(_profile(900.0, 400.0, 2.0))
     assert m['gflops'] == 300 and m['visual_gflops'] == 170 and m['decoder_gflops'] == 130
-    assert m['aggregator_gflops'] == pytest.approx(25 * len(AGGREGATOR_COMPONENTS)) and m['aggregator_ms'] == pytest.approx(400)
+    assert m['aggregator_gflops'] == pytest.approx(25 * len(AGGREGATOR_COMPONENTS))
+    assert m['aggregator_ms'] == pytest.approx(400)
     assert m['memory_gib'] == 2.0 and m['latency_ms'] == 900 and m['params_m'] == 120
 
 

@@ -35,7 +35,8 @@ def _imports(path: Path):
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ''
             if node.level:
-                base = '.'.join(package.split('.')[:len(package.split('.')) - node.level + 1] + ([base] if base else []))
+                parts = package.split('.')
+                base = '.'.join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
             names = [f'{base}.{a.name}' if _is_module(f'{base}.{a.name}') else base for a in node.names]
         else:
             continue

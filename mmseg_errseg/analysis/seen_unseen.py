@@ -8,7 +8,7 @@ table is a view (``mmseg_errseg.views``).
 import json
 import re
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Union
+from typing import Dict, Iterable, List, Union
 
 from ..evaluation.seen_unseen import SeenUnseenSplit, seen_unseen_miou
 

@@ -6,7 +6,7 @@ so several full-size models fit in memory one after the other.
 """
 import gc
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -60,7 +60,6 @@ class RunSpec:
     benchmark: Optional[str] = None
     text: str = 'random'
     checkpoint: Optional[str] = None
-    extra: Dict = field(default_factory=dict)
 
 
 def check_device(device: str) -> torch.device:
@@ -171,7 +170,7 @@ def setting_specs(config: str, *, num_classes: Optional[int] = None, vocabulary:
 def build_target(spec: RunSpec, device) -> ProfileTarget:
     """Build the model of a spec on ``device`` and wrap it for measuring."""
     settings = dict(method=spec.method, benchmark=spec.benchmark, vocabulary=spec.vocabulary.source,
-                    overrides=spec.overrides, **spec.extra)
+                    overrides=spec.overrides)
     if spec.model == 'san':
         model = build_san(spec.vocabulary.names).to(device)
         cfg = load_model_config(str(san_config_path()))
