@@ -168,8 +168,13 @@ def plot_experiment(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
 def write_plot(experiment: Experiment, cells: pd.DataFrame, out_dir: Path, smoke: bool) -> Path:
     """Draw and save an experiment's plot as ``<key>[_smoke].png`` (atomically)."""
     fig = plot_experiment(experiment, cells, smoke)
+    return _save(fig, Path(out_dir) / f'{experiment.key}{"_smoke" if smoke else ""}.png', dpi=120)
+
+
+def _save(fig, path: Union[str, Path], dpi: int = 110) -> Path:
+    """Save a figure atomically and free it."""
     try:
-        return save_figure(Path(out_dir) / f'{experiment.key}{"_smoke" if smoke else ""}.png', fig, dpi=120)
+        return save_figure(path, fig, dpi=dpi)
     finally:
         plt.close(fig)
 
@@ -232,10 +237,7 @@ def plot_similarity_heatmap(result, path: Union[str, Path]) -> Path:
     ax.set_title(f'{_name(result.dataset)} vs {_name(result.train)}: label similarity\n'
                  f'encoder: {result.encoder}', fontsize=11)
     fig.tight_layout()
-    try:
-        return save_figure(path, fig, dpi=110)
-    finally:
-        plt.close(fig)
+    return _save(fig, path)
 
 
 def plot_best_match_distribution(results: Sequence, path: Union[str, Path], threshold: float = 0.95) -> Path:
@@ -267,7 +269,4 @@ def plot_best_match_distribution(results: Sequence, path: Union[str, Path], thre
     fig.suptitle(f'Best-match similarity of each evaluation class to {train}\nencoder: {encoders}',
                  fontsize=11)
     fig.tight_layout()
-    try:
-        return save_figure(path, fig, dpi=110)
-    finally:
-        plt.close(fig)
+    return _save(fig, path)
