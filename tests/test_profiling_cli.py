@@ -213,3 +213,19 @@ def test_save_and_load_records(tmp_path):
 def test_default_p_is_clamped_to_a_small_vocabulary_but_an_explicit_one_is_checked():
     assert setting_specs(TINY, num_classes=3)[0].num_selected == 3
     assert setting_specs(TINY, num_classes=3, num_selected=2)[0].num_selected == 2
+
+
+def test_an_efficiency_run_measures_its_baselines_in_the_same_run():
+    """The harness's profile run of the official configuration records SAN and the cost-aggregation baseline."""
+    from mmseg_errseg.harness.profile_run import run_profile
+    from mmseg_errseg.harness.runs import Run
+    from mmseg_errseg.views import profile_metrics
+    run = Run('profile', dict(runs=1, warmup=0), 'tiny', 'tiny', context=dict(
+        config=TINY, overrides={}, benchmark='voc20', num_selected=16, input_size=(64, 64), baselines=True))
+    record = run_profile(run)
+    san, cost = record['baselines']['san'], record['baselines']['cost_aggregation']
+    assert record['name'] == ERRSEG and san['name'] == SAN and cost['name'] == COST_AGG
+    assert san['settings']['benchmark'] == cost['settings']['benchmark'] == record['settings']['benchmark'] == 'PAS-20'
+    assert cost['settings']['overrides']['decode_head']['class_removal'] is False
+    assert profile_metrics(cost)['gflops'] > profile_metrics(record)['gflops']  # every reduction off costs more
+    assert all(profile_metrics(r)['latency_ms'] > 0 for r in (record, san, cost))
