@@ -29,7 +29,8 @@ def _paper_rows(number: int):
 
 
 def _registry_rows(exp: Experiment, skip=()):
-    cols = [c for c in exp.columns if c.name not in skip]
+    # ratio columns are the paper's figures divided (tested below), not figures the paper prints
+    cols = [c for c in exp.columns if c.name not in skip and not (c.per_row or c.per_baseline)]
     if exp.layout == 'param_per_dataset':
         rows = {}
         for v in exp.variants:
@@ -49,6 +50,18 @@ def test_every_paper_figure_is_transcribed_as_the_paper_prints_it(number):
     assert _registry_rows(exp, skip) == _paper_rows(number)
 
 
+def test_the_papers_ratios_are_its_figures_divided():
+    t11 = {v.label: v.paper for v in EXPERIMENTS['table11'].variants}
+    for label, paper in t11.items():
+        for what in ('Memory', 'Latency'):
+            assert paper[f'{what} ÷ off/off'] == round(paper[what] / t11['SSR off, CSR off'][what], 2)
+    t4 = {v.label: v.paper for v in EXPERIMENTS['table4'].variants}
+    for d in ('A-847', 'A-150'):
+        ours, san = t4['ERR-Seg'][f'{d} Latency'], t4['SAN'][f'{d} Latency']
+        assert t4['ERR-Seg'][f'{d} Latency ÷ SAN'] == round(ours / san, 2)
+        assert f'{d} Latency ÷ cost agg.' not in t4['ERR-Seg']  # the paper has no such baseline
+
+
 def test_a_few_cells_by_name():
     t3 = {(v.label, v.model): v for v in EXPERIMENTS['table3'].variants}
     assert t3[('ERR-Seg (ours)', 'l')].paper['A-150'] == 38.3
@@ -59,8 +72,41 @@ def test_a_few_cells_by_name():
     assert [(v.x, v.paper['PAS-20']) for v in t8] == [(4, 90.2), (8, 95.3), (12, 95.4), (16, 95.4)]
 
 
+def _layers(head):
+    return head.rrca.layers
+
+
+#: How a switch that the built module does not keep as an attribute of its own name shows in the module.
+PROBES = {
+    'decode_head.cost_maps': lambda h: 'hierarchical' if h.rrhc.hierarchical else 'single',
+    'decode_head.spatial_aggregation': lambda h: all(layer.spatial is not None for layer in _layers(h)),
+    'decode_head.class_aggregation': lambda h: all(layer.classes is not None for layer in _layers(h)),
+    'decode_head.sr_ratio': lambda h: _one({layer.spatial.attn.sr_ratio for layer in _layers(h)}),
+    'decode_head.class_pool': lambda h: _one({layer.classes.class_pool for layer in _layers(h)}),
+    'decode_head.mlp_type': lambda h: _one({m.mlp_type for layer in _layers(h)
+                                            for m in (layer.spatial.mlp, layer.classes.mlp)}),
+}
+
+
+def _one(values):
+    assert len(values) == 1, values
+    return values.pop()
+
+
+def _built_value(model, dotted):
+    part, key = dotted.split('.')
+    module = getattr(model, part)
+    if dotted in PROBES:
+        return PROBES[dotted](module)
+    for owner in (module, getattr(module, 'rrhc', None)):
+        if owner is not None and key in dir(owner):
+            return getattr(owner, key)
+    raise AssertionError(f'{dotted}: neither an attribute of the built {part} nor in PROBES: add a probe that '
+                         'reads the switch off the built module')
+
+
 def test_variants_use_only_switch_keys_and_build():
-    """Every training override is a real constructor argument: the tiny model builds with each set."""
+    """Every training override is a real constructor argument, and the built model holds every value set."""
     seen = set()
     for exp in EXPERIMENTS.values():
         for v in exp.variants:
@@ -74,14 +120,19 @@ def test_variants_use_only_switch_keys_and_build():
                 nested.setdefault(part, {})[key] = value
             model = build_model(vocabulary=['a', 'b', 'c'], **nested)
             for dotted, value in v.train.items():
-                part, key = dotted.split('.')
-                module = getattr(model, part)
-                attr = getattr(module, key, None)
-                if attr is None:
-                    attr = getattr(getattr(module, 'rrhc', None), key, None)
-                if attr is not None:
-                    assert attr == value, (exp.key, dotted)
+                assert _built_value(model, dotted) == value, (exp.key, dotted)
     assert len(seen) >= 20
+
+
+def test_every_switch_is_checked_against_the_default_model_too():
+    """The probes read the official values off the default model (so a probe cannot pass on anything)."""
+    model = build_model(vocabulary=['a', 'b', 'c'])
+    official = {'decode_head.cost_maps': 'hierarchical', 'decode_head.spatial_aggregation': True,
+                'decode_head.class_aggregation': True, 'decode_head.sr_ratio': 2, 'decode_head.class_pool': 2,
+                'decode_head.mlp_type': 'star'}
+    assert {k: _built_value(model, k) for k in official} == official
+    with pytest.raises(AssertionError, match='add a probe'):
+        _built_value(model, 'decode_head.no_such_switch')
 
 
 def test_measured_rows_and_other_methods():

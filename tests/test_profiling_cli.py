@@ -1,15 +1,16 @@
-"""``errseg profile``: settings, errors, records, the Table 4 / Table 11 views, SAN offline."""
+"""``errseg profile``: settings, errors, records, SAN offline; Tables 4 and 11 as the harness's views of records."""
 import json
+import re
 
 import pandas as pd
 import pytest
 
 from mmseg_errseg.cli import main
-from mmseg_errseg.profiling import (PAPER_FIGURES, build_san, check_input_size, count_flops,
-                                    load_model_config, load_records, san_target, save_record,
-                                    setting_specs, table4, table11, table_specs, write_table)
+from mmseg_errseg.harness import EXPERIMENTS, FULL, PlanOptions, RecordStore, make_plan
+from mmseg_errseg.profiling import (COST_AGG, ERRSEG, SAN, build_san, check_input_size, count_flops,
+                                    load_model_config, load_records, san_target, save_record, setting_specs)
 from mmseg_errseg.profiling.builders import vocabulary_of_size
-from mmseg_errseg.profiling.tables import COST_AGG, ERRSEG, SAN
+from mmseg_errseg.views import write_results
 
 from conftest import CONFIGS
 
@@ -65,14 +66,22 @@ def test_setting_specs_defaults_and_baselines():
         setting_specs(TINY, num_classes=5, benchmark='A-150')
 
 
-def test_table_specs_declare_the_paper_tables():
-    t4 = table_specs('4', B)
-    expected = {(m, b) for m in (ERRSEG, SAN, COST_AGG) for b in ('A-847', 'A-150')}
-    assert {(s.method, s.benchmark) for s in t4} == expected
-    t11 = table_specs('11', B)
-    assert len(t11) == 4 and {s.benchmark for s in t11} == {'A-150'}
-    assert {(s.overrides['decode_head']['sr_ratio'], s.overrides['decode_head']['class_pool'])
-            for s in t11} == {(1, 1), (1, 2), (2, 1), (2, 2)}
+def _efficiency_plan():
+    plan = make_plan([EXPERIMENTS['table4'], EXPERIMENTS['table11']], PlanOptions(FULL, data_root=None))
+    return plan, {k: r for k, r in plan.runs.items() if r.kind == 'profile'}
+
+
+def test_the_paper_tables_declare_their_profile_runs():
+    """Table 4: ERR-Seg-B at A-847 and A-150 with its baselines in the same run; Table 11: SSR x CSR at A-150."""
+    _, runs = _efficiency_plan()
+    t4 = [r.context for r in runs.values() if r.context['baselines']]
+    assert sorted((c['benchmark'], c['num_selected']) for c in t4) == [('ade150', 32), ('ade847', 48)]
+    assert all(c['overrides'] == {} and c['input_size'] == (640, 640) for c in t4)
+    t11 = [r.context for r in runs.values() if 'Table 11' in r.uses]
+    assert {c['benchmark'] for c in t11} == {'ade150'} and len(t11) == 4 and len(runs) == 5  # one shared
+    official = dict(sr_ratio=2, class_pool=2)  # the shared run is the official configuration
+    assert {tuple(c['overrides'].get(f'decode_head.{k}', v) for k, v in official.items())
+            for c in t11} == {(1, 1), (1, 2), (2, 1), (2, 2)}
 
 
 def _run(capsys, *argv):
@@ -110,7 +119,6 @@ def test_cli_text_report(capsys):
     (['--input', '0', '64'], 'positive multiples of 32'),
     (['--num-selected', '0'], '--num-selected must be >= 1'),
     (['--num-classes', '5', '--num-selected', '9'], 'larger than the vocabulary'),
-    (['--table', '4', '--num-classes', '5'], 'drop --num-classes'),
     (['--runs', '0'], '--runs must be >= 1'),
     (['--component-runs', '0'], '--component-runs must be >= 1'),
 ])
@@ -166,32 +174,38 @@ def _record(method, benchmark, total, visual, spatial=0.0, classes=0.0, sr=2, po
                 environment=dict(device='cpu'))
 
 
-def test_table4_view_puts_ours_beside_the_paper(tmp_path):
-    records = [_record(ERRSEG, 'A-847', 346.3, 171.0, t=847, p=48), _record(SAN, 'A-847', 120.5, 80.0),
-               _record(ERRSEG, 'A-150', 288.3, 171.0)]
-    frame = table4(records)
-    assert list(frame['method']) == [ERRSEG, SAN, ERRSEG]
-    row = frame.iloc[0]
-    assert row['GFLOPs (ours)'] == pytest.approx(346.3)
-    assert row['GFLOPs (paper)'] == PAPER_FIGURES['4'][(ERRSEG, 'A-847')]['gflops']
-    assert row['GFLOPs (official impl., fvcore)'] == 346.3
-    assert row['visual GFLOPs (ours)'] == pytest.approx(171.0)
-    assert pd.isna(frame.iloc[1]['GFLOPs (official impl., fvcore)'])
-    csv, md = write_table(frame, tmp_path, 'table4', 'Table 4', ['a note'])
-    assert pd.read_csv(csv).shape == frame.shape
-    text = md.read_text()
-    assert '## Table 4' in text and 'GFLOPs (paper)' in text and '- a note' in text
-
-
-def test_table11_view_aggregator_only():
-    records = [_record(f'v{sr}{pool}', 'A-150', 200.0, 171.0, spatial=sr * 10.0, classes=pool * 1.0,
-                       sr=sr, pool=pool) for sr in (1, 2) for pool in (1, 2)]
-    frame = table11(records)
-    assert list(zip(frame['SSR'], frame['CSR'])) == [('no', 'no'), ('no', 'yes'), ('yes', 'no'),
-                                                     ('yes', 'yes')]
-    assert list(frame['aggregator GFLOPs (ours)']) == pytest.approx([11.0, 12.0, 21.0, 22.0])
-    assert list(frame['aggregator GFLOPs (paper)']) == [188.1, 148.9, 134.6, 95.3]
-    assert frame.iloc[0]['aggregator latency ms (ours, cpu)'] == 400.0
+def test_tables_4_and_11_are_views_over_profile_records(tmp_path):
+    """What `errseg reproduce --tables 4,11` writes from the records: ours beside the paper's, ratios of one run."""
+    plan, runs = _efficiency_plan()
+    store = RecordStore(tmp_path / 'work')
+    for key, run in runs.items():
+        ctx = run.context
+        sr, pool = (ctx['overrides'].get(f'decode_head.{k}', 2) for k in ('sr_ratio', 'class_pool'))
+        rec = _record(ERRSEG, ctx['benchmark'], 346.3 if ctx['benchmark'] == 'ade847' else 288.3, 171.0,
+                      spatial=sr * 10.0, classes=pool * 1.0, sr=sr, pool=pool)
+        rec['component_latency_ms'] = {'RRCA spatial': 300.0 * sr, 'RRCA class': 100.0 * pool}
+        if ctx['baselines']:
+            rec['baselines'] = dict(san=_record(SAN, 'x', 120.5, 80.0),
+                                    cost_aggregation=_record(COST_AGG, 'x', 2e3, 171))
+            rec['baselines']['san']['latency']['median_ms'] = 250.0
+        store.write(run, rec, 1.0)
+    files = write_results(plan, store, None, tmp_path / 'results', dict(command='errseg reproduce --tables 4,11'),
+                          echo=lambda *_: None)
+    assert {'table4.csv', 'table4.md', 'table4.tex', 'table11.csv', 'table11.png'} <= {p.name for p in files}
+    t4 = pd.read_csv(tmp_path / 'results' / 'table4.csv', dtype=str).set_index('Method')
+    assert t4.loc['ERR-Seg', 'A-847 GFLOPs ours'] == '346' and t4.loc['ERR-Seg', 'A-847 GFLOPs paper'] == '348'
+    assert t4.loc['ERR-Seg', 'A-847 GFLOPs Δ'] == '-2'
+    ours = t4.loc['ERR-Seg']
+    assert ours['A-150 Latency ÷ SAN ours'] == '4.00' and ours['A-150 Latency ÷ SAN paper'] == '2.66'
+    assert t4.loc['ERR-Seg', 'A-847 Latency ÷ cost agg. ours'] == '1.00'
+    t11 = pd.read_csv(tmp_path / 'results' / 'table11.csv', dtype=str).set_index('Variant')
+    # the aggregator only: RRCA spatial + class blocks
+    assert [t11.loc[f'SSR {a}, CSR {b}', 'GFLOPs ours'] for a in ('off', 'on') for b in ('off', 'on')] == \
+        ['11.0', '12.0', '21.0', '22.0']
+    assert t11.loc['SSR off, CSR off', 'GFLOPs paper'] == '188.1'
+    assert t11.loc['SSR on, CSR on', 'Latency ÷ off/off ours'] == f'{800 / 400:.2f}'
+    assert t11.loc['SSR on, CSR on', 'Latency ÷ off/off paper'] == '0.48'
+    assert not re.search(r'\bnan\b', (tmp_path / 'results' / 'table11.md').read_text())
 
 
 def test_save_and_load_records(tmp_path):
@@ -206,36 +220,17 @@ def test_default_p_is_clamped_to_a_small_vocabulary_but_an_explicit_one_is_check
     assert setting_specs(TINY, num_classes=3, num_selected=2)[0].num_selected == 2
 
 
-def test_write_paper_table_from_records(tmp_path):
-    from mmseg_errseg.profiling import write_paper_table
-    records = [_record(ERRSEG, 'A-150', 288.3, 171.0)]
-    csv, md = write_paper_table('4', records, tmp_path)
-    assert csv.name == 'table4.csv' and 'fvcore, 1 FMA = 1 flop' in md.read_text()
-    with pytest.raises(ValueError, match='no record matches Table 11'):
-        write_paper_table('11', [_record(ERRSEG, 'A-847', 1.0, 0.5)], tmp_path)
-
-
-def test_format_comparison_ratios_to_the_first_method():
-    from mmseg_errseg.profiling import format_comparison
-    fast, slow = _record(ERRSEG, 'A-150', 100.0, 50.0), _record(COST_AGG, 'A-150', 400.0, 50.0)
-    slow['latency']['median_ms'] = 3000.0
-    text = format_comparison([fast, slow])
-    row = next(line for line in text.splitlines() if COST_AGG in line)
-    cells = [c.strip() for c in row.strip('|').split('|')]
-    assert cells[3:5] == ['400.00', '4.00'] and cells[-2:] == ['3000.00', '3.00']
-
-
-def test_cli_renders_a_table_from_records(capsys, tmp_path):
-    records = [_record(f'v{sr}{pool}', 'A-150', 200.0, 171.0, spatial=sr * 10.0, classes=pool * 1.0,
-                       sr=sr, pool=pool) for sr in (1, 2) for pool in (1, 2)]
-    for rec in records:
-        save_record(rec, tmp_path / 'records')
-    code, out, err = _run(capsys, '--table', '11', '--records', str(tmp_path / 'records'),
-                          '--out-dir', str(tmp_path / 'tables'))
-    assert code == 0, err
-    assert '188.1' in out and 'nan' not in out
-    assert (tmp_path / 'tables' / 'table11.md').is_file()
-    code, _, err = _run(capsys, '--records', str(tmp_path / 'records'))
-    assert code == 1 and 'add --table' in err
-    code, _, err = _run(capsys)
-    assert code == 1 and 'give CONFIG' in err
+def test_an_efficiency_run_measures_its_baselines_in_the_same_run():
+    """The harness's profile run of the official configuration records SAN and the cost-aggregation baseline."""
+    from mmseg_errseg.harness.profile_run import run_profile
+    from mmseg_errseg.harness.runs import Run
+    from mmseg_errseg.views import profile_metrics
+    run = Run('profile', dict(runs=1, warmup=0), 'tiny', 'tiny', context=dict(
+        config=TINY, overrides={}, benchmark='voc20', num_selected=16, input_size=(64, 64), baselines=True))
+    record = run_profile(run)
+    san, cost = record['baselines']['san'], record['baselines']['cost_aggregation']
+    assert record['name'] == ERRSEG and san['name'] == SAN and cost['name'] == COST_AGG
+    assert san['settings']['benchmark'] == cost['settings']['benchmark'] == record['settings']['benchmark'] == 'PAS-20'
+    assert cost['settings']['overrides']['decode_head']['class_removal'] is False
+    assert profile_metrics(cost)['gflops'] > profile_metrics(record)['gflops']  # every reduction off costs more
+    assert all(profile_metrics(r)['latency_ms'] > 0 for r in (record, san, cost))

@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 import torch
 
-from mmseg_errseg.analysis.seen_unseen import load_eval_records, load_splits, record_seen_unseen, table5, table5_markdown
+from mmseg_errseg.analysis.seen_unseen import load_eval_records, load_splits, model_label, record_seen_unseen
 from mmseg_errseg.cli import main
+from mmseg_errseg.cli.seen_unseen import table5_view
 from mmseg_errseg.evaluation import SeenUnseenIoUMetric, SeenUnseenSplit, seen_unseen_miou
+from mmseg_errseg.views import experiment_cells, render_markdown, wide_table
 
 CLASSES = ['wall', 'building, edifice', 'sky', 'bed ', 'tree']
 
@@ -96,18 +98,27 @@ def test_table5_cells_say_why_they_are_missing():
     records = [make_record(checkpoint='work_dirs/errseg_b.pth', created='2026-01-01T00:00:00'),
                make_record(iou=(0.0,) * 5, checkpoint='work_dirs/errseg_b.pth', created='2025-01-01T00:00:00'),
                make_record(dataset='ade150', checkpoint='work_dirs/errseg_b.pth')]
-    frame = table5(records, {'ade847': make_split()})
-    ours = frame[frame['model'] == 'errseg_b'].set_index(['dataset', 'subset'])
-    assert ours.loc[('ade847', 'seen'), 'mIoU'] == 50.0  # the newest record
-    assert ours.loc[('ade847', 'unseen'), 'mIoU'] == 30.0
-    assert ours.loc[('ade847', 'seen'), 'classes_present'] == 1
-    assert ours.loc[('ade150', 'seen'), 'note'] == 'no split file' and math.isnan(ours.loc[('ade150', 'seen'), 'mIoU'])
-    assert ours.loc[('pc459', 'unseen'), 'note'] == 'no eval record and no split file'
-    paper = frame[frame['model'] == 'ERR-Seg (paper)'].set_index(['dataset', 'subset'])['mIoU']
-    assert paper[('ade847', 'seen')] == 30.1 and paper[('ade150', 'unseen')] == 29.4
-    md = re.sub(' +', ' ', table5_markdown(frame))
-    assert '| errseg_b | 50.0 | 30.0 | n/a: no eval record and no split file' in md
-    assert 'n/a: no split file' in md and '| CAT-Seg (paper) | 29.2 | 9.6 |' in md
+    exp, lookup = table5_view(records, {'ade847': make_split()}, ('ade847', 'pc459', 'ade150'))
+    frame = experiment_cells(exp, lookup)
+    ours = frame[frame['variant'] == 'errseg_b'].set_index('column')
+    assert ours.loc['A-847 Seen', 'ours'] == 50.0  # the newest record
+    assert ours.loc['A-847 Unseen', 'ours'] == 30.0
+    assert ours.loc['A-150 Seen', 'note'] == 'no split file' and math.isnan(ours.loc['A-150 Seen', 'ours'])
+    assert ours.loc['PC-459 Unseen', 'note'] == 'no eval record and no split file'
+    paper = frame[frame['variant'] == 'ERR-Seg (paper)'].set_index('column')['paper']
+    assert paper['A-847 Seen'] == 30.1 and paper['A-150 Unseen'] == 29.4
+    wide, notes = wide_table(exp, frame)
+    md = re.sub(' +', ' ', render_markdown(exp, wide, notes, smoke=False))
+    assert '| errseg_b | 50.0 | | | 30.0 | | | n/a [1] |' in md and '[1] no eval record and no split file' in md
+    assert 'no split file' in md and '| CAT-Seg (paper) | n/a [' in md and '| 29.2 |' in md
+
+
+def test_rows_are_named_after_the_model():
+    eval_cfg = 'configs/errseg/errseg_convnext-b_eval-ade847-640x640.py'
+    assert model_label(dict(config=eval_cfg, checkpoint='work_dirs/x/iter_6.pth')) == 'errseg_convnext-b'
+    assert model_label(dict(config=eval_cfg.replace('ade847', 'ade150'))) == 'errseg_convnext-b'  # one row
+    assert model_label(dict(checkpoint='work_dirs/my_run/iter_6.pth')) == 'my_run'
+    assert model_label(dict(checkpoint='work_dirs/errseg_b.pth')) == 'errseg_b'
 
 
 def test_record_errors():
@@ -129,10 +140,19 @@ def test_cli_seen_unseen(tmp_path, capsys):
     (splits / 'table2.json').write_text('{}')  # not a split file: skipped in folders
     out = tmp_path / 'out'
     assert main(['seen-unseen', '--records', str(runs), '--splits', str(splits), '--out', str(out)]) == 0
-    assert '| errseg_b | 50.0 | 30.0 |' in re.sub(' +', ' ', capsys.readouterr().out)
+    assert '| errseg_b | 50.0 | | | 30.0 |' in re.sub(' +', ' ', capsys.readouterr().out)
     csv = pd.read_csv(out / 'table5.csv')
-    assert set(csv['model']) == {'errseg_b', 'CAT-Seg (paper)', 'ERR-Seg (paper)'}
+    assert list(csv['Method']) == ['errseg_b', 'CAT-Seg (paper)', 'ERR-Seg (paper)']
     assert (out / 'table5.md').read_text().startswith('### Table 5')
+    # nothing to compute from: exit != 0 naming what is missing, nothing written
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    for argv, missing in (([str(empty)], [str(splits)]), ([str(runs)], [str(empty)])):
+        assert main(['seen-unseen', '--records', *argv, '--splits', *missing, '--out', str(tmp_path / 'x')]) == 1
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and str(empty) in err
+        assert ('no evaluation record' if argv == [str(empty)] else 'no split file') in err
+    assert not (tmp_path / 'x').exists()
     assert main(['seen-unseen', '--records', str(runs / 'notes.json'), '--splits', str(splits)]) == 1
     assert 'not an evaluation record' in capsys.readouterr().err
     assert main(['seen-unseen', '--records', str(tmp_path / 'none'), '--splits', str(splits)]) == 1

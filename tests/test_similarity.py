@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from _fake_text_encoder import FakeTextEncoder
-from mmseg_errseg.analysis.similarity import (label_similarities, meets, resolve_vocabulary, run_similarity, table2,
-                                 table2_markdown)
-from mmseg_errseg.analysis.similarity_plots import heatmap_order
+from mmseg_errseg.analysis.similarity import label_similarities, meets, resolve_vocabulary, run_similarity, table2
+from mmseg_errseg.harness import EXPERIMENTS
+from mmseg_errseg.views import experiment_cells, render_markdown, wide_table
+from mmseg_errseg.views.plots import heatmap_order, plot_best_match_distribution, plot_similarity_heatmap
 
 # train: cat, dog, sky on the axes; eval: cat (identical, 1.00), kitten (0.96 to cat),
 # puppy (0.92 to dog), car (0.80 to sky).
@@ -54,12 +55,20 @@ def test_table2_on_real_lists_with_paper_figures_beside():
     assert r.dataset == 'voc20' and r.train == 'coco_stuff171'
     frame = table2([r])
     row = frame.iloc[0]
-    assert row['dataset'] == 'PAS-20' and row['classes'] == 20 and row['encoder'] == 'fake-encoder'
+    assert row['vocabulary'] == 'voc20' and row['classes'] == 20 and row['encoder'] == 'fake-encoder'
     assert row['1.00'] == pytest.approx(14 / 20) == row['identical prompt']
-    assert (row['paper 1.00'], row['paper >=0.95'], row['paper >=0.90']) == (0.45, 0.90, 1.00)
-    assert 'paper >=0.85' not in frame  # the paper's table has no 0.85 column
-    md = table2_markdown(frame)
-    assert '`fake-encoder`' in md and "paper's ≥ 0.95" in md and '| PAS-20 ' in md
+    # the view: the registry's Table 2 over this record, the paper's figures beside ours
+    exp = EXPERIMENTS['table2']
+    record = dict(table2=frame.to_dict(orient='records'))
+    cells = experiment_cells(exp, lambda i, v, c: ([record], None, ('sim.json',))).set_index(['variant', 'column'])
+    assert cells.loc[('PAS-20', '1.00'), 'ours'] == pytest.approx(0.7)
+    paper = [cells.loc[('PAS-20', c), 'paper'] for c in ('1.00', '≥ 0.95', '≥ 0.90')]
+    assert paper == [0.45, 0.90, 1.00]
+    assert np.isnan(cells.loc[('PAS-20', '≥ 0.85'), 'paper'])  # the paper's table has no 0.85 column
+    assert not cells.loc[('PAS-20', '≥ 0.85'), 'paper_dash']
+    wide, _ = wide_table(exp, cells.reset_index())
+    md = render_markdown(exp, wide, [], smoke=False)
+    assert '≥ 0.95 paper' in md and '| PAS-20 ' in md and '0.45' in md
 
 
 def test_run_similarity_writes_every_output(vocab_files, tmp_path):
@@ -67,20 +76,21 @@ def test_run_similarity_writes_every_output(vocab_files, tmp_path):
     out = tmp_path / 'out'
     rep = run_similarity(train, [toy], FakeTextEncoder(VECTORS), out_dir=out, threshold=0.9, progress=False)
     names = {p.name for p in out.iterdir()}
-    assert names == {'similarity_toy.csv', 'nearest_toy.csv', 'split_toy.json', 'table2.csv', 'table2.md',
-                     'heatmap_toy.png', 'best_match_distribution.png', 'similarity_record.json'}
+    assert names == {'similarity_toy.csv', 'nearest_toy.csv', 'split_toy.json', 'similarity_record.json'}
     split = json.loads((out / 'split_toy.json').read_text())
     assert split == dict(dataset='toy', train='toytrain', encoder='fake-encoder', threshold=0.9,
                          seen=['cat', 'kitten', 'puppy'], unseen=['car'])
     matrix = pd.read_csv(out / 'similarity_toy.csv', index_col=0)
     assert matrix.index.name == 'toy \\ toytrain [fake-encoder]'
     np.testing.assert_allclose(matrix.loc['car'].to_numpy(), [0.6, 0, 0.8], atol=1e-6)
-    t2 = pd.read_csv(out / 'table2.csv')
-    assert list(t2['encoder']) == ['fake-encoder'] and t2.loc[0, '>=0.90'] == 0.75
-    for png in ('heatmap_toy.png', 'best_match_distribution.png'):
-        assert (out / png).read_bytes()[:4] == b'\x89PNG'
     record = json.loads((out / 'similarity_record.json').read_text())
     assert record['kind'] == 'similarity' and record['encoder'] == 'fake-encoder'
+    t2 = pd.DataFrame(record['table2'])
+    assert list(t2['encoder']) == ['fake-encoder'] and t2.loc[0, '>=0.90'] == 0.75
+    pngs = [plot_similarity_heatmap(rep.results[0], out / 'heatmap_toy.png'),
+            plot_best_match_distribution(rep.results, out / 'best_match_distribution.png', threshold=0.9)]
+    for png in pngs:
+        assert png.read_bytes()[:4] == b'\x89PNG'
     assert not [p for p in out.iterdir() if p.name.startswith('.')]  # no temporary files left
     assert rep.splits['toy'].unseen == ('car',)
 

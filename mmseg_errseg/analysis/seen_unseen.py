@@ -1,29 +1,19 @@
-"""Table 5: mIoU on seen and unseen classes, from evaluation records and split files.
+"""Table 5's measurement: mIoU on seen and unseen classes, from evaluation records and split files.
 
 Evaluation records are the JSON files ``errseg test`` writes (``"kind": "eval"``,
 ``dataset``, ``classes``, ``per_class.IoU`` in percent with null for a class
-that never occurs); split files are those ``errseg similarity`` writes. A
-table cell we cannot compute says why (no record, no split, no class of the
-subset occurs) instead of holding a number.
+that never occurs); split files are those ``errseg similarity`` writes. The
+table is a view (``mmseg_errseg.views``).
 """
 import json
+import re
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Union
+from typing import Dict, Iterable, List, Union
 
-import numpy as np
-import pandas as pd
+from ..evaluation.seen_unseen import SeenUnseenSplit, seen_unseen_miou
 
-from mmseg_errseg.evaluation.seen_unseen import SeenUnseenSplit, seen_unseen_miou
+__all__ = ['check_eval_record', 'load_eval_records', 'load_splits', 'record_seen_unseen', 'model_label']
 
-from .atomic_io import write_frame_csv, write_text
-from .paper_figures import PAPER_TABLE5, dataset_label
-
-__all__ = ['TABLE5_DATASETS', 'SUBSETS', 'check_eval_record', 'load_eval_records', 'load_splits',
-           'record_seen_unseen', 'model_label', 'table5', 'table5_markdown', 'write_table5']
-
-#: The benchmarks of the paper's Table 5, in its column order.
-TABLE5_DATASETS = ('ade847', 'pc459', 'ade150')
-SUBSETS = ('seen', 'unseen')
 PathLike = Union[str, Path]
 
 
@@ -137,108 +127,15 @@ def record_seen_unseen(record: dict, split: SeenUnseenSplit) -> Dict[str, float]
 
 
 def model_label(record: dict) -> str:
-    """A short name for the model of a record: its checkpoint's file stem, else its config's."""
-    for key in ('checkpoint', 'config'):
-        if record.get(key):
-            return Path(str(record[key])).stem
-    return 'ours'
+    """The model of a record: its config's ``method_backbone`` (MMSeg's config naming), else its checkpoint's name.
 
-
-def _cell(model, dataset, subset, value=np.nan, note='', **extra):
-    return dict(model=model, dataset=dataset, subset=subset, mIoU=value, note=note, **extra)
-
-
-def table5(records: Sequence[dict], splits: Dict[str, SeenUnseenSplit],
-           datasets: Sequence[str] = TABLE5_DATASETS, paper: bool = True) -> pd.DataFrame:
-    """Table 5 in long form: one row per (model, dataset, subset).
-
-    Models are the records' (see :func:`model_label`); per model and dataset
-    the newest record (by ``created``) is used. The paper's rows follow ours.
-
-    Args:
-        records: Evaluation records (other datasets are ignored).
-        splits: Dataset key -> split.
-        datasets: Table columns.
-        paper: Add the paper's figures (labelled ``<method> (paper)``).
-
-    Returns:
-        Columns ``model``, ``dataset``, ``subset``, ``mIoU`` (NaN where not
-        computed), ``note`` (why not, or the source), ``classes``,
-        ``classes_present``, ``encoder``, ``threshold``, ``record``.
+    ``configs/errseg/errseg_convnext-b_eval-ade847-640x640.py`` names ``errseg_convnext-b`` (the same
+    model on every benchmark); a checkpoint ``work_dirs/run/iter_6.pth`` without a config names ``run``
+    (MMEngine's ``iter_N`` / ``epoch_N`` / ``best_*`` stems name no model), ``errseg_b.pth`` ``errseg_b``.
     """
-    newest: Dict[tuple, dict] = {}
-    models: List[str] = []
-    for rec in records:
-        if rec.get('dataset') not in datasets:
-            continue
-        model = model_label(rec)
-        if model not in models:
-            models.append(model)
-        key = (model, rec['dataset'])
-        if key not in newest or str(rec.get('created', '')) >= str(newest[key].get('created', '')):
-            newest[key] = rec
-    rows = []
-    for model in models or ['ours']:
-        for ds in datasets:
-            rec, split = newest.get((model, ds)), splits.get(ds)
-            if rec is None or split is None:
-                why = ' and '.join(w for w, missing in (('no eval record', rec is None),
-                                                        ('no split file', split is None)) if missing)
-                rows += [_cell(model, ds, s, note=why) for s in SUBSETS]
-                continue
-            res = record_seen_unseen(rec, split)
-            for s in SUBSETS:
-                present = res[f'num_{s}_valid']
-                note = rec.get('_source', '') if present else f'no {s} class occurs'
-                if not res[f'num_{s}']:
-                    note = f'no {s} class at threshold {split.threshold:g}'
-                rows.append(_cell(model, ds, s, res[s], note, classes=res[f'num_{s}'], classes_present=present,
-                                  encoder=split.encoder, threshold=split.threshold,
-                                  record=rec.get('_source')))
-    if paper:
-        for method, figures in PAPER_TABLE5.items():
-            for ds in datasets:
-                for s in SUBSETS:
-                    value = figures.get(ds, {}).get(s, np.nan)
-                    rows.append(_cell(f'{method} (paper)', ds, s, value,
-                                      "paper's Table 5" if value == value else 'not in the paper'))
-    frame = pd.DataFrame(rows)
-    for col in ('classes', 'classes_present', 'encoder', 'threshold', 'record'):
-        if col not in frame:
-            frame[col] = np.nan
-    return frame[['model', 'dataset', 'subset', 'mIoU', 'note', 'classes', 'classes_present', 'encoder',
-                  'threshold', 'record']]
-
-
-def table5_markdown(frame: pd.DataFrame) -> str:
-    """Table 5 in the paper's layout (rows: models; columns: dataset x seen/unseen) as Markdown."""
-    datasets = list(dict.fromkeys(frame['dataset']))
-    models = list(dict.fromkeys(frame['model']))
-    cells = {(r.model, r.dataset, r.subset): (f'{r.mIoU:.1f}' if r.mIoU == r.mIoU else f'n/a: {r.note}')
-             for r in frame.itertuples()}
-    columns = [f'{dataset_label(d)} {s}' for d in datasets for s in SUBSETS]
-    table = pd.DataFrame([[cells.get((m, d, s), '') for d in datasets for s in SUBSETS] for m in models],
-                         index=pd.Index(models, name='model'), columns=columns)
-    ours = frame[~frame['model'].str.endswith('(paper)')]
-    encoders = ', '.join(f'`{e}`' for e in ours['encoder'].dropna().unique()) or 'none'
-    thresholds = ', '.join(f'{t:g}' for t in ours['threshold'].dropna().unique()) or 'none'
-    lines = [
-        '### Table 5: mIoU on seen and unseen classes',
-        '',
-        'A class is seen when its best label similarity to a COCO-Stuff class is >= the threshold, unseen '
-        'otherwise; mIoU over the classes of each subset that occur in the evaluation.',
-        f'**Ours**: splits from text encoder {encoders}, threshold {thresholds}. '
-        "**Paper's** rows: its Table 5 (threshold 0.95, its own text encoder). Different encoders give "
-        'different splits.',
-        '',
-        table.to_markdown(disable_numparse=True),
-        '',
-    ]
-    return '\n'.join(lines)
-
-
-def write_table5(frame: pd.DataFrame, out_dir: PathLike) -> Dict[str, Path]:
-    """Write ``table5.csv`` (long form) and ``table5.md`` (paper layout) atomically."""
-    out = Path(out_dir)
-    return {'csv': write_frame_csv(out / 'table5.csv', frame, index=False, float_format='%.4f'),
-            'md': write_text(out / 'table5.md', table5_markdown(frame))}
+    stem = Path(str(record.get('config') or '')).stem
+    if '_' in stem:
+        return '_'.join(stem.split('_')[:2])
+    checkpoint = Path(str(record.get('checkpoint') or ''))
+    generic = re.fullmatch(r'(iter|epoch)_\d+|best_.*|latest', checkpoint.stem)
+    return (checkpoint.parent.name if generic else checkpoint.stem) or stem or 'ours'

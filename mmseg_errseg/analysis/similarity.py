@@ -25,17 +25,15 @@ from typing import Dict, List, Sequence, Tuple, Union
 import numpy as np
 import pandas as pd
 
-from mmseg_errseg.evaluation.seen_unseen import SeenUnseenSplit
-from mmseg_errseg.models.prompts import DEFAULT_TEMPLATE
-from mmseg_errseg.vocabularies import VOCABULARIES, load_vocabulary
-
-from .atomic_io import write_frame_csv, write_json, write_text
-from .paper_figures import DATASET_LABELS, PAPER_TABLE2, dataset_label
+from ..datasets.benchmarks import BENCHMARKS
+from ..evaluation.seen_unseen import SeenUnseenSplit
+from ..models.prompts import DEFAULT_TEMPLATE
+from ..vocabularies import VOCABULARIES, load_vocabulary
+from .atomic_io import write_frame_csv, write_json
 from .text_encoders import DEFAULT_ENCODER, TextEncoder, build_text_encoder, class_prompts, embed_vocabulary
 
 __all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity',
-           'resolve_vocabulary', 'meets', 'label_similarities', 'table2', 'table2_markdown',
-           'SimilarityReport', 'run_similarity']
+           'resolve_vocabulary', 'meets', 'label_similarities', 'table2', 'SimilarityReport', 'run_similarity']
 
 #: Table 2's thresholds (1.00 means "rounds to 1.00", see the module docstring).
 THRESHOLDS = (1.00, 0.95, 0.90, 0.85)
@@ -51,7 +49,7 @@ def _normalised(name: str) -> str:
 
 
 _ALIASES = {**{_normalised(k): k for k in VOCABULARIES},
-            **{_normalised(v): k for k, v in DATASET_LABELS.items()}}
+            **{_normalised(b.title): k for k, b in BENCHMARKS.items()}}
 
 
 def resolve_vocabulary(spec: str) -> Tuple[str, List[str]]:
@@ -69,7 +67,7 @@ def resolve_vocabulary(spec: str) -> Tuple[str, List[str]]:
     if key is None and not Path(spec).is_file():
         raise FileNotFoundError(f'unknown vocabulary {spec!r}: expected a shipped vocabulary '
                                 f'({", ".join(VOCABULARIES)}), a paper name '
-                                f'({", ".join(DATASET_LABELS.values())}) or a class-name file')
+                                f'({", ".join(b.title for b in BENCHMARKS.values())}) or a class-name file')
     names = load_vocabulary(key or spec)
     if not names:
         raise ValueError(f'vocabulary {spec!r} is empty: it needs at least one class name')
@@ -194,60 +192,23 @@ def _column(threshold: float) -> str:
 
 
 def table2(results: Sequence[LabelSimilarity], thresholds: Sequence[float] = THRESHOLDS) -> pd.DataFrame:
-    """Table 2: proportions of evaluation labels per best-match similarity, with the paper's beside.
+    """Table 2: proportions of evaluation labels per best-match similarity.
 
     Args:
         results: One per evaluation vocabulary (rows, in order).
         thresholds: Columns (1.00 means "rounds to 1.00").
 
     Returns:
-        A frame with ``dataset``, ``vocabulary``, ``classes``, ``encoder``, our
-        proportion per threshold, ``identical prompt`` and ``paper <threshold>``
-        (NaN where the paper has no figure).
+        A frame with ``vocabulary``, ``train``, ``classes``, ``encoder``, our
+        proportion per threshold (``'1.00'``, ``'>=0.95'``, ...) and ``identical prompt``.
     """
     rows = []
     for r in results:
-        row = {'dataset': dataset_label(r.dataset), 'vocabulary': r.dataset, 'train': r.train,
-               'classes': len(r.eval_classes), 'encoder': r.encoder}
+        row = {'vocabulary': r.dataset, 'train': r.train, 'classes': len(r.eval_classes), 'encoder': r.encoder}
         row.update({_column(t): r.proportion(t) for t in thresholds})
         row['identical prompt'] = float(r.identical.mean())
-        paper = PAPER_TABLE2.get(r.dataset, {}) if r.train == DEFAULT_TRAIN else {}
-        row.update({f'paper {_column(t)}': paper.get(t, np.nan) for t in thresholds})
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    paper_cols = [c for c in frame.columns if c.startswith('paper ')]
-    return frame.drop(columns=[c for c in paper_cols if frame[c].isna().all()])
-
-
-def table2_markdown(frame: pd.DataFrame, template: str = DEFAULT_TEMPLATE, synonyms: str = 'first') -> str:
-    """Table 2 as Markdown, with a caption naming the encoder and defining the columns."""
-    encoders = ', '.join(f'`{e}`' for e in frame['encoder'].unique())
-    trains = ', '.join(dataset_label(t) for t in frame['train'].unique())
-    def header(col: str) -> str:
-        if col in ('dataset', 'classes', 'identical prompt'):
-            return col
-        if col.startswith('paper '):
-            return "paper's " + col[len('paper '):].replace('>=', '≥ ')
-        return 'ours ' + col.replace('>=', '≥ ')
-
-    shown = frame.drop(columns=['vocabulary', 'train', 'encoder'])
-    shown.columns = [header(c) for c in shown.columns]
-    body = shown.to_markdown(index=False, floatfmt='.2f', missingval='—')
-    has_paper = any(c.startswith("paper's") for c in shown.columns)
-    lines = [
-        f'### Table 2: label-level similarity of each evaluation vocabulary to {trains}',
-        '',
-        f'Proportion of each vocabulary\'s classes whose most similar {trains} class has cosine similarity '
-        '1.00 (rounds to 1.00: >= 0.995) or at least 0.95 / 0.90 / 0.85. `identical prompt`: the class\'s '
-        'prompt is identical to a training class\'s.',
-        f'**Ours**: text encoder {encoders}; prompts `{template}` ({synonyms} synonym'
-        f'{"s averaged" if synonyms == "mean" else ""}).',
-    ]
-    if has_paper:
-        lines.append("**Paper's** figures: its Table 2, measured with its own text encoder (not stated; "
-                     'presumably its CLIP text tower); the paper has no 0.85 column. Different encoders give '
-                     'different similarities: compare trends, not digits.')
-    return '\n'.join(lines + ['', body, ''])
+    return pd.DataFrame(rows)
 
 
 @dataclass
@@ -283,15 +244,14 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
                    encoder: Union[str, TextEncoder] = DEFAULT_ENCODER,
                    out_dir: Union[str, Path] = 'work_dirs/similarity',
                    threshold: float = 0.95, template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
-                   device: str = 'cpu', plots: bool = True, progress: bool = True) -> SimilarityReport:
-    """Compute the label similarities and write every output (atomically).
+                   device: str = 'cpu', progress: bool = True) -> SimilarityReport:
+    """Compute the label similarities and write what was measured (atomically).
 
-    Writes to ``out_dir``: ``table2.csv``, ``table2.md``, and per evaluation
-    vocabulary ``similarity_<key>.csv`` (eval x train matrix),
-    ``nearest_<key>.csv`` (nearest training class, similarity, seen),
-    ``split_<key>.json`` (seen/unseen split); with ``plots``,
-    ``heatmap_<key>.png`` and ``best_match_distribution.png``; and
+    Writes to ``out_dir``, per evaluation vocabulary, ``similarity_<key>.csv``
+    (eval x train matrix), ``nearest_<key>.csv`` (nearest training class,
+    similarity, seen), ``split_<key>.json`` (seen/unseen split); and
     ``similarity_record.json`` (settings, Table 2 rows, files, environment).
+    Table 2 and the plots are views (``mmseg_errseg.views``).
 
     Args:
         train: Training vocabulary.
@@ -302,7 +262,6 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
         template: Prompt template.
         synonyms: 'first' or 'mean'.
         device: Torch device of the encoder.
-        plots: Draw the plots.
         progress: Show progress.
 
     Returns:
@@ -328,14 +287,6 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
         splits[r.dataset] = r.split(threshold)
         files[f'split:{r.dataset}'] = write_json(out / f'split_{r.dataset}.json', splits[r.dataset].to_dict())
     table = table2(results)
-    files['table2_csv'] = write_frame_csv(out / 'table2.csv', table, index=False, float_format='%.4f')
-    files['table2_md'] = write_text(out / 'table2.md', table2_markdown(table, template, synonyms))
-    if plots:
-        from .similarity_plots import plot_best_match_distribution, plot_similarity_heatmap
-        for r in results:
-            files[f'heatmap:{r.dataset}'] = plot_similarity_heatmap(r, out / f'heatmap_{r.dataset}.png')
-        files['distribution'] = plot_best_match_distribution(results, out / 'best_match_distribution.png',
-                                                             threshold=threshold)
     record = dict(kind='similarity', train=results[0].train, evals=[r.dataset for r in results],
                   encoder=encoder.id, template=template, synonyms=synonyms, threshold=threshold,
                   rounds_to_one=ROUNDS_TO_ONE, table2=table.replace({np.nan: None}).to_dict(orient='records'),

@@ -31,7 +31,8 @@ from typing import List, Optional, Sequence
 
 import torch
 
-from mmseg_errseg.models.prompts import DEFAULT_TEMPLATE, build_prompts, check_vocabulary
+from ..models import OpenCLIPConvNeXt
+from ..models.prompts import DEFAULT_TEMPLATE, build_prompts, check_vocabulary
 
 __all__ = ['TextEncoder', 'SentenceTransformerEncoder', 'OpenCLIPTextEncoder', 'DEFAULT_ENCODER',
            'ENCODER_SPECS', 'build_text_encoder', 'embed_vocabulary', 'class_prompts']
@@ -121,7 +122,6 @@ class OpenCLIPTextEncoder(TextEncoder):
     """
 
     def __init__(self, model_name: str, pretrained: str, device: str = 'cpu', batch_size: int = 256):
-        from mmseg_errseg.models import OpenCLIPConvNeXt
         if pretrained != 'random' and not Path(pretrained).is_file():
             raise FileNotFoundError(f'OpenCLIP weights {pretrained!r}: no such file (give a local '
                                     "checkpoint, or 'random' for random weights)")

@@ -7,7 +7,8 @@ def add_parser(sub):
         description='Count the classes of every label map of the prepared evaluation sets (ignored pixels do '
         'not count) and report per dataset the average number of classes per image and the redundancy '
         '1 - average / T (T: the vocabulary size), beside the paper\'s Table 1 figures (labelled as the '
-        'paper\'s). Writes dataset_stats.csv, dataset_stats.md and dataset_stats.json to --out.')
+        'paper\'s). Writes the record dataset_stats.json and Table 1 (table1.csv, .md, .tex, table1_cells.csv) '
+        'to --out.')
     p.add_argument('--datasets', default='voc20,pc59,ade150,pc459,ade847',
                    help='comma-separated benchmarks (default: the five of Table 1, in its order)')
     p.add_argument('--data-root', default='data', help='data root of the prepared datasets (default: data)')
@@ -18,9 +19,14 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from mmseg_errseg.analysis.dataset_stats import dataset_stats, table1_markdown, write_dataset_stats
+    import datetime
 
+    from ..analysis.atomic_io import write_json
+    from ..analysis.dataset_stats import dataset_stats
     from ..datasets import get_benchmark
+    from ..evaluation.records import environment_info
+    from ..harness.paper_experiments import EXPERIMENTS
+    from ..views import write_table
     from . import CommandError
 
     if args.nproc < 1:
@@ -29,7 +35,19 @@ def run(args) -> int:
     if not names:
         raise CommandError('--datasets is empty')
     df = dataset_stats(names, args.data_root, args.split, args.nproc)
-    paths = write_dataset_stats(df, args.out, dict(data_root=args.data_root, split=args.split))
-    print(table1_markdown(df))
-    print('written: ' + ', '.join(paths))
+    rows = {r['dataset']: r for r in df.to_dict(orient='records')}
+    record = write_json(f'{args.out}/dataset_stats.json', dict(
+        kind='dataset_stats', rows=list(rows.values()), data_root=args.data_root, split=args.split,
+        environment=environment_info('cpu'),
+        created=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds')))
+
+    def lookup(i, variant, column):
+        if column.dataset not in rows:
+            return None, f'not requested (--datasets {args.datasets})', ()
+        return [dict(rows=[rows[column.dataset]])], None, (record.name,)
+
+    _, files = write_table(EXPERIMENTS['table1'], lookup, args.out,
+                           provenance=f'Produced by `errseg dataset-stats` on {args.data_root} ({args.split}).')
+    print(files[1].read_text(encoding='utf-8'))
+    print('written: ' + ', '.join(str(p) for p in [record, *files]))
     return 0

@@ -59,6 +59,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..harness.reproduce import ReproduceOptions, parse_checkpoints, reproduce
+    from ..views import write_results
 
     options = {}
     if args.cfg_options:
@@ -71,4 +72,4 @@ def run(args) -> int:
         work_dir=args.work_dir, out=args.out, launcher=args.launcher, smoke=args.smoke, dry_run=args.dry_run,
         datasets=[d.strip() for d in args.datasets.split(',') if d.strip()] if args.datasets else None,
         threads=args.threads, num_workers=args.num_workers, cfg_options=options, debug=args.debug)
-    return reproduce(opts, getattr(args, 'argv', ['reproduce']))
+    return reproduce(opts, getattr(args, 'argv', ['reproduce']), render=write_results)

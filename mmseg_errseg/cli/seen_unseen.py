@@ -8,8 +8,9 @@ def add_parser(sub):
         'seen-unseen', help='mIoU on seen / unseen classes from evaluation records and splits (Table 5)',
         description='Read evaluation records (JSON written by `errseg test`: per-class IoU) and seen/unseen '
         'split files (written by `errseg similarity`), compute per model and dataset the mean IoU over '
-        'the seen and over the unseen classes that occur, and write table5.csv (long form) and table5.md '
-        "(the paper's layout, its figures beside ours, labelled). A cell that cannot be computed says why.")
+        'the seen and over the unseen classes that occur, and write Table 5 (table5.csv, .md, .tex, '
+        "table5_cells.csv; the paper's figures in rows of their own, labelled). Rows are models (a config's "
+        '"method_backbone"); a cell that cannot be computed says why.')
     p.add_argument('--records', nargs='+', required=True, metavar='PATH',
                    help='evaluation record files, or folders searched for them')
     p.add_argument('--splits', nargs='+', required=True, metavar='PATH',
@@ -21,17 +22,69 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
+def table5_view(records, splits, datasets):
+    """Table 5 over the given records: per model its row, then the paper's rows.
+
+    Args:
+        records: Evaluation records (:func:`~mmseg_errseg.analysis.seen_unseen.load_eval_records`).
+        splits: Dataset -> :class:`~mmseg_errseg.evaluation.seen_unseen.SeenUnseenSplit`.
+        datasets: The table's benchmarks.
+
+    Returns:
+        (the experiment, its :data:`~mmseg_errseg.views.cells.Lookup`).
+    """
+    from dataclasses import replace
+
+    from ..analysis.seen_unseen import model_label
+    from ..datasets import get_benchmark
+    from ..harness.experiments import Column, Variant
+    from ..harness.paper_experiments import EXPERIMENTS
+
+    newest = {}
+    for rec in records:
+        key = (model_label(rec), rec['dataset'])
+        if key not in newest or str(rec.get('created', '')) >= str(newest[key].get('created', '')):
+            newest[key] = rec
+    columns = tuple(Column(f'{get_benchmark(d).title} {s.capitalize()}', d, s, 'seen_unseen')
+                    for d in datasets for s in ('seen', 'unseen'))
+    names = {c.name for c in columns}
+    paper = tuple(replace(v, label=f'{v.label} (paper)', paper={k: x for k, x in v.paper.items() if k in names},
+                          paper_only="the paper's Table 5 (threshold 0.95, its own text encoder)")
+                  for v in EXPERIMENTS['table5'].variants)
+    models = tuple(Variant(m) for m in dict.fromkeys(m for m, _ in newest))
+    experiment = replace(EXPERIMENTS['table5'], columns=columns, variants=models + paper)
+
+    def lookup(i, variant, column):
+        if i >= len(models):
+            return None, variant.paper_only, ()
+        rec, split = newest.get((variant.label, column.dataset)), splits.get(column.dataset)
+        if rec is None or split is None:
+            return None, ' and '.join(w for w, gone in (('no eval record', rec is None),
+                                                          ('no split file', split is None)) if gone), ()
+        return [rec, dict(splits={column.dataset: split})], None, (rec.get('_source', 'record'),)
+    return experiment, lookup
+
+
 def run(args) -> int:
-    from mmseg_errseg.analysis.seen_unseen import load_eval_records, load_splits, table5, table5_markdown, write_table5
+    from ..analysis.seen_unseen import load_eval_records, load_splits
+    from ..views import write_table
     from . import CommandError
     datasets = [d.strip() for d in args.datasets.split(',') if d.strip()]
     if not datasets:
         raise CommandError('--datasets: give at least one dataset, e.g. --datasets ade847')
-    records = load_eval_records(args.records)
-    splits = load_splits(args.splits)
-    frame = table5(records, splits, datasets)
-    files = write_table5(frame, args.out)
-    print(table5_markdown(frame))
-    print(f'{len(records)} evaluation records, splits for {sorted(splits) or "no dataset"}; '
-          f'wrote {files["csv"]} and {files["md"]}')
+    records = [r for r in load_eval_records(args.records) if r['dataset'] in datasets]
+    splits = {k: v for k, v in load_splits(args.splits).items() if k in datasets}
+    missing = [f'{what} for {", ".join(datasets)} in {" ".join(paths)} ({how})' for what, found, paths, how in (
+        ('no evaluation record', records, args.records, 'write them with `errseg test`'),
+        ('no split file', splits, args.splits, 'write them with `errseg similarity`')) if not found]
+    if missing:
+        raise CommandError('; '.join(missing))
+    experiment, lookup = table5_view(records, splits, datasets)
+    encoders = ', '.join(sorted({s.encoder for s in splits.values()}))
+    _, files = write_table(experiment, lookup, args.out, provenance=(
+        f'Ours: splits by text encoder `{encoders}`, threshold '
+        f'{", ".join(sorted({f"{s.threshold:g}" for s in splits.values()}))}; different encoders give '
+        'different splits. `errseg seen-unseen`.'))
+    print(files[1].read_text(encoding='utf-8'))
+    print(f'{len(records)} evaluation records, splits for {sorted(splits)}; wrote ' + ', '.join(map(str, files)))
     return 0

@@ -9,7 +9,7 @@ def add_parser(sub):
         'similarity', help='label similarity of evaluation vocabularies to the training one (Table 2, splits)',
         description='Embed every class name as the model prompts it ("A photo of a {} in the scene", first '
         'synonym), compute the eval x train cosine similarity matrices, and write to --out: Table 2 '
-        '(table2.csv, table2.md: proportion of eval classes whose best match is 1.00 / >=0.95 / >=0.90 / '
+        '(table2.csv, .md, .tex: proportion of eval classes whose best match is 1.00 / >=0.95 / >=0.90 / '
         ">=0.85, the paper's figures beside ours), per eval vocabulary the matrix (similarity_<name>.csv), "
         'the nearest training class of each class (nearest_<name>.csv), the seen/unseen split '
         '(split_<name>.json: seen = best similarity >= --threshold), a sorted heatmap '
@@ -39,17 +39,41 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from mmseg_errseg.analysis.similarity import run_similarity
+    import json
+    from dataclasses import replace
+
+    from ..analysis.similarity import DEFAULT_TRAIN, run_similarity
+    from ..harness.experiments import Variant
+    from ..harness.paper_experiments import EXPERIMENTS
     from ..models.prompts import DEFAULT_TEMPLATE
+    from ..views import write_table
+    from ..views.plots import plot_best_match_distribution, plot_similarity_heatmap
+
     evals = [e.strip() for e in args.eval.split(',') if e.strip()]
     if not evals:
         raise CommandError('--eval: give at least one evaluation vocabulary, e.g. --eval ade150,pc59')
+    template = args.template or DEFAULT_TEMPLATE
     report = run_similarity(train=args.train, evals=evals, encoder=args.encoder, out_dir=args.out,
-                            threshold=args.threshold, template=args.template or DEFAULT_TEMPLATE,
-                            synonyms=args.synonyms, device=args.device, plots=not args.no_plots)
+                            threshold=args.threshold, template=template, synonyms=args.synonyms, device=args.device)
+    record = report.files['record']
+    paper = {v.dataset: v for v in EXPERIMENTS['table2'].variants}
+    same_train = report.results[0].train == DEFAULT_TRAIN  # the paper's figures are against COCO-Stuff
+    rows = tuple(paper[r.dataset] if r.dataset in paper and same_train
+                 else Variant(paper[r.dataset].label if r.dataset in paper else r.dataset, dataset=r.dataset)
+                 for r in report.results)
+    experiment = replace(EXPERIMENTS['table2'], variants=rows)
+    result = json.loads(record.read_text(encoding='utf-8'))
+    _, files = write_table(experiment, lambda i, v, c: ([result], None, (record.name,)), args.out, provenance=(
+        f'Ours: text encoder `{result["encoder"]}`, prompts `{template}` ({args.synonyms} synonym'
+        f'{"s averaged" if args.synonyms == "mean" else ""}), against {result["train"]}; `errseg similarity`.'))
+    if not args.no_plots:
+        files += [plot_similarity_heatmap(r, report.files[f'matrix:{r.dataset}'].with_name(f'heatmap_{r.dataset}.png'))
+                  for r in report.results]
+        files.append(plot_best_match_distribution(report.results, record.with_name('best_match_distribution.png'),
+                                                  threshold=args.threshold))
     print()
-    print(report.files['table2_md'].read_text(encoding='utf-8'))
+    print(files[1].read_text(encoding='utf-8'))
     for key, split in report.splits.items():
         print(f'{key}: {len(split.seen)} seen / {len(split.unseen)} unseen classes (>= {split.threshold:g})')
-    print(f'wrote {len(report.files)} files to {args.out}')
+    print(f'wrote {len(report.files) + len(files)} files to {args.out}')
     return 0

@@ -3,8 +3,8 @@
 ``errseg reproduce`` is the command line (:func:`reproduce`); the pieces: the
 experiment declarations (:data:`EXPERIMENTS`), the scales (:data:`SCALES`),
 the planner (:func:`make_plan`), the record store (:class:`RecordStore`) and
-the executor (:func:`execute`). Tables and plots are views in ``mmseg_errseg.analysis.tables``
-and ``mmseg_errseg.analysis.plots``.
+the executor (:func:`execute`). Tables and plots are views over the records, a
+layer above (``mmseg_errseg.views``).
 """
 from .executor import ExecutionContext, Outcome, execute
 from .experiments import Column, Experiment, Variant

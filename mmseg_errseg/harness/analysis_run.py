@@ -2,6 +2,10 @@
 from pathlib import Path
 from typing import Any, Dict
 
+import numpy as np
+
+from ..analysis.dataset_stats import dataset_stats
+from ..analysis.similarity import run_similarity
 from .runs import Run
 
 __all__ = ['run_analysis']
@@ -22,18 +26,14 @@ def run_analysis(run: Run, work_dir: Path, data_root: str) -> Dict[str, Any]:
     """
     name = run.context['analysis']
     if name == 'dataset_stats':
-        from mmseg_errseg.analysis.dataset_stats import dataset_stats
         frame = dataset_stats([run.context['dataset']], data_root=data_root)
         return dict(rows=frame.astype(object).where(frame.notna(), None).to_dict(orient='records'))
     if name == 'similarity':
-        import numpy as np
-
-        from mmseg_errseg.analysis.similarity import run_similarity
         spec = run.spec
         out = work_dir / 'analysis' / f'similarity-{run.key[:16]}'
         report = run_similarity(train=spec['train'], evals=spec['evals'], encoder=spec['encoder'], out_dir=out,
                                 threshold=spec['threshold'], template=spec['template'], synonyms=spec['synonyms'],
-                                plots=False, progress=False)
+                                progress=False)
         return dict(encoder=report.results[0].encoder, threshold=spec['threshold'],
                     table2=report.table.replace({np.nan: None}).to_dict(orient='records'),
                     splits={k: str((out / f'split_{k}.json').relative_to(work_dir)) for k in report.splits})

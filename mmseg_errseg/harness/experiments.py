@@ -5,11 +5,13 @@ An :class:`Experiment` is data: which quantities its columns hold
 benchmark), which configurations its rows are (:class:`Variant`: config
 overrides of the base config by the paper's switch keys, split into those that
 need training and those that only change inference), and the paper's figures
-to display beside ours. The planner turns experiments into runs; the views in
-``mmseg_errseg.analysis.tables`` and ``mmseg_errseg.analysis.plots`` turn records back into tables.
+to display beside ours. The planner turns experiments into runs; the views
+(``mmseg_errseg.views``) turn records back into tables and plots.
 """
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+
+from ..datasets.benchmarks import BENCHMARKS
 
 __all__ = ['SOURCES', 'TEST_KEYS', 'Column', 'Variant', 'Experiment', 'benchmark_columns', 'paper_row']
 
@@ -33,8 +35,14 @@ class Column:
         metric: Key of the value in the record (``'mIoU'``, ``'latency_ms'``, ...).
         source: One of :data:`SOURCES`.
         digits: Decimals shown.
-        comparable: Whether ours minus the paper's means something (not for
-            latency and memory measured on another device).
+        comparable: Whether ours stands beside the paper's figure (not for
+            latency and memory, measured on another device than the paper's:
+            compare their ratios instead).
+        per_row: A ratio column: the value divided by the same quantity of the
+            row of this label (e.g. Table 11's "SSR off, CSR off").
+        per_baseline: A ratio column: the value divided by the same quantity
+            of a baseline the profiler measured in the same run (a method name
+            of the record's ``baselines``, e.g. ``'SAN ViT-B/16'``).
     """
     name: str
     dataset: Optional[str] = None
@@ -42,10 +50,14 @@ class Column:
     source: str = 'eval'
     digits: int = 1
     comparable: bool = True
+    per_row: Optional[str] = None
+    per_baseline: Optional[str] = None
 
     def __post_init__(self):
         if self.source not in SOURCES:
             raise ValueError(f'column {self.name!r}: source {self.source!r} is not one of {SOURCES}')
+        if (self.per_row or self.per_baseline) and self.source != 'profile':
+            raise ValueError(f'column {self.name!r}: ratios are of profile measurements only')
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,7 @@ class Experiment:
         caption: The paper's caption.
         columns: The measured columns.
         variants: The rows.
-        plot: Plot drawn from it (a name in ``mmseg_errseg.analysis.plots.PLOTS``), if any.
+        plot: Plot drawn from it (a name in ``mmseg_errseg.views.plots.PLOTS``), if any.
         layout: ``'rows'`` (variant rows x columns) or ``'param_per_dataset'``
             (Table 8: per dataset its own swept values beside the metric).
         param: Name of the swept parameter (axis label, Table 8's value column).
@@ -152,6 +164,10 @@ class Experiment:
                 raise ValueError(f'{self.key}, variant {v.label!r}: paper figures for unknown columns {unknown}')
             if v.columns is not None and set(v.columns) - set(names):
                 raise ValueError(f'{self.key}, variant {v.label!r}: unknown columns {set(v.columns) - set(names)}')
+        labels = [v.label for v in self.variants]
+        for c in self.columns:
+            if c.per_row is not None and labels.count(c.per_row) != 1:
+                raise ValueError(f'{self.key}, column {c.name!r}: no single row {c.per_row!r} to divide by')
         if self.layout not in ('rows', 'param_per_dataset'):
             raise ValueError(f'{self.key}: unknown layout {self.layout!r}')
 
@@ -170,10 +186,9 @@ class Experiment:
         return variant.metrics.get(column.metric, column.metric)
 
 
-def benchmark_columns(datasets: Sequence[str], titles: Mapping[str, str], suffix: str = '',
-                      **kwargs) -> Tuple[Column, ...]:
-    """One column per benchmark, named by the paper's title (plus ``suffix``)."""
-    return tuple(Column(f'{titles[d]}{suffix}', d, **kwargs) for d in datasets)
+def benchmark_columns(datasets: Sequence[str], **kwargs) -> Tuple[Column, ...]:
+    """One column per benchmark, named by its paper title (the benchmark table's)."""
+    return tuple(Column(BENCHMARKS[d].title, d, **kwargs) for d in datasets)
 
 
 def paper_row(columns: Sequence[Column], values: Sequence[Optional[float]]) -> Dict[str, Optional[float]]:

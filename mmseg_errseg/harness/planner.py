@@ -260,13 +260,17 @@ class _Planner:
             cfg.merge_from_dict({f'model.{k}': v for k, v in variant.train.items()})
         size = int(variant.test.get('crop_size') or variant.train_crop or DEFAULT_TEST_CROP[variant.model])
         p = min(int(variant.test.get('num_selected', bench.num_selected)), bench.num_classes)
+        # ERR-Seg as the paper configures it is measured beside its baselines (SAN, cost aggregation) in
+        # the same run, so that its latency can be compared as a ratio with the paper's (Table 4)
+        baselines = config_hash(cfg.model) == config_hash(self._base[name].model) and not variant.train_crop
         spec = dict(model=config_hash(cfg.model), benchmark=bench.name, num_selected=p, input=[size, size],
-                    runs=self.o.scale.profile_runs, warmup=self.o.scale.profile_warmup, device=self.o.device)
+                    runs=self.o.scale.profile_runs, warmup=self.o.scale.profile_warmup, device=self.o.device,
+                    **({'baselines': True} if baselines else {}))
         label = f'profile {_describe(variant)} at {bench.title} (T={bench.num_classes}, P={p}, {size}x{size})'
         run = Run('profile', spec, label, slugify(f'{variant.model}-{bench.name}-p{p}-{size}'),
                   reasons=[self.o.profiler_missing] if self.o.profiler_missing else [],
                   context=dict(config=str(self.o.scale.profile_config(variant.model)), overrides=dict(variant.train),
-                               benchmark=bench.name, num_selected=p, input_size=(size, size)))
+                               benchmark=bench.name, num_selected=p, input_size=(size, size), baselines=baselines))
         return self._add(run, use)
 
     def stats_run(self, dataset: str, use: str) -> Run:

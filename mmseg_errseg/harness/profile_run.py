@@ -6,6 +6,7 @@ architecture, latency of the device; the classes are the benchmark's names
 """
 from typing import Any, Dict, Optional
 
+from .paper_experiments import BASELINES
 from .runs import Run
 
 __all__ = ['profiler_missing', 'run_profile']
@@ -29,7 +30,9 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
 
     Returns:
         The record of :func:`mmseg_errseg.profiling.profile_target` (GFLOPs per
-        component, parameters, memory, latency, per-component latency).
+        component, parameters, memory, latency, per-component latency); with
+        ``baselines`` in the context, the records of SAN and of the
+        cost-aggregation baseline measured in the same run under ``baselines``.
     """
     from .. import profiling
     from ..datasets.benchmarks import get_benchmark
@@ -48,6 +51,14 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
         vocabulary=profiling.runner.resolve_vocabulary(vocabulary=bench.vocabulary),
         input_size=tuple(ctx['input_size']), num_selected=ctx['num_selected'], overrides=nested or None,
         benchmark=bench.title)
-    record = profiling.run_specs([spec], device, runs=run.spec['runs'], warmup=run.spec['warmup'], ptflops=False,
-                                 components=True, progress=True)[0]
+    specs = [spec]
+    if ctx.get('baselines'):  # measured in the same run, for ratios that hold across devices
+        common = dict(vocabulary=spec.vocabulary, input_size=spec.input_size, benchmark=spec.benchmark)
+        specs += [profiling.RunSpec(profiling.SAN, 'san', None, **common),
+                  profiling.RunSpec(profiling.COST_AGG, 'config', ctx['config'],
+                                    overrides=profiling.COST_AGGREGATION_BASELINE, **common)]
+    record, *baselines = profiling.run_specs(specs, device, runs=run.spec['runs'], warmup=run.spec['warmup'],
+                                             ptflops=False, components=True, progress=True)
+    if baselines:
+        record['baselines'] = dict(zip(BASELINES, baselines))
     return record

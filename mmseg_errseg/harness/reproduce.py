@@ -63,13 +63,15 @@ def _check(opts: ReproduceOptions) -> None:
         raise ValueError(f'--num-workers must be >= 0, got {opts.num_workers}')
 
 
-def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print) -> int:
+def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print, render=None) -> int:
     """Plan the runs of the selected tables, show the plan, run what is missing, write the results.
 
     Args:
         opts: The options.
         argv: The command line (recorded in every record and in the results' provenance).
         echo: Where progress goes.
+        render: Writes the results folder from (plan, store, outcome, out_dir, provenance, echo): the
+            views (``mmseg_errseg.views.write_results``), a layer above the harness.
 
     Returns:
         Exit status: 0, or 1 if a run failed.
@@ -84,7 +86,7 @@ def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print) -> i
     from .planner import PlanOptions, make_plan
     from .profile_run import profiler_missing
     from .record_store import RecordStore
-    from .results import provenance_info, write_results
+    from .results import provenance_info
     from .scales import FULL, SMOKE
     from .smoke_data import ensure_smoke_data
 
@@ -125,7 +127,8 @@ def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print) -> i
     outcome = execute(plan, ctx, echo)
     if not dist.is_main:
         return 0
-    write_results(plan, store, outcome, out_dir, provenance, echo)
+    if render is not None:
+        render(plan, store, outcome, out_dir, provenance, echo)
     echo(f'done in {time.perf_counter() - t0:.0f} s: {len(outcome.ran)} runs now, {len(outcome.recorded)} already '
          f'recorded, {len(outcome.blocked)} cannot run with these options, {len(outcome.failed)} failed')
     return 1 if outcome.failed else 0

@@ -1,17 +1,15 @@
-"""The results folder: every table and plot of a sweep, and the command and environment that made them."""
+"""What the results of a sweep record about it: the command and environment, and why a run has no record."""
 import datetime
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from ..evaluation.records import environment_info
 from .executor import Outcome
-from .plan_report import experiment_runs
 from .planner import Plan
-from .record_store import RecordStore
 
-__all__ = ['provenance_info', 'why_missing', 'write_results']
+__all__ = ['provenance_info', 'why_missing']
 
 
 def _git_revision() -> Optional[str]:
@@ -38,7 +36,6 @@ def provenance_info(argv: List[str], options: Dict[str, Any], device: Optional[s
     Returns:
         A JSON-serialisable dict.
     """
-    from ..evaluation.records import environment_info
     return dict(command=' '.join(['errseg', *argv]), options=options, revision=_git_revision(),
                 started=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
                 environment=environment_info(device), python_executable=Path(sys.executable).name)
@@ -54,85 +51,3 @@ def why_missing(plan: Plan, outcome: Optional[Outcome]) -> 'callable':
             return run.blocked
         return 'not run yet (run the same command again)'
     return reason
-
-
-def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], out_dir: Path,
-                  provenance: Dict[str, Any], echo=print) -> List[Path]:
-    """Write every selected table (CSV, Markdown, LaTeX, cells) and plot, plus provenance, under ``out_dir``.
-
-    Args:
-        plan: The sweep's plan.
-        store: The records.
-        outcome: What the sweep did (``None``: nothing ran in this call).
-        out_dir: The results folder.
-        provenance: :func:`provenance_info`.
-        echo: Where to report each file.
-
-    Returns:
-        The files written.
-    """
-    import pandas as pd
-
-    from mmseg_errseg.analysis.atomic_io import write_frame_csv, write_json, write_text
-    from mmseg_errseg.analysis.plots import write_plot
-    from mmseg_errseg.analysis.tables import SMOKE_BANNER, experiment_cells, write_experiment
-
-    smoke = plan.options.scale.smoke
-    out = Path(out_dir)
-    reason = why_missing(plan, outcome)
-    line = f'Produced by `{provenance["command"]}` (revision {provenance.get("revision") or "unknown"}); ' \
-           'see provenance.json.'
-    files, all_cells, index = [], [], []
-    by_exp = experiment_runs(plan)
-    for exp in plan.experiments:
-        cells = experiment_cells(exp, plan, store, reason)
-        written = write_experiment(exp, cells, out, smoke, line)
-        if exp.plot:
-            written.append(write_plot(exp, cells, out, smoke))
-        files += written
-        all_cells.append(cells)
-        measured = int(cells['ours'].notna().sum())
-        index.append(f'| {exp.title} | {exp.caption} | {measured} of {len(cells)} | '
-                     + ', '.join(f'[{p.suffix[1:] if not p.name.endswith("_cells.csv") else "cells"}]({p.name})'
-                                 for p in written) + ' |')
-    stem = 'cells_smoke' if smoke else 'cells'
-    files.append(write_frame_csv(out / f'{stem}.csv', pd.concat(all_cells, ignore_index=True).drop(
-        columns=['digits', 'comparable']), index=False, float_format='%.6g'))
-    records = []
-    for exp in plan.experiments:
-        for key in by_exp[exp.key]:
-            run = plan.runs[key]
-            record = store.get(key)
-            produced = None
-            if record:  # the run's own provenance: records may come from an earlier revision or command
-                p = record.get('provenance', {})
-                produced = dict(created=record.get('created'), seconds=record.get('seconds'),
-                                command=p.get('command'), revision=p.get('revision'),
-                                device=p.get('environment', {}).get('device'))
-            records.append(dict(experiment=exp.key, key=key, kind=run.kind, label=run.label,
-                                record=store.relative(store.path(key)) if record else None, produced=produced,
-                                missing=None if record else reason(key)))
-    summary = dict(runs=len(plan.runs), recorded=sum(k in store for k in plan.runs),
-                   ran_now=len(outcome.ran) if outcome else 0, failed=len(outcome.failed) if outcome else 0,
-                   cannot_run=sum(k not in store and bool(r.blocked) for k, r in plan.runs.items()))
-    prov = dict(provenance, finished=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(
-        timespec='seconds'), scale=plan.options.scale.name, smoke=smoke, summary=summary, runs=records,
-        files=[os.path.relpath(p, out) for p in files])
-    files.append(write_json(out / 'provenance.json', prov))
-    env = provenance.get('environment', {})
-    readme = [f'# Reproduction of the paper\'s tables and figures{" [SMOKE]" if smoke else ""}', '']
-    if smoke:
-        readme += [f'**{SMOKE_BANNER}**', '']
-    readme += [f'Command: `{provenance["command"]}`  ', f'Revision: {provenance.get("revision") or "unknown"}  ',
-               f'Finished: {prov["finished"]}  ',
-               'Records made by: ' + ('; '.join(sorted({f'`{r["produced"]["command"]}` at {r["produced"]["revision"]}'
-                                                       for r in records if r['produced']})) or 'none') + '  ',
-               'Environment: ' + ', '.join(f'{k} {env[k]}' for k in ('torch', 'mmseg', 'mmengine', 'python', 'device')
-                                           if k in env) + '  ',
-               f'Runs: {summary["runs"]} ({summary["recorded"]} recorded, {summary["cannot_run"]} cannot run with '
-               f'the options given, {summary["failed"]} failed); every run and why a record is missing: '
-               '`provenance.json`.', '',
-               '| | caption | cells measured | files |', '|---|---|---|---|', *index, '']
-    files.append(write_text(out / 'README.md', '\n'.join(readme)))
-    echo(f'results: {len(files)} files in {out} (index: {out / "README.md"})')
-    return files

@@ -3,8 +3,8 @@
 ``errseg profile`` is the command line; the pieces are usable on their own:
 :func:`count_flops` (fvcore + attention handles), :func:`ptflops_macs`
 (cross-check), :class:`PeakMemory`, :func:`measure_latency`,
-:class:`ComponentTimer`, :func:`profile_target` (a record), and the Table 4 /
-Table 11 views (:func:`table4`, :func:`table11`, :func:`write_table`).
+:class:`ComponentTimer`, :func:`profile_target` (a record). Tables of profile
+records (the paper's Tables 4 and 11) are views of the harness (``mmseg_errseg.views``).
 """
 from .builders import (COST_AGGREGATION_BASELINE, build_san, build_segmentor, check_input_size,
                        load_model_config, san_config_path)
@@ -17,11 +17,8 @@ from .latency import ComponentTimer, LatencyStats, measure_latency
 from .memory import MemoryStats, PeakMemory
 from .profiler import profile_target
 from .records import load_records, save_record
-from .report import format_comparison, format_record
-from .runner import RunSpec, run_specs, setting_specs, table_specs
-from .tables import (BENCHMARKS, OFFICIAL_FIGURES, PAPER_FIGURES, TABLE_NOTES, TABLE_RUNS,
-                     TABLES, records_frame, render_table, table4, table11, write_paper_table,
-                     write_table)
+from .report import component_frame, format_record
+from .runner import COST_AGG, ERRSEG, SAN, RunSpec, run_specs, setting_specs
 from .targets import ProfileTarget, errseg_target, san_target, segmentor_target
 
 __all__ = [
@@ -30,9 +27,7 @@ __all__ = [
     'ERRSEG_PARAM_GROUPS', 'OTHER', 'SAN_COMPONENTS', 'ComponentMap', 'EXECUTION_MODES',
     'compare_outputs', 'attention_flops', 'FlopCount', 'count_flops', 'ptflops_macs',
     'ComponentTimer', 'LatencyStats', 'measure_latency', 'MemoryStats', 'PeakMemory',
-    'profile_target', 'load_records', 'save_record', 'format_comparison', 'format_record',
-    'RunSpec', 'run_specs', 'setting_specs', 'table_specs', 'BENCHMARKS', 'OFFICIAL_FIGURES',
-    'PAPER_FIGURES', 'TABLE_NOTES', 'TABLE_RUNS', 'TABLES', 'records_frame', 'render_table', 'table4',
-    'table11', 'write_table', 'write_paper_table', 'ProfileTarget', 'errseg_target', 'san_target',
+    'profile_target', 'load_records', 'save_record', 'component_frame', 'format_record',
+    'COST_AGG', 'ERRSEG', 'SAN', 'RunSpec', 'run_specs', 'setting_specs', 'ProfileTarget', 'errseg_target', 'san_target',
     'segmentor_target'
 ]

@@ -1,14 +1,13 @@
 """Human-readable views of profile records (what ``errseg profile`` prints)."""
-from typing import Dict, List, Mapping, Sequence
+from typing import Mapping
 
 import pandas as pd
 
 from .components import OTHER
 from .execution import EXECUTION_MODES
 from .flop_handles import FVCORE_EXTRA_HANDLES
-from .tables import kept_classes, render_table
 
-__all__ = ['format_record', 'format_comparison', 'component_frame']
+__all__ = ['format_record', 'component_frame']
 
 _GIB = 2 ** 30
 _MEMORY_KINDS = {
@@ -120,22 +119,3 @@ def format_record(record: Mapping) -> str:
             lines.append('(times: forward hooks at component boundaries, exclusive of nested components)')
     return '\n'.join(lines)
 
-
-def format_comparison(records: Sequence[Mapping]) -> str:
-    """One table for a setting: each method's GFLOPs, params, memory, latency, and ratios to the first."""
-    rows: List[Dict] = []
-    first = records[0]
-    base_f = (first.get('flops') or {}).get('total')
-    base_t = (first.get('latency') or {}).get('median_ms')
-    for rec in records:
-        s = rec.get('settings', {})
-        f = (rec.get('flops') or {}).get('total')
-        t = (rec.get('latency') or {}).get('median_ms')
-        mem = rec.get('memory') or {}
-        rows.append({'method': rec.get('name'), 'T': s.get('num_classes'), 'P': kept_classes(s),
-                     'GFLOPs': None if f is None else f / 1e9,
-                     'x FLOPs': None if not (f and base_f) else f / base_f,
-                     'params M': rec['params']['total'] / 1e6,
-                     'peak mem GiB': mem['delta'] / _GIB if 'delta' in mem else None,
-                     'latency ms': t, 'x latency': None if not (t and base_t) else t / base_t})
-    return render_table(pd.DataFrame(rows), digits=2)

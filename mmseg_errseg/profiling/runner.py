@@ -1,26 +1,30 @@
-"""Plans of profile runs (one setting, its baselines, a paper table) and their execution.
+"""Profile runs (one setting and its baselines) and their execution.
 
 A :class:`RunSpec` says what to build; :func:`run_specs` builds one model at a
 time, profiles it, writes its record (if asked) and frees it before the next,
-so a table of full-size models fits in memory.
+so several full-size models fit in memory one after the other.
 """
 import gc
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from .builders import (COST_AGGREGATION_BASELINE, build_san, build_segmentor, check_input_size,
-                       load_model_config, vocabulary_of_size)
+from ..datasets.benchmarks import get_benchmark
+from ..vocabularies import load_vocabulary
+from .builders import (COST_AGGREGATION_BASELINE, SAN_CONFIG, build_san, build_segmentor, check_input_size,
+                       load_model_config, san_config_path, vocabulary_of_size)
 from .profiler import profile_target
 from .records import config_hash, save_record
-from .tables import BENCHMARKS, COST_AGG, ERRSEG, SAN, TABLE_RUNS
 from .targets import ProfileTarget, errseg_target, san_target, segmentor_target
 
-__all__ = ['RunSpec', 'Vocabulary', 'resolve_vocabulary', 'setting_specs', 'table_specs',
+__all__ = ['ERRSEG', 'SAN', 'COST_AGG', 'RunSpec', 'Vocabulary', 'resolve_vocabulary', 'setting_specs',
            'build_target', 'run_specs', 'check_device']
+
+#: Display names of the profiled methods.
+ERRSEG, SAN, COST_AGG = 'ERR-Seg', 'SAN ViT-B/16', 'cost-aggregation baseline'
 
 
 @dataclass
@@ -56,7 +60,6 @@ class RunSpec:
     benchmark: Optional[str] = None
     text: str = 'random'
     checkpoint: Optional[str] = None
-    extra: Dict = field(default_factory=dict)
 
 
 def check_device(device: str) -> torch.device:
@@ -82,20 +85,17 @@ def resolve_vocabulary(num_classes: Optional[int] = None, vocabulary: Optional[s
         num_classes: T: the shipped list with T names (847: ADE20K-847, ...), else placeholders.
         vocabulary: A shipped vocabulary name or a file
             (see :func:`~mmseg_errseg.vocabularies.load_vocabulary`).
-        benchmark: A key of :data:`~.tables.BENCHMARKS`.
+        benchmark: A benchmark (its paper title, ``'A-847'``, or name).
         default: Used when nothing is given (the config's vocabulary).
 
     Returns:
         :class:`Vocabulary`.
     """
-    from ..vocabularies import load_vocabulary
     given = [x for x in (num_classes, vocabulary, benchmark) if x is not None]
     if len(given) > 1:
         raise ValueError('give at most one of --num-classes, --vocabulary and --benchmark')
     if benchmark is not None:
-        if benchmark not in BENCHMARKS:
-            raise ValueError(f'unknown benchmark {benchmark!r}; choose from {tuple(BENCHMARKS)}')
-        name = BENCHMARKS[benchmark][0]
+        name = get_benchmark(benchmark).vocabulary
         return Vocabulary(name, load_vocabulary(name))
     if vocabulary is not None:
         return Vocabulary(str(vocabulary), load_vocabulary(vocabulary))
@@ -108,7 +108,6 @@ def resolve_vocabulary(num_classes: Optional[int] = None, vocabulary: Optional[s
 
 def _config_defaults(cfg) -> Tuple[Optional[Tuple[int, int]], Optional[Vocabulary], Optional[int]]:
     """(input size, vocabulary, test-time P) a config implies."""
-    from ..vocabularies import load_vocabulary
     model = cfg.model
     size = model.get('crop_size') or cfg.get('crop_size')
     vocab = model.get('vocabulary')
@@ -149,7 +148,7 @@ def setting_specs(config: str, *, num_classes: Optional[int] = None, vocabulary:
         default_vocab = Vocabulary('none', [])
     vocab = resolve_vocabulary(num_classes, vocabulary, benchmark, default_vocab)
     if num_selected is None:
-        num_selected = BENCHMARKS[benchmark][1] if benchmark else default_p
+        num_selected = get_benchmark(benchmark).num_selected if benchmark else default_p
         if num_selected is not None and vocab.names:  # as ERRSeg does: P is at most T
             num_selected = min(num_selected, len(vocab.names))
     elif num_selected < 1:
@@ -168,33 +167,11 @@ def setting_specs(config: str, *, num_classes: Optional[int] = None, vocabulary:
     return specs
 
 
-def table_specs(table: str, config: str, *, input_size: Optional[Sequence[int]] = None,
-                text: str = 'random', checkpoint: Optional[str] = None) -> List[RunSpec]:
-    """The runs of a paper table (:data:`~.tables.TABLE_RUNS`) for an ERR-Seg config."""
-    if table not in TABLE_RUNS:
-        raise ValueError(f'unknown table {table!r}; choose from {tuple(TABLE_RUNS)}')
-    cfg = load_model_config(config)
-    if cfg.model.get('type') != 'ERRSeg':
-        raise ValueError(f'--table needs an ERR-Seg config; {config!r} builds a {cfg.model.type}')
-    size = check_input_size(input_size) if input_size is not None else \
-        check_input_size(_config_defaults(cfg)[0], 'the config\'s crop_size')
-    specs = []
-    for run in TABLE_RUNS[table]:
-        p = BENCHMARKS[run['benchmark']][1]
-        vocab = resolve_vocabulary(benchmark=run['benchmark'])
-        specs.append(RunSpec(run['method'], run['model'], config if run['model'] == 'config' else None,
-                             vocab, size, num_selected=p, overrides=run['overrides'],
-                             benchmark=run['benchmark'], text=text,
-                             checkpoint=checkpoint if not run['overrides'] else None))
-    return specs
-
-
 def build_target(spec: RunSpec, device) -> ProfileTarget:
     """Build the model of a spec on ``device`` and wrap it for measuring."""
     settings = dict(method=spec.method, benchmark=spec.benchmark, vocabulary=spec.vocabulary.source,
-                    overrides=spec.overrides, **spec.extra)
+                    overrides=spec.overrides)
     if spec.model == 'san':
-        from .builders import SAN_CONFIG, san_config_path
         model = build_san(spec.vocabulary.names).to(device)
         cfg = load_model_config(str(san_config_path()))
         settings.update(config=f'mmseg:{SAN_CONFIG}', config_hash=config_hash(cfg.model))

@@ -1,0 +1,104 @@
+"""The paper's ablations as MMSeg config files, generated from the experiment registry.
+
+Every variant that trains a model of its own becomes
+``configs/errseg/ablations/errseg-<switches>_convnext-<b|l>_1xb4-80k_coco-stuff171-<crop>x<crop>.py``:
+``_base_`` (the official training config of its size) plus the paper's switches, nothing else, so
+``tools/train.py`` (or ``errseg reproduce``'s planner, which builds the same configs) trains it.
+``python -m mmseg_errseg.harness.ablation_configs`` writes them; a test checks that the committed files
+are what the registry generates.
+"""
+import sys
+from pathlib import Path
+from typing import Dict, List, Mapping
+
+from mmengine.config import Config
+
+from .paper_experiments import EXPERIMENTS
+
+__all__ = ['CONFIG_DIR', 'ablation_configs', 'write_ablation_configs']
+
+#: The package's configs (the repository's ``configs/`` links to it).
+CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
+_TRAIN = 'errseg_convnext-{}_1xb4-80k_coco-stuff171-640x640.py'
+
+
+def _literal(value) -> str:
+    if isinstance(value, Mapping):
+        return 'dict(' + ', '.join(f'{k}={_literal(v)}' for k, v in value.items()) + ')'
+    if isinstance(value, (list, tuple)):
+        inner = ', '.join(_literal(v) for v in value)
+        return f'({inner},)' if isinstance(value, tuple) and len(value) == 1 else \
+            (f'({inner})' if isinstance(value, tuple) else f'[{inner}]')
+    return repr(value)
+
+
+def _slug(train: Mapping) -> str:
+    """``decode_head.class_removal=False`` -> ``no-class-removal``; ``sr_ratio=1`` -> ``sr-ratio-1``."""
+    parts = []
+    for key, value in sorted(train.items()):
+        leaf = key.rsplit('.', 1)[-1].replace('_', '-')
+        parts.append((leaf if value else f'no-{leaf}') if isinstance(value, bool)
+                     else f'{leaf}-{str(value).replace("_", "-")}')
+    return '-'.join(parts)
+
+
+def _nested(train: Mapping) -> Dict[str, dict]:
+    out: Dict[str, dict] = {}
+    for key, value in sorted(train.items()):
+        part, leaf = key.split('.')
+        out.setdefault(part, {})[leaf] = value
+    return out
+
+
+def ablation_configs() -> Dict[str, str]:
+    """File name -> text of every ablation config the registry declares (variants that train their own model)."""
+    bases = {m: Config.fromfile(str(CONFIG_DIR / 'errseg' / _TRAIN.format(m))) for m in ('b', 'l')}
+    found: Dict[tuple, List[str]] = {}
+    for exp in EXPERIMENTS.values():
+        for v in exp.variants:
+            if not v.measured or not v.trains_own_model:
+                continue
+            base = bases[v.model].model
+            changed = {k: x for k, x in v.train.items() if base[k.split('.')[0]].get(k.split('.')[1]) != x}
+            if changed or v.train_crop:  # a variant equal to the official config trains the base config
+                key = (v.model, tuple(sorted(changed.items())), v.train_crop)
+                found.setdefault(key, []).append(f'{exp.title} "{v.label}"')
+    files = {}
+    for (size, changed, crop), users in found.items():
+        crop = crop or 640
+        name = f'errseg-{_slug(dict(changed)) or "crop"}_convnext-{size}_1xb4-80k_coco-stuff171-{crop}x{crop}.py'
+        lines = [f'# {"; ".join(users)}: ERR-Seg-{size.upper()} trained as the paper with its switches of this '
+                 'experiment.', '# Generated from the experiment registry by '
+                 '`python -m mmseg_errseg.harness.ablation_configs`: do not edit.',
+                 f"_base_ = '../{_TRAIN.format(size)}'"]
+        model = _nested(dict(changed))
+        if crop != 640:  # the training crop and the network input follow it
+            pipeline = [dict(t, **({'scale': crop} if t['type'] == 'ResizeShortestEdge' else {'crop_size': (crop, crop)}
+                                    if t['type'] == 'RandomCrop' else {}))
+                        for t in bases[size].train_dataloader.dataset.pipeline]
+            lines += [f'crop_size = ({crop}, {crop})', 'train_pipeline = [',
+                      *[f'    {_literal(t)},' for t in pipeline], ']',
+                      'train_dataloader = dict(dataset=dict(pipeline=train_pipeline))']
+            model = dict(crop_size='@crop_size', data_preprocessor=dict(size='@crop_size'), **model)
+        lines.append(f'model = {_literal(model)}'.replace("'@crop_size'", 'crop_size'))
+        files[name] = '\n'.join(lines) + '\n'
+    return dict(sorted(files.items()))
+
+
+def write_ablation_configs(out_dir: Path = CONFIG_DIR / 'errseg' / 'ablations') -> List[Path]:
+    """Write :func:`ablation_configs` to ``out_dir``, removing files it no longer generates."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = ablation_configs()
+    for stale in set(p.name for p in out_dir.glob('*.py')) - set(files):
+        (out_dir / stale).unlink()
+    paths = []
+    for name, text in files.items():
+        (out_dir / name).write_text(text, encoding='utf-8')
+        paths.append(out_dir / name)
+    return paths
+
+
+if __name__ == '__main__':
+    for path in write_ablation_configs(*sys.argv[1:2]):
+        print(path)

@@ -1,0 +1,212 @@
+"""Cells: the value of each (row, column) of an experiment, read from the records that measured it.
+
+Where a cell's records come from is a :data:`Lookup`: the sweep's plan and
+record store (:func:`plan_lookup`), or records a command was given
+(``errseg dataset-stats``, ``similarity``, ``seen-unseen``). A cell without a
+value says why (no record and the reason, another method's row, ...). The
+paper's figures come only from the experiment declarations. Ratio columns
+(:attr:`~mmseg_errseg.harness.experiments.Column.per_row`, ``per_baseline``)
+divide two measurements of the same device, never ours by the paper's.
+"""
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.seen_unseen import record_seen_unseen
+from ..evaluation.seen_unseen import SeenUnseenSplit
+from ..harness.experiments import Column, Experiment, Variant
+from ..profiling.components import AGGREGATOR_COMPONENTS
+
+__all__ = ['CellValue', 'Lookup', 'plan_lookup', 'profile_metrics', 'experiment_cells']
+
+#: (row index, row, column) -> (the results of the cell's records, or None; why not; record names).
+Lookup = Callable[[int, Variant, Column], Tuple[Optional[List[dict]], Optional[str], Tuple[str, ...]]]
+
+
+@dataclass
+class CellValue:
+    """Ours (or why not), the paper's figure, and where ours comes from.
+
+    Args:
+        ours: Our measured value, or ``None``.
+        note: Why ``ours`` is missing (``None`` when measured).
+        paper: The paper's figure (``None``: none, see ``paper_dash``).
+        paper_dash: The paper prints '-' here.
+        records: Record files the value was read from.
+        device: Device the value was measured on (profile records).
+    """
+    ours: Optional[float]
+    note: Optional[str]
+    paper: Optional[float]
+    paper_dash: bool = False
+    records: Tuple[str, ...] = ()
+    device: Optional[str] = None
+
+
+def _finite(value) -> Optional[float]:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _sum(parts: Mapping, names: Sequence[str]) -> Optional[float]:
+    return sum(parts[c] for c in names) if all(c in parts for c in names) else None
+
+
+def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
+    """The quantities tables read from a profile record (GFLOPs, params in M, memory in GiB, ms).
+
+    Args:
+        record: A record of :func:`mmseg_errseg.profiling.profile_target`.
+
+    Returns:
+        ``gflops``, ``visual_gflops``, ``decoder_gflops``, ``aggregator_gflops``,
+        ``params_m``, ``memory_gib``, ``latency_ms``, ``aggregator_ms`` (``None``
+        where the record does not hold it).
+    """
+    flops = record.get('flops') or {}
+    comps = flops.get('by_component', {})
+    total, visual = flops.get('total'), comps.get('CLIP visual')
+    memory = (record.get('memory') or {}).get('delta')
+    aggregator = _sum(comps, AGGREGATOR_COMPONENTS)
+    return dict(gflops=None if total is None else total / 1e9,
+                visual_gflops=None if visual is None else visual / 1e9,
+                decoder_gflops=None if None in (total, visual) else (total - visual) / 1e9,
+                aggregator_gflops=None if aggregator is None else aggregator / 1e9,
+                params_m=_finite((record.get('params') or {}).get('total', float('nan')) / 1e6),
+                memory_gib=None if memory is None else memory / 2 ** 30,
+                latency_ms=(record.get('latency') or {}).get('median_ms'),
+                aggregator_ms=_sum(record.get('component_latency_ms') or {}, AGGREGATOR_COMPONENTS))
+
+
+def _device(record: Mapping) -> Optional[str]:
+    env = record.get('environment') or {}
+    return env.get('gpu') or env.get('device')
+
+
+def _read(column: Column, metric: str, dataset: Optional[str], results: List[dict],
+          resolve: Callable[[str], Path]) -> Tuple[Optional[float], str]:
+    """Value of a metric from the result(s) of a cell's records; (None, why) if they do not hold it."""
+    result, source = results[0], column.source
+    if source == 'eval':
+        value = _finite(result.get('metrics', {}).get(metric))
+        return value, f'the evaluation record has no finite {metric}'
+    if source == 'profile':
+        value = _finite(profile_metrics(result)[metric])
+        if value is None or not column.per_baseline:
+            return value, f'the profile record has no {metric}'
+        base = (result.get('baselines') or {}).get(column.per_baseline)
+        if base is None:
+            return None, f'the profile record has no {column.per_baseline} baseline measured in the same run'
+        ref = _finite(profile_metrics(base)[metric])
+        return (value / ref if ref else None), f'the {column.per_baseline} baseline has no {metric}'
+    if source == 'dataset_stats':
+        return _finite(result['rows'][0].get(metric)), f'no {metric} in the statistics record'
+    if source == 'similarity':
+        row = next((r for r in result['table2'] if r.get('vocabulary') == dataset), None)
+        return (_finite(row.get(metric)) if row else None), f'no {metric} for {dataset} in the similarity record'
+    if source == 'seen_unseen':
+        split = results[1]['splits'][dataset]
+        split = SeenUnseenSplit.load(split if isinstance(split, SeenUnseenSplit) else str(resolve(split)))
+        return _finite(record_seen_unseen(result, split)[metric]), f'no {metric} class occurs in the evaluation'
+    raise ValueError(f'unknown column source {source!r}')
+
+
+def plan_lookup(plan, store, why_missing: Callable[[str], str]) -> Lookup:
+    """The records of each cell as the sweep's plan maps them to runs.
+
+    Args:
+        plan: The :class:`~mmseg_errseg.harness.planner.Plan`.
+        store: The :class:`~mmseg_errseg.harness.record_store.RecordStore`.
+        why_missing: Reason a run has no record (blocked, failed, not run).
+
+    Returns:
+        The :data:`Lookup`.
+    """
+    def lookup(i: int, variant: Variant, column: Column):
+        exp = next(e for e in plan.experiments if any(v is variant for v in e.variants))
+        cell = plan.cell(exp, i, column)
+        if cell.reason:
+            return None, cell.reason, ()
+        missing = [k for k in cell.runs if store.get(k) is None]
+        if missing:
+            return None, f'no record: {why_missing(missing[0])}', ()
+        return ([store.get(k)['result'] for k in cell.runs], None,
+                tuple(store.relative(store.path(k)) for k in cell.runs))
+    return lookup
+
+
+def cell_value(experiment: Experiment, index: int, column: Column, lookup: Lookup,
+               resolve: Callable[[str], Path] = Path) -> CellValue:
+    """The value of one cell (a ratio column: the numerator, divided by :func:`experiment_cells`)."""
+    variant = experiment.variants[index]
+    paper_dash = column.name in variant.paper and variant.paper[column.name] is None
+    paper = _finite(variant.paper.get(column.name))
+    results, reason, paths = lookup(index, variant, column)
+    if results is None:
+        return CellValue(None, reason, paper, paper_dash)
+    value, why = _read(column, experiment.metric_of(variant, column), experiment.dataset_of(variant, column),
+                       results, resolve)
+    device = _device(results[0]) if column.source == 'profile' else None
+    return CellValue(value, None if value is not None else why, paper, paper_dash, paths, device)
+
+
+def _per_row(values: List[CellValue], ref: CellValue) -> List[CellValue]:
+    """Divide each value by the reference row's, measured on the same device."""
+    for v in values:
+        if v.ours is None:
+            continue
+        if ref.ours is None or not ref.ours:
+            v.ours, v.note = None, f'the reference row has no value ({ref.note or "zero"})'
+        elif v.device != ref.device:
+            v.ours, v.note = None, f'the reference row was measured on another device ({ref.device})'
+        else:
+            v.ours = v.ours / ref.ours
+    return values
+
+
+def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[str], Path] = Path,
+                     smoke: bool = False) -> pd.DataFrame:
+    """Every cell of an experiment in long form (one row per variant and column).
+
+    Args:
+        experiment: The experiment.
+        lookup: Where each cell's records come from (:func:`plan_lookup`).
+        resolve: Path of a file a record names (split files), relative to the records.
+        smoke: A toy-scale run: no difference to the paper (it would be noise).
+
+    Returns:
+        Columns ``experiment``, ``index`` (of the variant), ``group``, ``row``,
+        ``variant``, ``column``, ``dataset``, ``metric``, ``x``, ``ours``,
+        ``paper``, ``diff``, ``paper_dash``, ``note``, ``records``, ``device``,
+        ``digits``, ``comparable`` (NaN where there is no number).
+    """
+    values: Dict[Tuple[int, str], CellValue] = {}
+    for i, variant in enumerate(experiment.variants):
+        for column in experiment.columns:
+            if variant.fills(column):
+                values[i, column.name] = cell_value(experiment, i, column, lookup, resolve)
+    labels = [v.label for v in experiment.variants]
+    for column in experiment.columns:
+        if column.per_row is not None:
+            ref = values.get((labels.index(column.per_row), column.name))
+            ref = CellValue(ref.ours, ref.note, None, device=ref.device) if ref else CellValue(None, 'no row', None)
+            _per_row([v for (i, c), v in values.items() if c == column.name], ref)
+    rows = []
+    for (i, name), v in values.items():
+        variant, column = experiment.variants[i], next(c for c in experiment.columns if c.name == name)
+        diff = None if smoke or not column.comparable or None in (v.ours, v.paper) else v.ours - v.paper
+        rows.append(dict(experiment=experiment.key, index=i, group=variant.group, row=variant.display_row,
+                         variant=variant.label, column=name, dataset=experiment.dataset_of(variant, column),
+                         metric=experiment.metric_of(variant, column), x=variant.x,
+                         ours=np.nan if v.ours is None else v.ours, paper=np.nan if v.paper is None else v.paper,
+                         diff=np.nan if diff is None else diff, paper_dash=v.paper_dash, note=v.note or '',
+                         records=';'.join(v.records), device=v.device or '', digits=column.digits,
+                         comparable=column.comparable))
+    return pd.DataFrame(rows)

@@ -1,0 +1,158 @@
+"""The one table renderer: an experiment's cells in the paper's layout, as CSV, Markdown and LaTeX.
+
+Ours stands beside the paper's figure with the difference, except where that
+would mislead: in smoke runs (toy scale: no difference) and for quantities
+measured on another device than the paper's (latency, memory: their ratios,
+measured in the same run, stand beside the paper's ratios instead).
+"""
+from pathlib import Path
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.atomic_io import write_frame_csv, write_text
+from ..harness.experiments import Experiment
+from .cells import Lookup, experiment_cells
+
+__all__ = ['wide_table', 'render_markdown', 'render_latex', 'write_experiment', 'write_table', 'SMOKE_BANNER']
+
+SMOKE_BANNER = ('SMOKE RUN: toy scale (the tiny model trained for a few iterations on generated data; efficiency '
+                'at full size). These numbers check the machinery; they are NOT results.')
+
+
+def _fmt(value: float, digits: int, signed: bool = False) -> str:
+    return f'{value:+.{digits}f}' if signed else f'{value:.{digits}f}'
+
+
+def wide_table(experiment: Experiment, cells: pd.DataFrame, smoke: bool = False) -> Tuple[pd.DataFrame, List[str]]:
+    """The paper's layout: one row per paper row, per column ours / paper / difference.
+
+    Cells without a number of ours read ``n/a [k]``, footnote ``k`` saying why.
+    Rows are the experiment's variants by position (labels may repeat, as
+    Table 3's "ERR-Seg (ours)" in both backbone groups).
+
+    Args:
+        experiment: The experiment.
+        cells: :func:`~mmseg_errseg.views.cells.experiment_cells`.
+        smoke: A toy-scale run: no difference column, one more decimal (its values are small).
+
+    Returns:
+        (frame of strings, footnotes).
+    """
+    notes: Dict[str, int] = {}
+    rows: Dict[tuple, Dict[str, str]] = {}
+    descr_cols = list(dict.fromkeys(k for v in experiment.variants for k in v.descr))
+    has_group = any(v.group for v in experiment.variants)
+    label_col = '#' if experiment.layout == 'param_per_dataset' else \
+        'Dataset' if any(v.dataset for v in experiment.variants) else \
+        'Method' if any(v.paper_only for v in experiment.variants) else 'Variant'
+    for r in cells.itertuples():
+        variant = experiment.variants[r.index]
+        row = rows.setdefault((r.group, r.row), {
+            **({'Group': r.group} if has_group else {}), **{k: variant.descr.get(k, '') for k in descr_cols},
+            label_col: r.row})
+        digits = int(r.digits) + (1 if smoke else 0)
+        if experiment.layout == 'param_per_dataset':
+            row[f'{r.column} {experiment.param}'] = f'{variant.x:g}' if variant.x is not None else ''
+        if not np.isnan(r.ours):
+            ours = _fmt(r.ours, digits)
+        else:
+            ours = f'n/a [{notes.setdefault(r.note, len(notes) + 1)}]'
+        # latency and memory of ours are of another device: not beside the paper's (see the ratio columns)
+        beside = r.comparable or not variant.measured
+        paper = '-' if r.paper_dash else ('' if np.isnan(r.paper) or not beside else _fmt(r.paper, int(r.digits)))
+        row[f'{r.column} ours'] = ours
+        row[f'{r.column} paper'] = paper
+        if r.comparable and not smoke:
+            row[f'{r.column} Δ'] = '' if np.isnan(r.diff) else _fmt(r.diff, digits, signed=True)
+    frame = pd.DataFrame(list(rows.values())).fillna('')
+    footnotes = [f'[{n}] {text}' for text, n in notes.items()]
+    return frame, footnotes
+
+
+def _title(experiment: Experiment, smoke: bool) -> str:
+    return f'{experiment.title}{" [SMOKE]" if smoke else ""}: {experiment.caption}'
+
+
+def render_markdown(experiment: Experiment, frame: pd.DataFrame, footnotes: Sequence[str], smoke: bool,
+                    provenance: str = '') -> str:
+    """A table as Markdown: title, smoke banner, the table, the experiment's notes and the footnotes."""
+    lines = [f'### {_title(experiment, smoke)}', '']
+    if smoke:
+        lines += [f'**{SMOKE_BANNER}**', '']
+    lines += ['"ours": measured by this harness (records named in the CSV); "paper": the paper\'s figure'
+              + ('.' if smoke else '; "Δ": ours - paper.') + ' Latency and memory of ours are of the device of '
+              'the record, not the paper\'s: they stand beside the paper\'s only as ratios "÷".', '']
+    lines += [frame.to_markdown(index=False, disable_numparse=True), '']
+    lines += [f'- {n}' for n in experiment.notes]
+    lines += [f'- {n}' for n in footnotes]
+    if provenance:
+        lines += ['', provenance]
+    return '\n'.join(lines) + '\n'
+
+
+_LATEX_SPECIAL = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#', '_': r'\_',
+                  '{': r'\{', '}': r'\}', '~': r'\textasciitilde{}', '^': r'\textasciicircum{}'}
+_LATEX_UNICODE = {'✓': r'\checkmark', '×': r'$\times$', 'Δ': r'$\Delta$', '²': r'$^2$', 'λ': r'$\lambda$',
+                  '≥': r'$\geq$'}
+
+
+def _latex_text(text: str) -> str:
+    out = ''.join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+    for ch, tex in _LATEX_UNICODE.items():
+        out = out.replace(ch, tex)
+    return out
+
+
+def render_latex(experiment: Experiment, frame: pd.DataFrame, footnotes: Sequence[str], smoke: bool) -> str:
+    """A table as a LaTeX ``table`` (booktabs), footnotes in the caption."""
+    escaped = frame.map(_latex_text) if hasattr(frame, 'map') else frame.applymap(_latex_text)
+    escaped.columns = [_latex_text(c) for c in frame.columns]
+    caption = _latex_text(_title(experiment, smoke) + (' ' + SMOKE_BANNER if smoke else '') + ' '
+                          + ' '.join(footnotes))
+    return escaped.to_latex(index=False, escape=False, caption=caption, label=f'tab:{experiment.key}',
+                            column_format='l' * len(frame.columns))
+
+
+def write_experiment(experiment: Experiment, cells: pd.DataFrame, out_dir: Path, smoke: bool,
+                     provenance: str = '') -> List[Path]:
+    """Write an experiment's table as CSV (paper layout), Markdown and LaTeX, and its cells (long CSV).
+
+    Args:
+        experiment: The experiment.
+        cells: :func:`~mmseg_errseg.views.cells.experiment_cells`.
+        out_dir: Output folder.
+        smoke: Label everything as a smoke run (file names, titles, banner).
+        provenance: A line naming the command that produced it.
+
+    Returns:
+        The files written.
+    """
+    frame, footnotes = wide_table(experiment, cells, smoke)
+    stem = experiment.key + ('_smoke' if smoke else '')
+    out = Path(out_dir)
+    files = [write_frame_csv(out / f'{stem}.csv', frame, index=False),
+             write_text(out / f'{stem}.md', render_markdown(experiment, frame, footnotes, smoke, provenance)),
+             write_text(out / f'{stem}.tex', render_latex(experiment, frame, footnotes, smoke)),
+             write_frame_csv(out / f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']), index=False,
+                             float_format='%.6g')]
+    return files
+
+
+def write_table(experiment: Experiment, lookup: Lookup, out_dir: Path, resolve: Callable[[str], Path] = Path,
+                provenance: str = '') -> Tuple[pd.DataFrame, List[Path]]:
+    """Render an experiment's table from records a command was given (CSV, Markdown, LaTeX, cells).
+
+    Args:
+        experiment: The registry's experiment (possibly with rows of the command's own).
+        lookup: Where each cell's records come from.
+        out_dir: Output folder.
+        resolve: Path of a file a record names.
+        provenance: A line naming the command that produced it.
+
+    Returns:
+        (the cells, the files written).
+    """
+    cells = experiment_cells(experiment, lookup, resolve)
+    return cells, write_experiment(experiment, cells, out_dir, smoke=False, provenance=provenance)
