@@ -1,5 +1,4 @@
 """Inference building blocks without a model: images, overlay and legend, label maps, area tables."""
-import os
 
 import cv2
 import numpy as np
@@ -7,7 +6,7 @@ import pandas as pd
 import pytest
 
 from mmseg_errseg.apis.images import check_unique_names, collect_images, read_image
-from mmseg_errseg.apis.outputs import (area_table, atomic_write, label_map_dtype, write_area_table,
+from mmseg_errseg.apis.outputs import (area_table, label_map_dtype, write_area_table,
                                        write_label_map)
 from mmseg_errseg.apis.overlay import blend_labels, legend_entries, make_palette, render_overlay
 from mmseg_errseg.cli.infer import parse_vocab
@@ -154,17 +153,3 @@ def test_area_table(tmp_path):
     assert back.class_name.tolist() == ['cat', 'sofa, couch', 'sky']
     assert back.pixels.tolist() == [3, 0, 1]
     np.testing.assert_allclose(back.fraction, [0.75, 0.0, 0.25])
-
-
-def test_atomic_write_leaves_nothing_when_interrupted(tmp_path, monkeypatch):
-    target = tmp_path / 'out' / 'x.png'
-    atomic_write(str(target), b'old')
-
-    def interrupted(src, dst):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(os, 'replace', interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        atomic_write(str(target), b'new')
-    assert target.read_bytes() == b'old'
-    assert os.listdir(target.parent) == ['x.png']  # no temporary file left behind

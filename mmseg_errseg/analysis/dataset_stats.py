@@ -7,7 +7,6 @@ vocabulary an image does not contain. Measured on the prepared label maps;
 the paper's figures are shown beside ours, labelled as the paper's.
 """
 import datetime
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -128,20 +127,14 @@ def write_dataset_stats(df: pd.DataFrame, out_dir: str, meta: Optional[dict] = N
     Returns:
         The paths written.
     """
-    from mmseg_errseg.evaluation import environment_info, write_json_atomic
+    from ..utils import environment_info, write_json, write_text
 
-    os.makedirs(out_dir, exist_ok=True)
     paths = []
     for ext, text in (('csv', df.to_csv(index=False, float_format='%.4f')), ('md', table1_markdown(df))):
-        path = osp.join(out_dir, f'dataset_stats.{ext}')
-        tmp = path + '.tmp'
-        with open(tmp, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.replace(tmp, path)
-        paths.append(path)
+        paths.append(str(write_text(osp.join(out_dir, f'dataset_stats.{ext}'), text)))
     record = dict(kind='dataset_stats', rows=df.astype(object).where(df.notna(), None).to_dict(orient='records'),
                   environment=environment_info('cpu'),
                   created=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
                   **(meta or {}))
-    paths.append(write_json_atomic(record, osp.join(out_dir, 'dataset_stats.json')))
+    paths.append(str(write_json(osp.join(out_dir, 'dataset_stats.json'), record)))
     return paths

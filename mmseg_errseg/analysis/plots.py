@@ -18,7 +18,7 @@ import seaborn as sns  # noqa: E402
 
 from mmseg_errseg.harness.experiments import Experiment  # noqa: E402
 
-from .atomic_io import save_figure  # noqa: E402
+from ..utils import atomic_path  # noqa: E402
 
 __all__ = ['PLOTS', 'plot_experiment', 'write_plot']
 
@@ -161,6 +161,9 @@ def write_plot(experiment: Experiment, cells: pd.DataFrame, out_dir: Path, smoke
     """Draw and save an experiment's plot as ``<key>[_smoke].png`` (atomically)."""
     fig = plot_experiment(experiment, cells, smoke)
     try:
-        return save_figure(Path(out_dir) / f'{experiment.key}{"_smoke" if smoke else ""}.png', fig, dpi=120)
+        path = Path(out_dir) / f'{experiment.key}{"_smoke" if smoke else ""}.png'
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120)
+        return path
     finally:
         plt.close(fig)

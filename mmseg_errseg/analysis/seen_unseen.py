@@ -15,7 +15,7 @@ import pandas as pd
 
 from mmseg_errseg.evaluation.seen_unseen import SeenUnseenSplit, seen_unseen_miou
 
-from .atomic_io import write_frame_csv, write_text
+from ..utils import write_text
 from .paper_figures import PAPER_TABLE5, dataset_label
 
 __all__ = ['TABLE5_DATASETS', 'SUBSETS', 'check_eval_record', 'load_eval_records', 'load_splits',
@@ -240,5 +240,5 @@ def table5_markdown(frame: pd.DataFrame) -> str:
 def write_table5(frame: pd.DataFrame, out_dir: PathLike) -> Dict[str, Path]:
     """Write ``table5.csv`` (long form) and ``table5.md`` (paper layout) atomically."""
     out = Path(out_dir)
-    return {'csv': write_frame_csv(out / 'table5.csv', frame, index=False, float_format='%.4f'),
+    return {'csv': write_text(out / 'table5.csv', frame.to_csv(index=False, float_format='%.4f')),
             'md': write_text(out / 'table5.md', table5_markdown(frame))}

@@ -17,7 +17,6 @@ The same best-match similarities split each evaluation vocabulary into seen
 :mod:`mmseg_errseg.evaluation.seen_unseen`).
 """
 import datetime
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
@@ -29,7 +28,7 @@ from mmseg_errseg.evaluation.seen_unseen import SeenUnseenSplit
 from mmseg_errseg.models.prompts import DEFAULT_TEMPLATE
 from mmseg_errseg.vocabularies import VOCABULARIES, load_vocabulary
 
-from .atomic_io import write_frame_csv, write_json, write_text
+from ..utils import environment_info, write_json, write_text
 from .paper_figures import DATASET_LABELS, PAPER_TABLE2, dataset_label
 from .text_encoders import DEFAULT_ENCODER, TextEncoder, build_text_encoder, class_prompts, embed_vocabulary
 
@@ -267,18 +266,6 @@ class SimilarityReport:
     files: Dict[str, Path]
 
 
-def _environment() -> dict:
-    import torch
-    env = {'python': platform.python_version(), 'torch': torch.__version__}
-    for pkg in ('sentence-transformers', 'open_clip_torch'):
-        try:
-            from importlib.metadata import version
-            env[pkg] = version(pkg)
-        except Exception:  # noqa: BLE001  (not installed: nothing to record)
-            pass
-    return env
-
-
 def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EVALS,
                    encoder: Union[str, TextEncoder] = DEFAULT_ENCODER,
                    out_dir: Union[str, Path] = 'work_dirs/similarity',
@@ -320,15 +307,14 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
     files: Dict[str, Path] = {}
     splits = {}
     for r in results:
-        files[f'matrix:{r.dataset}'] = write_frame_csv(out / f'similarity_{r.dataset}.csv', r.matrix_frame(),
-                                                       float_format='%.6f')
-        files[f'nearest:{r.dataset}'] = write_frame_csv(out / f'nearest_{r.dataset}.csv',
-                                                        r.nearest_frame(threshold), index=False,
-                                                        float_format='%.6f')
+        files[f'matrix:{r.dataset}'] = write_text(out / f'similarity_{r.dataset}.csv',
+                                                  r.matrix_frame().to_csv(float_format='%.6f'))
+        files[f'nearest:{r.dataset}'] = write_text(out / f'nearest_{r.dataset}.csv',
+                                                   r.nearest_frame(threshold).to_csv(index=False, float_format='%.6f'))
         splits[r.dataset] = r.split(threshold)
         files[f'split:{r.dataset}'] = write_json(out / f'split_{r.dataset}.json', splits[r.dataset].to_dict())
     table = table2(results)
-    files['table2_csv'] = write_frame_csv(out / 'table2.csv', table, index=False, float_format='%.4f')
+    files['table2_csv'] = write_text(out / 'table2.csv', table.to_csv(index=False, float_format='%.4f'))
     files['table2_md'] = write_text(out / 'table2.md', table2_markdown(table, template, synonyms))
     if plots:
         from .similarity_plots import plot_best_match_distribution, plot_similarity_heatmap
@@ -339,7 +325,7 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
     record = dict(kind='similarity', train=results[0].train, evals=[r.dataset for r in results],
                   encoder=encoder.id, template=template, synonyms=synonyms, threshold=threshold,
                   rounds_to_one=ROUNDS_TO_ONE, table2=table.replace({np.nan: None}).to_dict(orient='records'),
-                  files={k: p.name for k, p in files.items()}, environment=_environment(),
+                  files={k: p.name for k, p in files.items()}, environment=environment_info(device),
                   created=datetime.datetime.now().astimezone().isoformat(timespec='seconds'))
     files['record'] = write_json(out / 'similarity_record.json', record)
     return SimilarityReport(results, table, splits, files)

@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from .atomic_io import save_figure  # noqa: E402
+from ..utils import atomic_path  # noqa: E402
 from .paper_figures import dataset_label  # noqa: E402
 
 __all__ = ['heatmap_order', 'plot_similarity_heatmap', 'plot_best_match_distribution']
@@ -70,7 +70,9 @@ def plot_similarity_heatmap(result, path: Union[str, Path]) -> Path:
                  f'encoder: {result.encoder}', fontsize=11)
     fig.tight_layout()
     try:
-        return save_figure(path, fig, dpi=110)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110)
+        return Path(path)
     finally:
         plt.close(fig)
 
@@ -105,6 +107,8 @@ def plot_best_match_distribution(results: Sequence, path: Union[str, Path], thre
                  fontsize=11)
     fig.tight_layout()
     try:
-        return save_figure(path, fig, dpi=110)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110)
+        return Path(path)
     finally:
         plt.close(fig)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from mmseg_errseg.harness.experiments import Column, Experiment, Variant
 
-from .atomic_io import write_frame_csv, write_text
+from ..utils import write_text
 
 __all__ = ['CellValue', 'cell_value', 'experiment_cells', 'wide_table', 'render_markdown', 'render_latex',
            'write_experiment', 'SMOKE_BANNER']
@@ -275,9 +275,9 @@ def write_experiment(experiment: Experiment, cells: pd.DataFrame, out_dir: Path,
     frame, footnotes = wide_table(experiment, cells, precise=smoke)
     stem = experiment.key + ('_smoke' if smoke else '')
     out = Path(out_dir)
-    files = [write_frame_csv(out / f'{stem}.csv', frame, index=False),
+    files = [write_text(out / f'{stem}.csv', frame.to_csv(index=False)),
              write_text(out / f'{stem}.md', render_markdown(experiment, frame, footnotes, smoke, provenance)),
              write_text(out / f'{stem}.tex', render_latex(experiment, frame, footnotes, smoke)),
-             write_frame_csv(out / f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']), index=False,
-                             float_format='%.6g')]
+             write_text(out / f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']).to_csv(
+                 index=False, float_format='%.6g'))]
     return files

@@ -5,7 +5,8 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 from ..datasets.benchmarks import BENCHMARKS, Benchmark, get_benchmark
 from .per_class_iou import PerClassIoUMetric
-from .records import config_hash, environment_info, eval_record, write_json_atomic
+from ..utils import config_hash, environment_info, write_json
+from .records import eval_record
 
 __all__ = ['build_eval_config', 'load_checked_state', 'evaluate', 'format_summary']
 
@@ -180,7 +181,7 @@ def evaluate(config: str, checkpoint: str, dataset: Optional[str] = None, data_r
         num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
     if extra_metrics:  # IoUMetric's (rounded) summary is already there, unrounded
         record['metrics'].update({k: float(v) for k, v in reported.items() if k not in record['metrics']})
-    write_json_atomic(record, out)
+    write_json(out, record)
     record['path'] = out
     return record
 

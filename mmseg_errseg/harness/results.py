@@ -38,7 +38,7 @@ def provenance_info(argv: List[str], options: Dict[str, Any], device: Optional[s
     Returns:
         A JSON-serialisable dict.
     """
-    from ..evaluation.records import environment_info
+    from ..utils import environment_info
     return dict(command=' '.join(['errseg', *argv]), options=options, revision=_git_revision(),
                 started=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
                 environment=environment_info(device), python_executable=Path(sys.executable).name)
@@ -73,7 +73,7 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
     """
     import pandas as pd
 
-    from mmseg_errseg.analysis.atomic_io import write_frame_csv, write_json, write_text
+    from ..utils import write_json, write_text
     from mmseg_errseg.analysis.plots import write_plot
     from mmseg_errseg.analysis.tables import SMOKE_BANNER, experiment_cells, write_experiment
 
@@ -96,8 +96,8 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
                      + ', '.join(f'[{p.suffix[1:] if not p.name.endswith("_cells.csv") else "cells"}]({p.name})'
                                  for p in written) + ' |')
     stem = 'cells_smoke' if smoke else 'cells'
-    files.append(write_frame_csv(out / f'{stem}.csv', pd.concat(all_cells, ignore_index=True).drop(
-        columns=['digits', 'comparable']), index=False, float_format='%.6g'))
+    files.append(write_text(out / f'{stem}.csv', pd.concat(all_cells, ignore_index=True).drop(
+        columns=['digits', 'comparable']).to_csv(index=False, float_format='%.6g')))
     records = []
     for exp in plan.experiments:
         for key in by_exp[exp.key]:

@@ -15,7 +15,8 @@ import torch
 from .builders import (COST_AGGREGATION_BASELINE, build_san, build_segmentor, check_input_size,
                        load_model_config, vocabulary_of_size)
 from .profiler import profile_target
-from .records import config_hash, save_record
+from ..utils import config_hash
+from .records import save_record
 from .tables import BENCHMARKS, COST_AGG, ERRSEG, SAN, TABLE_RUNS
 from .targets import ProfileTarget, errseg_target, san_target, segmentor_target
 
@@ -197,7 +198,7 @@ def build_target(spec: RunSpec, device) -> ProfileTarget:
         from .builders import SAN_CONFIG, san_config_path
         model = build_san(spec.vocabulary.names).to(device)
         cfg = load_model_config(str(san_config_path()))
-        settings.update(config=f'mmseg:{SAN_CONFIG}', config_hash=config_hash(cfg.model))
+        settings.update(config=f'mmseg:{SAN_CONFIG}', config_hash=config_hash(cfg.model, length=12))
         return san_target(model, spec.vocabulary.names, spec.input_size, spec.method, settings)
     cfg = load_model_config(spec.config)
     model = build_segmentor(cfg, spec.overrides, spec.input_size, source=f'config {spec.config!r}')
@@ -207,7 +208,7 @@ def build_target(spec: RunSpec, device) -> ProfileTarget:
     model = model.to(device)
     settings.update(config=str(spec.config), checkpoint=spec.checkpoint,
                     config_hash=config_hash(dict(model=cfg.model.to_dict(), overrides=spec.overrides,
-                                                 input=list(spec.input_size))))
+                                                 input=list(spec.input_size)), length=12))
     if cfg.model.get('type') == 'ERRSeg':
         return errseg_target(model, spec.vocabulary.names, spec.num_selected, spec.input_size,
                              spec.method, spec.text, settings)

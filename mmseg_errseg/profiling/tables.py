@@ -10,9 +10,9 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 import pandas as pd
 
+from ..utils import write_text
 from .builders import COST_AGGREGATION_BASELINE
 from .components import AGGREGATOR_COMPONENTS
-from .records import atomic_write_text
 
 __all__ = ['kept_classes', 'BENCHMARKS', 'TABLE_RUNS', 'PAPER_FIGURES', 'OFFICIAL_FIGURES', 'TABLE_NOTES',
            'records_frame', 'table4', 'table11', 'render_table', 'write_table', 'write_paper_table',
@@ -213,10 +213,10 @@ def write_table(frame: pd.DataFrame, out_dir, stem: str, title: Optional[str] = 
     """
     out = Path(out_dir)
     csv_path, md_path = out / f'{stem}.csv', out / f'{stem}.md'
-    atomic_write_text(csv_path, frame.to_csv(index=False))
+    write_text(csv_path, frame.to_csv(index=False))
     parts = ([f'## {title}', ''] if title else []) + [render_table(frame), '']
     parts += [f'- {n}' for n in notes]
-    atomic_write_text(md_path, '\n'.join(parts) + '\n')
+    write_text(md_path, '\n'.join(parts) + '\n')
     return [csv_path, md_path]
 
 

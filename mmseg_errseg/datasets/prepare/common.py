@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
+from ...utils import atomic_path
 from ..benchmarks import Benchmark
 from ..loading import read_label_map
 
@@ -122,22 +123,10 @@ def check_range(values: np.ndarray, allowed: np.ndarray, path: str, expected: st
         raise ValueError(f'{path}: malformed label map, values {bad[:8].tolist()} are not {expected}')
 
 
-def _tmp_path(path: str) -> str:
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=osp.dirname(path))
-    os.close(fd)
-    return tmp
-
-
 def save_array_atomic(array: np.ndarray, path: str, fmt: str) -> None:
-    """Save an image/label array (``fmt``: PNG, TIFF or JPEG) via a temporary file and a rename."""
-    tmp = _tmp_path(path)
-    try:
+    """Save an image/label array (``fmt``: PNG, TIFF or JPEG) atomically."""
+    with atomic_path(path) as tmp:
         Image.fromarray(array).save(tmp, format=fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
@@ -149,8 +138,9 @@ def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
             return
         if osp.exists(dst) and osp.samefile(src, dst):
             return
-    tmp = _tmp_path(dst)
-    os.remove(tmp)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(dst)}.', suffix='.tmp', dir=osp.dirname(dst))
+    os.close(fd)
+    os.remove(tmp)  # a free name beside dst for the link, then renamed over it
     try:
         if mode == 'symlink':
             os.symlink(osp.abspath(src), tmp)
