@@ -18,6 +18,7 @@ from mmseg.structures import SegDataSample
 
 from ..converters.compare import compare_state_dict
 from ..models import ERRSeg
+from ..utils import config_errors, load_config
 from .checkpoint import config_from_checkpoint, load_errseg_checkpoint
 from .images import check_unique_names, collect_images, read_image
 from .outputs import area_table, write_area_table, write_label_map, write_rgb_png
@@ -101,8 +102,8 @@ class ERRSegInferencer(BaseInferencer):
                  show_progress: bool = True) -> None:
         if isinstance(model, Path):
             model = str(model)
-        if isinstance(model, str) and not os.path.isfile(model):
-            raise FileNotFoundError(f'config {model}: no such file')
+        if isinstance(model, str):
+            model = load_config(model)
         if model is None and weights is None:
             raise ValueError('give the model config (model=), an ERR-Seg checkpoint (weights=), or both')
         if device is not None and str(device).startswith('cuda') and not torch.cuda.is_available():
@@ -140,7 +141,8 @@ class ERRSegInferencer(BaseInferencer):
             config.model.backbone.pretrained = None  # every weight comes from the checkpoint
         config.model.pop('pretrained', None)
         init_default_scope(config.get('default_scope', self.scope or 'mmseg'))
-        model = MODELS.build(config.model)
+        with config_errors(source):
+            model = MODELS.build(config.model)
         if not isinstance(model, ERRSeg):
             raise ValueError(f'{source} builds a {type(model).__name__}, not an ERRSeg')
         if checkpoint is None:

@@ -5,7 +5,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 from ..datasets.benchmarks import BENCHMARKS, Benchmark, get_benchmark
 from .per_class_iou import PerClassIoUMetric
-from ..utils import config_hash, environment_info, write_json
+from ..utils import config_hash, environment_info, load_config, read_checkpoint, write_json
 from .records import eval_record
 
 __all__ = ['build_eval_config', 'load_checked_state', 'evaluate', 'format_summary']
@@ -44,11 +44,9 @@ def build_eval_config(config: str, dataset: Optional[str] = None, data_root: Opt
     Returns:
         (Config, Benchmark).
     """
-    from mmengine.config import Config
-
     if not osp.isfile(config):
         raise FileNotFoundError(f'config {config!r} does not exist')
-    cfg = Config.fromfile(config)
+    cfg = load_config(config)
     if 'model' not in cfg or cfg.model.get('type') != 'ERRSeg':
         raise ValueError(f'{config}: expected an ERR-Seg config (model.type ERRSeg), got '
                          f'{cfg.get("model", {}).get("type")!r}')
@@ -98,11 +96,9 @@ def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
         ValueError: Keys of the model missing from the checkpoint, or shapes
             that differ (the first few are named).
     """
-    from mmengine.runner import CheckpointLoader
-
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    ckpt = read_checkpoint(checkpoint)
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f'{checkpoint}: not a checkpoint (expected a state dict)')
