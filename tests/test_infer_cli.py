@@ -60,6 +60,9 @@ def test_vocab_file_without_config(checkpoint, tmp_path, capsys):
 @pytest.mark.parametrize('args, message', [
     (['--vocab', ' , '], "--vocab ' , ' holds no class name"),
     (['--vocab', 'cat, dog, cat'], "the vocabulary has duplicate class names: ['cat']"),
+    (['--vocab', 'Cup, cup'], "the vocabulary has duplicate class names: ['Cup' and 'cup']"),
+    (['--vocab', ' table ,TABLE'], "the vocabulary has duplicate class names: ['table' and 'TABLE']"),
+    (['--vocab', 'sofa,  couch; Sofa, couch'], "duplicate class names: ['sofa, couch' and 'Sofa, couch']"),
     (['--vocab-file', 'no_such_vocab.txt'], "vocabulary 'no_such_vocab.txt' is neither a shipped vocabulary"),
 ])
 def test_vocabulary_errors(checkpoint, tmp_path, capsys, args, message):

@@ -148,6 +148,7 @@ def test_label_map_round_trip(tmp_path, num_classes, dtype):
 def test_area_table(tmp_path):
     table = area_table(np.array([3, 0, 1]), ['cat', 'sofa, couch', 'sky'])
     write_area_table(str(tmp_path / 'a.csv'), table)
+    assert (tmp_path / 'a.csv').read_text().endswith('0.250000\n')  # a final newline
     back = pd.read_csv(tmp_path / 'a.csv')
     assert list(back.columns) == ['class_index', 'class_name', 'pixels', 'fraction']
     assert back.class_name.tolist() == ['cat', 'sofa, couch', 'sky']

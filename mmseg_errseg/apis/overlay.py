@@ -5,9 +5,10 @@ from typing import List, NamedTuple, Optional, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..vocabularies import make_palette
+
 __all__ = ['LegendEntry', 'make_palette', 'legend_entries', 'blend_labels', 'render_overlay']
 
-_GOLDEN = 0.6180339887498949
 
 
 class LegendEntry(NamedTuple):
@@ -16,24 +17,6 @@ class LegendEntry(NamedTuple):
     name: str
     color: tuple
     fraction: float
-
-
-def make_palette(num_classes: int) -> np.ndarray:
-    """A deterministic palette whose neighbouring indices get distant colours.
-
-    Hues step by the golden ratio; saturation and value alternate so that
-    classes of similar hue still differ.
-
-    Args:
-        num_classes: T.
-
-    Returns:
-        (T, 3) uint8 RGB colours.
-    """
-    from matplotlib.colors import hsv_to_rgb
-    i = np.arange(num_classes)
-    hsv = np.stack([(i * _GOLDEN) % 1.0, 0.95 - 0.3 * ((i // 2) % 2), 0.95 - 0.25 * (i % 2)], axis=1)
-    return np.round(hsv_to_rgb(hsv) * 255).astype(np.uint8)
 
 
 def legend_entries(counts: np.ndarray, names: Sequence[str], palette: np.ndarray) -> List[LegendEntry]:
