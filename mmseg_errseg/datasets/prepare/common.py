@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from ...utils import atomic_path
 from ..benchmarks import Benchmark
@@ -161,19 +161,46 @@ def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
 Converter = Callable[[Any], Tuple[np.ndarray, Optional[np.ndarray], int]]
 
 
+def _convert(item: Item, convert: Converter) -> Tuple[np.ndarray, Optional[np.ndarray], int]:
+    try:
+        return convert(item.source)
+    except (OSError, ValueError, SyntaxError) as e:  # PIL names a BytesIO, not the file
+        source = item.source if isinstance(item.source, str) else item.src_image
+        if str(source) in str(e):
+            raise
+        reason = 'not a readable image' if isinstance(e, UnidentifiedImageError) else f'{type(e).__name__}: {e}'
+        raise ValueError(f'{source}: cannot be converted ({reason})') from e
+
+
+def _check_prepared(item: Item, label: np.ndarray) -> None:
+    """An existing output is kept only if it is what the conversion gives (the label bit for bit)."""
+    try:
+        existing = read_label_map(item.dst_label)
+        with Image.open(item.dst_image) as im:
+            image_size = im.size
+    except (OSError, ValueError, SyntaxError) as e:
+        raise ValueError(f'{item.dst_label} (or its image): an existing output cannot be read ({e}); rerun '
+                         'with --overwrite') from e
+    if existing.shape != label.shape or not np.array_equal(existing, label):
+        raise ValueError(f'{item.dst_label} exists but differs from the conversion of {item.stem}: rerun with '
+                         '--overwrite')
+    if image_size != label.shape[::-1]:
+        raise ValueError(f'{item.dst_image} is {image_size[0]}x{image_size[1]}, its label map '
+                         f'{label.shape[1]}x{label.shape[0]}: rerun with --overwrite')
+
+
 def _process(args) -> Tuple[np.ndarray, bool, int]:
     item, convert, bench, link, overwrite = args
-    written, unmapped = False, 0
-    if overwrite or not osp.exists(item.dst_label) or not osp.exists(item.dst_image):
-        label, image, unmapped = convert(item.source)
+    label, image, unmapped = _convert(item, convert)
+    written = overwrite or not osp.exists(item.dst_label) or not osp.exists(item.dst_image)
+    if written:
         if image is not None:
             save_array_atomic(image, item.dst_image, 'JPEG')
         else:
             place_file(item.src_image, item.dst_image, link, overwrite)
         save_array_atomic(label, item.dst_label, 'TIFF' if bench.label_bits == 16 else 'PNG')
-        written = True
-    else:  # prepared before: check it instead
-        label = read_label_map(item.dst_label)
+    else:  # prepared before: checked against the conversion, not rewritten
+        _check_prepared(item, label)
     values = np.unique(label)
     valid = values[values != bench.ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= bench.num_classes):
@@ -187,7 +214,8 @@ def convert_split(bench: Benchmark, split: str, items: List[Item], convert: Conv
                   link: str = 'symlink', overwrite: bool = False, nproc: int = 1) -> SplitReport:
     """Convert one split with a progress bar, then check what was written.
 
-    Existing outputs are kept (and checked) unless ``overwrite``; every file
+    Existing outputs are kept unless ``overwrite``, after checking that they equal the conversion (label
+    maps bit for bit, images by size); every file
     is written atomically, so an interrupted run resumes where it stopped.
 
     Args:
@@ -214,10 +242,14 @@ def convert_split(bench: Benchmark, split: str, items: List[Item], convert: Conv
         os.makedirs(folder, exist_ok=True)
     tasks = [(item, convert, bench, link, overwrite) for item in items]
     print(f'{bench.name} {split}: {len(items)} images')
-    if nproc > 1:
-        results = track_parallel_progress(_process, tasks, nproc, chunksize=8)
-    else:
-        results = track_progress(_process, tasks)
+    try:
+        if nproc > 1:
+            results = track_parallel_progress(_process, tasks, nproc, chunksize=8)
+        else:
+            results = track_progress(_process, tasks)
+    except BaseException:
+        print(flush=True)  # end the progress bar's line: the error starts on its own
+        raise
     present = np.unique(np.concatenate([r[0] for r in results])) if results else np.array([])
     return SplitReport(
         split=split, images=len(items), written=sum(r[1] for r in results),
