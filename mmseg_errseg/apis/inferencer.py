@@ -256,7 +256,8 @@ class ERRSegInferencer(BaseInferencer):
                      batch_size: int = 1,
                      out_dir: str = '',
                      opacity: float = 0.5,
-                     return_vis: bool = False) -> Iterator[ImageResult]:
+                     return_vis: bool = False,
+                     skipped: Optional[List[str]] = None) -> Iterator[ImageResult]:
         """Segment images one batch at a time, writing each image's outputs as soon as it is done.
 
         Args:
@@ -269,6 +270,8 @@ class ERRSegInferencer(BaseInferencer):
                 ``NAME_areas.csv`` (pixels and fraction per class).
             opacity: Weight of the class colours in the overlay.
             return_vis: Keep the rendered overlay in the results.
+            skipped: If given, image files that cannot be read or decoded are skipped and their
+                errors (naming the file) appended to it; else the first one raises.
 
         Yields:
             One :class:`ImageResult` per image, in input order.
@@ -284,9 +287,33 @@ class ERRSegInferencer(BaseInferencer):
         self._apply_num_selected()
         palette = self.palette
         progress = ProgressBar(len(items), file=sys.stderr) if self.show_progress and len(items) > 1 else None
+        try:
+            yield from self._iter_batches(items, batch_size, names, palette, out_dir, opacity, return_vis,
+                                          progress, skipped)
+        except BaseException:
+            if progress is not None:
+                sys.stderr.write('\n')  # the error starts on its own line
+            raise
+        if progress is not None:
+            sys.stderr.write('\n')
+
+    def _iter_batches(self, items, batch_size, names, palette, out_dir, opacity, return_vis, progress,
+                      skipped) -> Iterator[ImageResult]:
         for start in range(0, len(items), batch_size):
-            chunk = items[start:start + batch_size]
-            images = [self._image(source) for _, source in chunk]
+            chunk, images = [], []
+            for name, source in items[start:start + batch_size]:
+                try:
+                    images.append(self._image(source))
+                except ValueError as e:
+                    if skipped is None:
+                        raise
+                    skipped.append(str(e))
+                    if progress is not None:
+                        progress.update()
+                    continue
+                chunk.append((name, source))
+            if not chunk:
+                continue
             same_size = len({im.shape[:2] for im in images}) == 1
             groups = [list(range(len(chunk)))] if same_size else [[k] for k in range(len(chunk))]
             for group in groups:
@@ -297,8 +324,6 @@ class ERRSegInferencer(BaseInferencer):
                                        sample, names, palette, out_dir, opacity, return_vis)
                     if progress is not None:
                         progress.update()
-        if progress is not None:
-            sys.stderr.write('\n')
 
     @staticmethod
     def _image(source: Union[str, np.ndarray]) -> np.ndarray:
