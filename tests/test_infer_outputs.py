@@ -131,6 +131,30 @@ def test_render_overlay_wraps_a_long_legend_into_columns():
     assert many.shape[1] > 3 * (one_col.shape[1] - 20)
 
 
+def _legend_of(name):
+    labels = np.zeros((40, 40), np.int64)
+    entries = legend_entries(np.array([1600]), [name], make_palette(1))
+    return render_overlay(np.zeros((40, 40, 3), np.uint8), labels, make_palette(1), entries, font_size=20)
+
+
+@pytest.mark.parametrize('names', [['à', 'é', 'ö'], ['кот', 'пёс'], ['Ωμέγα', 'Δέλτα']])
+def test_legend_draws_non_ascii_names(names, recwarn):
+    """Each name is drawn with its own glyphs: with boxes for missing glyphs, the legends would be equal."""
+    legends = [_legend_of(n) for n in names]
+    for a, b in zip(legends, legends[1:]):
+        assert a.shape != b.shape or not np.array_equal(a, b)
+    assert not [w for w in recwarn if 'no installed font' in str(w.message)]
+
+
+def test_cjk_names_drawn_or_named_as_missing():
+    from mmseg_errseg.apis.overlay import _font_files, _missing
+    if any(not _missing(path, '猫犬') for path in _font_files()):  # a CJK font is installed
+        assert not np.array_equal(_legend_of('猫'), _legend_of('犬'))
+    else:
+        with pytest.warns(UserWarning, match="no installed font has glyphs for '猫'"):
+            _legend_of('猫')
+
+
 # ---------------------------------------------------------------- files
 @pytest.mark.parametrize('num_classes, dtype', [(2, np.uint8), (256, np.uint8), (257, np.uint16),
                                                 (3000, np.uint16)])
