@@ -20,6 +20,7 @@ COMMANDS = {
     'seen-unseen': 'seen_unseen',
     'infer': 'infer',
     'prepare': 'prepare',
+    'train': 'train',
     'test': 'test',
     'dataset-stats': 'dataset_stats',
     'reproduce': 'reproduce',
