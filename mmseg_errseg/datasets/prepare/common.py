@@ -4,7 +4,7 @@ import os.path as osp
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -15,7 +15,8 @@ from ..loading import read_label_map
 
 __all__ = [
     'Item', 'SplitReport', 'PrepareReport', 'LINK_MODES', 'require', 'missing_error', 'lookup_table',
-    'check_range', 'place_file', 'save_array_atomic', 'convert_split', 'read_id_list'
+    'check_range', 'place_file', 'save_array_atomic', 'split_items', 'convert_split', 'convert_splits',
+    'read_id_list'
 ]
 
 #: How images reach the prepared layout when it is not the raw folder itself.
@@ -83,6 +84,10 @@ class PrepareReport:
         return out
 
 
+#: converter(source) -> (label map, image array to write or None, labelled pixels mapped to ignore)
+Converter = Callable[[Any], Tuple[np.ndarray, Optional[np.ndarray], int]]
+
+
 def require(name: str, src: str, paths: Sequence[str], expected: str) -> None:
     """Raise one error naming every required raw file/folder that is missing."""
     missing = [p for p in paths if not osp.exists(osp.join(src, p))]
@@ -96,6 +101,48 @@ def require(name: str, src: str, paths: Sequence[str], expected: str) -> None:
 def missing_error(name: str, what: str, missing: Sequence[str], total: int) -> FileNotFoundError:
     return FileNotFoundError(f'{name}: {len(missing)} of {total} {what} are missing, e.g. '
                              f'{", ".join(missing[:_SHOW])}')
+
+
+def _paths(source: Any) -> List[str]:
+    """The files a converter input names: a path, or a tuple of paths (anything else is data)."""
+    if isinstance(source, str):
+        return [source]
+    if isinstance(source, tuple) and all(isinstance(s, str) for s in source):
+        return list(source)
+    return []
+
+
+def split_items(bench: Benchmark, split: str, dst: str, entries: Iterable[Tuple[str, str, Any]],
+                what: str) -> List[Item]:
+    """The items of one split, once every raw file they read is known to exist.
+
+    Args:
+        bench: The benchmark (its prepared layout and label suffix).
+        split: ``'val'`` or ``'train'``.
+        dst: The data root.
+        entries: ``(stem, raw image, converter input)`` per image; the input's paths are checked too.
+        what: How an error names the raw files, e.g. ``'validation images of val.txt'``.
+
+    Raises:
+        FileNotFoundError: Naming how many raw files are missing, and the first few.
+    """
+    out = bench.split(split)
+    items = [Item(stem, image, osp.join(dst, out.img_dir, stem + '.jpg'),
+                  osp.join(dst, out.seg_dir, stem + bench.seg_map_suffix), source) for stem, image, source in entries]
+    paths = list(dict.fromkeys(p for i in items for p in (i.src_image, *_paths(i.source))))
+    missing = [p for p in paths if not osp.isfile(p)]
+    if missing:
+        raise missing_error(bench.name, what, missing, len(paths))
+    return items
+
+
+def convert_splits(bench: Benchmark, dst: str, splits: Dict[str, List[Item]], convert: Converter,
+                   notes: Sequence[str] = (), **options: Any) -> PrepareReport:
+    """Convert every split (:func:`convert_split`; ``options``: ``link``, ``overwrite``, ``nproc``)."""
+    report = PrepareReport(bench.name, dst, notes=list(notes))
+    for split, items in splits.items():
+        report.splits.append(convert_split(bench, split, items, convert, dst, **options))
+    return report
 
 
 def read_id_list(path: str) -> List[str]:
@@ -155,10 +202,6 @@ def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
         if osp.lexists(tmp):
             os.remove(tmp)
         raise
-
-
-#: converter(source) -> (label map, image array to write or None, labelled pixels mapped to ignore)
-Converter = Callable[[Any], Tuple[np.ndarray, Optional[np.ndarray], int]]
 
 
 def _convert(item: Item, convert: Converter) -> Tuple[np.ndarray, Optional[np.ndarray], int]:
