@@ -19,7 +19,12 @@ otherwise.
    methods). We allow-list exactly those types, and ``getattr`` only on a
    ``HistoryBuffer`` for those names, so loading stays restricted rather than
    falling back to unrestricted unpickling.
+3. ``MMSegInferencer(cfg, weights, classes=[...])`` gives ``classes`` only to its
+   visualizer (and, without weights, sets the model's classes to Cityscapes').
+   For a model with a settable vocabulary (ERR-Seg) the given classes (and
+   palette) become the model's, so they are what it segments.
 """
+import functools
 import importlib
 import pickle
 import sys
@@ -155,6 +160,24 @@ def _allow_runner_checkpoints() -> None:
     add_safe_globals(safe)
 
 
+def _inferencer_sets_vocabulary() -> None:
+    from mmseg.apis import MMSegInferencer
+    init = MMSegInferencer.__init__
+
+    def __init__(self, model, weights=None, classes=None, palette=None, dataset_name=None, device=None,
+                 scope='mmseg'):
+        init(self, model, weights, None, None, dataset_name, device, scope)
+        if classes is None or not hasattr(self.model, 'set_vocabulary'):
+            self.visualizer.set_dataset_meta(classes, palette, dataset_name)  # what MMSeg does
+            return
+        self.model.set_vocabulary(classes)
+        if palette is not None:
+            self.model.dataset_meta = dict(classes=self.model.vocabulary, palette=palette)
+        self.visualizer.set_dataset_meta(**self.model.dataset_meta)
+
+    MMSegInferencer.__init__ = functools.wraps(init)(__init__)
+
+
 _applied = False
 
 
@@ -165,4 +188,5 @@ def apply() -> None:
         return
     _install_mmcv_ops_fallback()
     _allow_runner_checkpoints()
+    _inferencer_sets_vocabulary()
     _applied = True

@@ -3,7 +3,11 @@ import json
 from pathlib import Path
 from typing import List, Sequence, Union
 
-__all__ = ['VOCABULARIES', 'load_vocabulary']
+import numpy as np
+
+__all__ = ['VOCABULARIES', 'load_vocabulary', 'parse_vocab', 'make_palette']
+
+_GOLDEN = 0.6180339887498949
 
 _DIR = Path(__file__).parent / 'class_names'
 #: Names of the shipped vocabularies (COCO-Stuff-171 and the five OVSS benchmarks).
@@ -36,3 +40,36 @@ def load_vocabulary(spec: Union[str, Path, Sequence[str]]) -> List[str]:
             raise ValueError(f'{path}: expected a JSON list of class names')
         return [str(n) for n in names]
     return [line.strip() for line in path.read_text(encoding='utf-8').splitlines() if line.strip()]
+
+
+def make_palette(num_classes: int) -> np.ndarray:
+    """A deterministic palette whose neighbouring indices get distant colours.
+
+    Hues step by the golden ratio; saturation and value alternate so that
+    classes of similar hue still differ.
+
+    Args:
+        num_classes: T.
+
+    Returns:
+        (T, 3) uint8 RGB colours.
+    """
+    from matplotlib.colors import hsv_to_rgb
+    i = np.arange(num_classes)
+    hsv = np.stack([(i * _GOLDEN) % 1.0, 0.95 - 0.3 * ((i // 2) % 2), 0.95 - 0.25 * (i % 2)], axis=1)
+    return np.round(hsv_to_rgb(hsv) * 255).astype(np.uint8)
+
+
+def parse_vocab(text: str) -> List[str]:
+    """Class names from ``--vocab``: comma-separated, or semicolon-separated with comma-separated synonyms.
+
+    Synonyms are joined with ``", "``, the form the model splits them by.
+    """
+    sep = ';' if ';' in text else ','
+    classes = [[s.strip() for s in part.split(',')] if sep == ';' else [part.strip()]
+               for part in text.split(sep)]
+    names = [', '.join(s for s in synonyms if s) for synonyms in classes]
+    names = [n for n in names if n]
+    if not names:
+        raise ValueError(f'--vocab {text!r} holds no class name: give names like "cat, grass, sky"')
+    return names

@@ -10,4 +10,4 @@ if ! $py -c 'import torch, torchvision' 2>/dev/null; then
   # shellcheck disable=SC2086
   $py -m pip install -q ${TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}
 fi
-$py -m pip install -q -e ".[dev]"
+$py -m pip install -q -e ".[all,dev]"

@@ -133,7 +133,7 @@ def test_huge_image_is_downscaled_with_a_note(served, tmp_path):
     (CAT, ' , ; ', None, 'The vocabulary is empty: type class names separated by commas'),
     (CAT, '', None, 'The vocabulary is empty'),
     (CAT, 'cat, dog, cat', None,
-     r"The vocabulary has duplicate class names: \['cat'\]: list each class once"),
+     r"The vocabulary has duplicate class names: \['cat'\] \(case and spaces do not tell classes apart\): list each class once"),
     (CAT, 'cat; sofa, couch; cat', None, r"duplicate class names: \['cat'\]"),
     (CAT, 'cat, dog, sky', 4,
      r'P = 4 is out of range: give a whole number from 1 to 3 \(the vocabulary has 3'),

@@ -1,6 +1,5 @@
 """Per-class IoU records: the metric on hand-checked cases, and `errseg test` end to end with the tiny model."""
 import json
-import math
 import os.path as osp
 
 import numpy as np
@@ -13,8 +12,9 @@ from PIL import Image
 from conftest import CONFIGS, build_model
 from mmseg_errseg.cli import main
 from mmseg_errseg.datasets import EVAL_BENCHMARKS, get_benchmark, make_dataset
-from mmseg_errseg.evaluation import PerClassIoUMetric, config_hash, eval_record, evaluate, write_json_atomic
+from mmseg_errseg.evaluation import PerClassIoUMetric, eval_record, evaluate
 from mmseg_errseg.models import ERRSeg
+from mmseg_errseg.utils import config_hash
 
 CONTRACT_KEYS = {'kind', 'dataset', 'classes', 'metrics', 'per_class', 'num_selected', 'crop_size', 'config',
                  'config_hash', 'checkpoint', 'environment', 'created'}
@@ -101,15 +101,6 @@ def test_metric_equals_the_official_evaluator(num_classes, ignore):
     assert record['metrics']['mAcc'] == pytest.approx(official['mACC'], rel=1e-12)
     assert record['metrics']['aAcc'] == pytest.approx(official['pACC'], rel=1e-12)
     assert summary['mIoU'] == round(official['mIoU'], 2)
-
-
-def test_write_json_atomic_refuses_nan(tmp_path):
-    path = str(tmp_path / 'r.json')
-    write_json_atomic({'a': 1}, path)
-    with pytest.raises(ValueError):
-        write_json_atomic({'a': math.nan}, path)
-    assert json.load(open(path)) == {'a': 1}  # the old record survives a failed write
-    assert [p.name for p in tmp_path.iterdir()] == ['r.json']
 
 
 # ---------------------------------------------------------------- end to end with the tiny model
@@ -209,7 +200,7 @@ def test_errseg_test_cli_writes_the_record(tiny_setup, capsys, monkeypatch):
     valid = [v for v in r['per_class']['IoU'] if v is not None]
     assert r['metrics']['mIoU'] == pytest.approx(np.mean(valid)) and 0 <= r['metrics']['aAcc'] <= 100
     assert len(r['config_hash']) == 64 and {'torch', 'mmseg', 'mmengine', 'python', 'device'} <= set(r['environment'])
-    assert r['environment']['device'].startswith('cpu (')
+    assert r['environment']['device'] == 'cpu' and r['environment']['cpu']
     cfg = Config.fromfile(s['configs']['pc459'])
     assert r['config_hash'] != config_hash(cfg)  # the hash is of the resolved (voc20) config
 

@@ -12,7 +12,7 @@ from conftest import REPO
 
 PACKAGE = REPO / 'mmseg_errseg'
 #: Layer of each top-level part (bottom 0); parts not named here measure or model (layer 0).
-LAYERS = {'harness': 1, 'views': 2, 'cli': 3, '__main__': 3}
+LAYERS = {'harness': 1, 'views': 2, 'cli': 3, 'demo': 3, '__main__': 3}
 
 
 def _module(path: Path) -> str:

@@ -195,7 +195,7 @@ def test_not_errseg_checkpoints(tmp_path):
     with pytest.raises(NotAnERRSegCheckpointError, match='official ERR-Seg .*`errseg convert-official'):
         ERRSegInferencer(weights=str(tmp_path / 'official.pth'))
     (tmp_path / 'text.pth').write_text('hello')
-    with pytest.raises(NotAnERRSegCheckpointError, match='text.pth cannot be read as a torch checkpoint'):
+    with pytest.raises(ValueError, match='text.pth cannot be read as a torch checkpoint'):
         ERRSegInferencer(weights=str(tmp_path / 'text.pth'))
     with pytest.raises(FileNotFoundError, match='checkpoint .*gone.pth: no such file'):
         ERRSegInferencer(weights=str(tmp_path / 'gone.pth'))

@@ -60,6 +60,9 @@ def test_vocab_file_without_config(checkpoint, tmp_path, capsys):
 @pytest.mark.parametrize('args, message', [
     (['--vocab', ' , '], "--vocab ' , ' holds no class name"),
     (['--vocab', 'cat, dog, cat'], "the vocabulary has duplicate class names: ['cat']"),
+    (['--vocab', 'Cup, cup'], "the vocabulary has duplicate class names: ['Cup' and 'cup']"),
+    (['--vocab', ' table ,TABLE'], "the vocabulary has duplicate class names: ['table' and 'TABLE']"),
+    (['--vocab', 'sofa,  couch; Sofa, couch'], "duplicate class names: ['sofa, couch' and 'Sofa, couch']"),
     (['--vocab-file', 'no_such_vocab.txt'], "vocabulary 'no_such_vocab.txt' is neither a shipped vocabulary"),
 ])
 def test_vocabulary_errors(checkpoint, tmp_path, capsys, args, message):
@@ -100,3 +103,23 @@ def test_bad_numbers_are_usage_errors(checkpoint, tmp_path, capsys):
             main(['infer', 'x.png', '--vocab', 'cat', '--checkpoint', checkpoint, *extra])
         assert e.value.code == 2
     assert 'expected a number in [0, 1]' in capsys.readouterr().err
+
+
+def test_skip_bad_segments_the_rest_and_reports(checkpoint, tmp_path, capsys):
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    write_image(photos / 'a.png', seed=1)
+    (photos / 'b.jpg').write_bytes(b'\xff\xd8 not really a jpeg')
+    write_image(photos / 'c.png', seed=3)
+    argv = ['infer', str(photos), '--vocab', 'cat, sky', '--checkpoint', checkpoint, '--config', TINY_CONFIG,
+            '--out', str(tmp_path / 'out')]
+    assert main(argv) == 1  # without --skip-bad: stops at b.jpg, on its own line after the progress bar
+    err = capsys.readouterr().err
+    assert f'\nerrseg infer: error: {photos / "b.jpg"}: cannot be decoded' in err
+    assert main(argv + ['--skip-bad']) == 1
+    captured = capsys.readouterr()
+    assert '2 image(s), 2 classes' in captured.out
+    assert f'errseg infer: skipped: {photos / "b.jpg"}: cannot be decoded' in captured.err
+    assert captured.err.strip().endswith('errseg infer: 1 image(s) skipped')
+    assert sorted(p.name for p in (tmp_path / 'out').glob('*_labels.png')) == ['a_labels.png', 'c_labels.png']
+    assert main(argv + ['--skip-bad', '--skipped-ok']) == 0

@@ -1,5 +1,4 @@
 """Inference building blocks without a model: images, overlay and legend, label maps, area tables."""
-import os
 
 import cv2
 import numpy as np
@@ -7,10 +6,10 @@ import pandas as pd
 import pytest
 
 from mmseg_errseg.apis.images import check_unique_names, collect_images, read_image
-from mmseg_errseg.apis.outputs import (area_table, atomic_write, label_map_dtype, write_area_table,
+from mmseg_errseg.apis.outputs import (area_table, label_map_dtype, write_area_table,
                                        write_label_map)
 from mmseg_errseg.apis.overlay import blend_labels, legend_entries, make_palette, render_overlay
-from mmseg_errseg.cli.infer import parse_vocab
+from mmseg_errseg.vocabularies import parse_vocab
 
 
 # ---------------------------------------------------------------- vocabulary text
@@ -132,6 +131,30 @@ def test_render_overlay_wraps_a_long_legend_into_columns():
     assert many.shape[1] > 3 * (one_col.shape[1] - 20)
 
 
+def _legend_of(name):
+    labels = np.zeros((40, 40), np.int64)
+    entries = legend_entries(np.array([1600]), [name], make_palette(1))
+    return render_overlay(np.zeros((40, 40, 3), np.uint8), labels, make_palette(1), entries, font_size=20)
+
+
+@pytest.mark.parametrize('names', [['à', 'é', 'ö'], ['кот', 'пёс'], ['Ωμέγα', 'Δέλτα']])
+def test_legend_draws_non_ascii_names(names, recwarn):
+    """Each name is drawn with its own glyphs: with boxes for missing glyphs, the legends would be equal."""
+    legends = [_legend_of(n) for n in names]
+    for a, b in zip(legends, legends[1:]):
+        assert a.shape != b.shape or not np.array_equal(a, b)
+    assert not [w for w in recwarn if 'no installed font' in str(w.message)]
+
+
+def test_cjk_names_drawn_or_named_as_missing():
+    from mmseg_errseg.apis.overlay import _font_files, _missing
+    if any(not _missing(path, '猫犬') for path in _font_files()):  # a CJK font is installed
+        assert not np.array_equal(_legend_of('猫'), _legend_of('犬'))
+    else:
+        with pytest.warns(UserWarning, match="no installed font has glyphs for '猫'"):
+            _legend_of('猫')
+
+
 # ---------------------------------------------------------------- files
 @pytest.mark.parametrize('num_classes, dtype', [(2, np.uint8), (256, np.uint8), (257, np.uint16),
                                                 (3000, np.uint16)])
@@ -149,22 +172,9 @@ def test_label_map_round_trip(tmp_path, num_classes, dtype):
 def test_area_table(tmp_path):
     table = area_table(np.array([3, 0, 1]), ['cat', 'sofa, couch', 'sky'])
     write_area_table(str(tmp_path / 'a.csv'), table)
+    assert (tmp_path / 'a.csv').read_text().endswith('0.250000\n')  # a final newline
     back = pd.read_csv(tmp_path / 'a.csv')
     assert list(back.columns) == ['class_index', 'class_name', 'pixels', 'fraction']
     assert back.class_name.tolist() == ['cat', 'sofa, couch', 'sky']
     assert back.pixels.tolist() == [3, 0, 1]
     np.testing.assert_allclose(back.fraction, [0.75, 0.0, 0.25])
-
-
-def test_atomic_write_leaves_nothing_when_interrupted(tmp_path, monkeypatch):
-    target = tmp_path / 'out' / 'x.png'
-    atomic_write(str(target), b'old')
-
-    def interrupted(src, dst):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(os, 'replace', interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        atomic_write(str(target), b'new')
-    assert target.read_bytes() == b'old'
-    assert os.listdir(target.parent) == ['x.png']  # no temporary file left behind

@@ -154,3 +154,49 @@ def test_cli_prints_report(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'voc20: prepared under' in out and '2 images (the full public release has 1449)' in out
     assert 'labels 0..19' in out
+
+
+def test_corrupt_source_label_is_named(tmp_path, capsys):
+    src, dst = str(tmp_path / 'VOC2012'), str(tmp_path / 'data')
+    fake_releases.voc2012(src)
+    bad = osp.join(src, 'SegmentationClass', '2007_000033.png')
+    with open(bad, 'wb') as f:
+        f.write(b'\x89PNG not really')
+    assert main(['prepare', 'voc20', '--src', src, '--dst', dst]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f'errseg prepare: error: {bad}: cannot be converted') and 'BytesIO' not in err[-1]
+
+
+def test_existing_outputs_are_checked_not_trusted(tmp_path, capsys):
+    src, dst = str(tmp_path / 'VOC2012'), str(tmp_path / 'data')
+    expected = fake_releases.voc2012(src)
+    prepare('voc20', src, dst)
+    label = osp.join(dst, get_benchmark('voc20').split('val').seg_dir, '2007_000033.png')
+    good = open(label, 'rb').read()
+    with open(label, 'wb') as f:  # truncated
+        f.write(good[:len(good) // 2])
+    assert main(['prepare', 'voc20', '--src', src, '--dst', dst]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f'errseg prepare: error: {label} (or its image): an existing output cannot be read')
+    assert err.endswith('rerun with --overwrite')
+    wrong = expected['2007_000033'].copy()
+    wrong[0, 0] = 0 if wrong[0, 0] else 1  # valid labels, wrong map
+    Image.fromarray(wrong).save(label)
+    with pytest.raises(ValueError, match=r'2007_000033\.png exists but differs from the conversion of '
+                                         r'2007_000033: rerun with --overwrite'):
+        prepare('voc20', src, dst)
+    report = prepare('voc20', src, dst, overwrite=True)
+    assert report.splits[0].written == 2
+    np.testing.assert_array_equal(_label(dst, 'voc20', '2007_000033'), expected['2007_000033'])
+
+
+def test_prepared_files_get_the_umask_permissions(tmp_path):
+    src, dst = str(tmp_path / 'VOC2012'), str(tmp_path / 'data')
+    fake_releases.voc2012(src)
+    old = os.umask(0o002)
+    try:
+        prepare('voc20', src, dst)
+    finally:
+        os.umask(old)
+    label = osp.join(dst, get_benchmark('voc20').split('val').seg_dir, '2007_000033.png')
+    assert os.stat(label).st_mode & 0o777 == 0o664

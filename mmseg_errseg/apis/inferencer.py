@@ -19,6 +19,7 @@ from mmseg.structures import SegDataSample
 
 from ..converters.compare import compare_state_dict
 from ..models import ERRSeg
+from ..utils import config_errors, load_config
 from .checkpoint import config_from_checkpoint, load_errseg_checkpoint
 from .images import check_unique_names, collect_images, read_image
 from .outputs import area_table, write_area_table, write_label_map, write_rgb_png
@@ -103,8 +104,8 @@ class ERRSegInferencer(BaseInferencer):
                  show_progress: bool = True) -> None:
         if isinstance(model, Path):
             model = str(model)
-        if isinstance(model, str) and not os.path.isfile(model):
-            raise FileNotFoundError(f'config {model}: no such file')
+        if isinstance(model, str):
+            model = load_config(model)
         if model is None and weights is None:
             raise ValueError('give the model config (model=), an ERR-Seg checkpoint (weights=), or both')
         if device is not None and str(device).startswith('cuda') and not torch.cuda.is_available():
@@ -142,7 +143,8 @@ class ERRSegInferencer(BaseInferencer):
             config.model.backbone.pretrained = None  # every weight comes from the checkpoint
         config.model.pop('pretrained', None)
         init_default_scope(config.get('default_scope', self.scope or 'mmseg'))
-        model = MODELS.build(config.model)
+        with config_errors(source):
+            model = MODELS.build(config.model)
         if not isinstance(model, ERRSeg):
             raise ValueError(f'{source} builds a {type(model).__name__}, not an ERRSeg')
         if checkpoint is None:
@@ -256,7 +258,8 @@ class ERRSegInferencer(BaseInferencer):
                      batch_size: int = 1,
                      out_dir: str = '',
                      opacity: float = 0.5,
-                     return_vis: bool = False) -> Iterator[ImageResult]:
+                     return_vis: bool = False,
+                     skipped: Optional[List[str]] = None) -> Iterator[ImageResult]:
         """Segment images one batch at a time, writing each image's outputs as soon as it is done.
 
         Args:
@@ -269,6 +272,8 @@ class ERRSegInferencer(BaseInferencer):
                 ``NAME_areas.csv`` (pixels and fraction per class).
             opacity: Weight of the class colours in the overlay.
             return_vis: Keep the rendered overlay in the results.
+            skipped: If given, image files that cannot be read or decoded are skipped and their
+                errors (naming the file) appended to it; else the first one raises.
 
         Yields:
             One :class:`ImageResult` per image, in input order.
@@ -284,9 +289,33 @@ class ERRSegInferencer(BaseInferencer):
         self._apply_num_selected()
         palette = self.palette
         progress = ProgressBar(len(items), file=sys.stderr) if self.show_progress and len(items) > 1 else None
+        try:
+            yield from self._iter_batches(items, batch_size, names, palette, out_dir, opacity, return_vis,
+                                          progress, skipped)
+        except BaseException:
+            if progress is not None:
+                sys.stderr.write('\n')  # the error starts on its own line
+            raise
+        if progress is not None:
+            sys.stderr.write('\n')
+
+    def _iter_batches(self, items, batch_size, names, palette, out_dir, opacity, return_vis, progress,
+                      skipped) -> Iterator[ImageResult]:
         for start in range(0, len(items), batch_size):
-            chunk = items[start:start + batch_size]
-            images = [self._image(source) for _, source in chunk]
+            chunk, images = [], []
+            for name, source in items[start:start + batch_size]:
+                try:
+                    images.append(self._image(source))
+                except ValueError as e:
+                    if skipped is None:
+                        raise
+                    skipped.append(str(e))
+                    if progress is not None:
+                        progress.update()
+                    continue
+                chunk.append((name, source))
+            if not chunk:
+                continue
             same_size = len({im.shape[:2] for im in images}) == 1
             groups = [list(range(len(chunk)))] if same_size else [[k] for k in range(len(chunk))]
             for group in groups:
@@ -300,8 +329,6 @@ class ERRSegInferencer(BaseInferencer):
                                        sample, names, palette, out_dir, opacity, return_vis)
                     if progress is not None:
                         progress.update()
-        if progress is not None:
-            sys.stderr.write('\n')
 
     @contextmanager
     def _recording_class_scores(self) -> Iterator[List[torch.Tensor]]:

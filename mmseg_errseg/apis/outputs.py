@@ -1,32 +1,17 @@
 """Inference outputs on disk: label maps (PNG) and per-class area tables (CSV), written atomically."""
-import os
-import tempfile
 from typing import Sequence
 
 import cv2
 import numpy as np
 import pandas as pd
 
-__all__ = ['AREA_COLUMNS', 'atomic_write', 'encode_png', 'label_map_dtype', 'write_label_map',
+from ..utils import write_bytes, write_text
+
+__all__ = ['AREA_COLUMNS', 'encode_png', 'label_map_dtype', 'write_label_map',
            'area_table', 'write_area_table', 'write_rgb_png']
 
 #: Columns of the per-class area table.
 AREA_COLUMNS = ('class_index', 'class_name', 'pixels', 'fraction')
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, so ``path`` is never partial."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def encode_png(array: np.ndarray) -> bytes:
@@ -54,12 +39,12 @@ def write_label_map(path: str, labels: np.ndarray, num_classes: int) -> None:
         labels: (H, W) integer indices in [0, num_classes).
         num_classes: T; picks 8 or 16 bits (:func:`label_map_dtype`).
     """
-    atomic_write(path, encode_png(labels.astype(label_map_dtype(num_classes))))
+    write_bytes(path, encode_png(labels.astype(label_map_dtype(num_classes))))
 
 
 def write_rgb_png(path: str, image: np.ndarray) -> None:
     """Save a (H, W, 3) uint8 RGB image as PNG."""
-    atomic_write(path, encode_png(np.ascontiguousarray(image[..., ::-1])))
+    write_bytes(path, encode_png(np.ascontiguousarray(image[..., ::-1])))
 
 
 def area_table(counts: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
@@ -80,4 +65,4 @@ def area_table(counts: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
 
 def write_area_table(path: str, table: pd.DataFrame) -> None:
     """Save an :func:`area_table` as CSV."""
-    atomic_write(path, table.to_csv(index=False, float_format='%.6f').encode('utf-8'))
+    write_text(path, table.to_csv(index=False, float_format='%.6f'))

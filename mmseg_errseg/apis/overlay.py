@@ -1,13 +1,17 @@
 """Colour overlay of a label map on its image, with a legend of the classes present."""
+import functools
 import math
-from typing import List, NamedTuple, Optional, Sequence
+import os
+import warnings
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..vocabularies import make_palette
+
 __all__ = ['LegendEntry', 'make_palette', 'legend_entries', 'blend_labels', 'render_overlay']
 
-_GOLDEN = 0.6180339887498949
 
 
 class LegendEntry(NamedTuple):
@@ -16,24 +20,6 @@ class LegendEntry(NamedTuple):
     name: str
     color: tuple
     fraction: float
-
-
-def make_palette(num_classes: int) -> np.ndarray:
-    """A deterministic palette whose neighbouring indices get distant colours.
-
-    Hues step by the golden ratio; saturation and value alternate so that
-    classes of similar hue still differ.
-
-    Args:
-        num_classes: T.
-
-    Returns:
-        (T, 3) uint8 RGB colours.
-    """
-    from matplotlib.colors import hsv_to_rgb
-    i = np.arange(num_classes)
-    hsv = np.stack([(i * _GOLDEN) % 1.0, 0.95 - 0.3 * ((i // 2) % 2), 0.95 - 0.25 * (i % 2)], axis=1)
-    return np.round(hsv_to_rgb(hsv) * 255).astype(np.uint8)
 
 
 def legend_entries(counts: np.ndarray, names: Sequence[str], palette: np.ndarray) -> List[LegendEntry]:
@@ -72,11 +58,34 @@ def blend_labels(image: np.ndarray, labels: np.ndarray, palette: np.ndarray, opa
     return np.clip(np.round(mixed), 0, 255).astype(np.uint8)
 
 
-def _font(size: int) -> ImageFont.ImageFont:
+@functools.lru_cache(maxsize=None)
+def _font_files() -> Tuple[str, ...]:
+    """DejaVu Sans (shipped with matplotlib: Latin, Greek, Cyrillic, ...), then the system's fonts."""
+    from matplotlib import font_manager, get_data_path
+    dejavu = os.path.join(get_data_path(), 'fonts', 'ttf', 'DejaVuSans.ttf')
+    return (dejavu, *sorted(font_manager.findSystemFonts(fontext='ttf')))
+
+
+@functools.lru_cache(maxsize=None)
+def _missing(path: str, text: str) -> str:
+    """The characters of ``text`` the font file has no glyph for."""
+    from matplotlib.ft2font import FT2Font
     try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, ImportError, OSError):  # Pillow < 10.1 or without FreeType: fixed bitmap font
-        return ImageFont.load_default()
+        face = FT2Font(path)
+    except (OSError, RuntimeError):
+        return text
+    return ''.join(c for c in text if not c.isspace() and face.get_char_index(ord(c)) == 0)
+
+
+def _font(size: int, texts: Sequence[str]) -> ImageFont.FreeTypeFont:
+    """The first font (:func:`_font_files`) that draws every character of ``texts``; warns if none does."""
+    text = ''.join(sorted(set(''.join(texts))))
+    path = next((p for p in _font_files() if not _missing(p, text)), None)
+    if path is None:
+        path = _font_files()[0]
+        warnings.warn(f'no installed font has glyphs for {_missing(path, text)!r}: those characters of the '
+                      'legend are drawn as boxes (install a font that covers them, e.g. Noto Sans CJK)')
+    return ImageFont.truetype(path, size)
 
 
 def render_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
@@ -100,9 +109,9 @@ def render_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
     """
     h, w = labels.shape
     size = font_size or int(np.clip(round(min(h, w) / 30), 12, 64))
-    font = _font(size)
     row, margin, swatch = round(size * 1.5), size // 2 + 2, size
     texts = [f'{e.name}  ' + (f'{100 * e.fraction:.1f}%' if e.fraction >= 5e-4 else '<0.1%') for e in entries]
+    font = _font(size, texts)
     rows = max(1, min(len(texts), max((h - 2 * margin) // row, 8)))
     cols = max(1, math.ceil(len(texts) / rows))
     probe = ImageDraw.Draw(Image.new('RGB', (1, 1)))
@@ -112,11 +121,9 @@ def render_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
     canvas[:h, :w] = blend_labels(image, labels, palette, opacity)
     pil = Image.fromarray(canvas)
     draw = ImageDraw.Draw(pil)
-    anchor = 'lm' if isinstance(font, ImageFont.FreeTypeFont) else None  # bitmap fonts take no anchor
     for k, (entry, text) in enumerate(zip(entries, texts)):
         x = w + margin + (k // rows) * col_w
         y = margin + (k % rows) * row + (row - swatch) // 2
         draw.rectangle([x, y, x + swatch - 1, y + swatch - 1], fill=entry.color, outline=(0, 0, 0))
-        draw.text((x + swatch + margin, y + (swatch // 2 if anchor else 0)), text, fill=(0, 0, 0),
-                  font=font, anchor=anchor)
+        draw.text((x + swatch + margin, y + swatch // 2), text, fill=(0, 0, 0), font=font, anchor='lm')
     return np.asarray(pil)

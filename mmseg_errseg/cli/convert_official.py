@@ -24,6 +24,7 @@ def run(args) -> int:
 
     from ..converters.compare import compare_state_dict
     from ..converters.official import convert_official_checkpoint
+    from ..utils import atomic_path
     from ..vocabularies import load_vocabulary
     from . import CommandError
 
@@ -50,9 +51,7 @@ def run(args) -> int:
             raise CommandError(f'the checkpoint does not fit {args.config}: ' + '; '.join(report.lines()))
         print(f'matches           : {args.config} (every key and shape)')
     meta['dataset_meta'] = dict(classes=tuple(load_vocabulary(args.vocabulary)))
-    tmp = f'{args.dst}.tmp'
-    os.makedirs(os.path.dirname(os.path.abspath(args.dst)), exist_ok=True)
-    torch.save(dict(meta=meta, state_dict=state), tmp)
-    os.replace(tmp, args.dst)
+    with atomic_path(args.dst) as tmp:
+        torch.save(dict(meta=meta, state_dict=state), tmp)
     print(f'written           : {args.dst}', file=sys.stdout)
     return 0

@@ -21,11 +21,10 @@ def add_parser(sub):
 def run(args) -> int:
     import datetime
 
-    from ..analysis.atomic_io import write_json
     from ..analysis.dataset_stats import dataset_stats
     from ..datasets import get_benchmark
-    from ..evaluation.records import environment_info
     from ..harness.paper_experiments import EXPERIMENTS
+    from ..utils import environment_info, write_json
     from ..views import write_table
     from . import CommandError
 

@@ -2,9 +2,8 @@
 import argparse
 import sys
 import warnings
-from typing import List
 
-__all__ = ['add_parser', 'parse_vocab', 'run']
+__all__ = ['add_parser', 'run']
 
 DEFAULT_OUT = 'work_dirs/infer'
 
@@ -72,22 +71,11 @@ def add_parser(sub):
                    help='images per forward pass (default: 1)')
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                    help="config overrides, e.g. model.crop_size='(768,768)'")
+    p.add_argument('--skip-bad', action='store_true',
+                   help='skip images that cannot be read or decoded, segment the others, list the skipped ones '
+                   'at the end and exit with status 1 (default: stop at the first)')
+    p.add_argument('--skipped-ok', action='store_true', help='with --skip-bad: exit with status 0 all the same')
     p.set_defaults(run=run)
-
-
-def parse_vocab(text: str) -> List[str]:
-    """Class names from ``--vocab``: comma-separated, or semicolon-separated with comma-separated synonyms.
-
-    Synonyms are joined with ``", "``, the form the model splits them by.
-    """
-    sep = ';' if ';' in text else ','
-    classes = [[s.strip() for s in part.split(',')] if sep == ';' else [part.strip()]
-               for part in text.split(sep)]
-    names = [', '.join(s for s in synonyms if s) for synonyms in classes]
-    names = [n for n in names if n]
-    if not names:
-        raise ValueError(f'--vocab {text!r} holds no class name: give names like "cat, grass, sky"')
-    return names
 
 
 def _print_warning(message, category, filename, lineno, file=None, line=None):
@@ -99,8 +87,11 @@ def run(args) -> int:
 
     from ..apis.images import check_unique_names, collect_images
     from ..models.prompts import check_vocabulary
-    from ..vocabularies import load_vocabulary
+    from ..vocabularies import load_vocabulary, parse_vocab
+    from . import CommandError
 
+    if args.skipped_ok and not args.skip_bad:
+        raise CommandError('--skipped-ok applies with --skip-bad only')
     # everything the user typed is checked before the model is built
     vocabulary = check_vocabulary(parse_vocab(args.vocab) if args.vocab is not None
                                   else load_vocabulary(args.vocab_file))
@@ -120,9 +111,9 @@ def run(args) -> int:
         inferencer = ERRSegInferencer(args.config, weights=args.checkpoint, vocabulary=vocabulary,
                                       num_selected=args.num_selected, device=args.device,
                                       cfg_options=cfg_options)
-        count = 0
+        count, skipped = 0, [] if args.skip_bad else None
         for result in inferencer.iter_results(images, batch_size=args.batch_size, out_dir=args.out,
-                                              opacity=args.opacity):
+                                              opacity=args.opacity, skipped=skipped):
             count += 1
             if len(images) == 1:
                 top = sorted(result.legend, key=lambda e: -e.fraction)
@@ -131,4 +122,8 @@ def run(args) -> int:
                 print(f'{result.source}: {shown}{more}')
     print(f'{count} image(s), {len(vocabulary)} classes -> {args.out}/NAME_overlay.png, '
           'NAME_labels.png, NAME_areas.csv')
-    return 0
+    for error in skipped or ():
+        print(f'errseg infer: skipped: {error}', file=sys.stderr)
+    if skipped:
+        print(f'errseg infer: {len(skipped)} image(s) skipped', file=sys.stderr)
+    return 1 if skipped and not args.skipped_ok else 0

@@ -1,9 +1,11 @@
 """errseg test CONFIG CHECKPOINT --dataset NAME: open-vocabulary evaluation with a metrics record."""
 
 
+#: the benchmarks' names (``datasets.BENCHMARKS``, which --help cannot import: it imports torch)
+DATASETS = ('ade847', 'pc459', 'ade150', 'pc59', 'voc20', 'coco_stuff171')
+
+
 def add_parser(sub):
-    from ..datasets.benchmarks import BENCHMARKS
-    names = ', '.join(f'{b.name} ({b.title}, P={b.num_selected})' for b in BENCHMARKS.values())
     p = sub.add_parser(
         'test', help='evaluate a checkpoint on a benchmark and write its metrics record',
         description='Evaluate CHECKPOINT with mmengine\'s test loop on a benchmark: the model\'s vocabulary '
@@ -12,7 +14,7 @@ def add_parser(sub):
         'and the official mIoU (detectron2\'s: over the classes in the ground truth) at the dataset\'s ignore '
         'index. Writes a JSON record (mIoU, mAcc, aAcc, '
         'per-class IoU/Acc and pixel counts, dataset, P, crop size, config hash, environment) and prints a '
-        f'summary. Datasets: {names}.')
+        f'summary. Datasets: {", ".join(DATASETS)}.')
     p.add_argument('config', nargs='?', help='ERR-Seg config (a training config or an errseg_*_eval-* config); '
                    'default: the checkpoint\'s own (a converted official one at its official crop, 768 for L)')
     p.add_argument('checkpoint', help='checkpoint of that model (convert official ones with convert-official)')
@@ -33,6 +35,7 @@ def run(args) -> int:
     from mmengine.config import DictAction
 
     from ..evaluation import evaluate, format_summary
+    from ..utils import config_errors
     from . import CommandError
 
     if args.num_selected is not None and args.num_selected < 1:
@@ -45,8 +48,9 @@ def run(args) -> int:
         ns = argparse.Namespace()
         DictAction(option_strings=['--cfg-options'], dest='o')(None, ns, args.cfg_options)
         options = ns.o
-    record = evaluate(args.config, args.checkpoint, dataset=args.dataset, data_root=args.data_root,
-                      out=args.out, work_dir=args.work_dir, num_selected=args.num_selected,
-                      num_workers=args.num_workers, cfg_options=options, device=args.device)
+    with config_errors(args.config or args.checkpoint):
+        record = evaluate(args.config, args.checkpoint, dataset=args.dataset, data_root=args.data_root,
+                          out=args.out, work_dir=args.work_dir, num_selected=args.num_selected,
+                          num_workers=args.num_workers, cfg_options=options, device=args.device)
     print(format_summary(record, [record['path']]))
     return 0

@@ -49,6 +49,11 @@ class LoadFullRangeAnnotations(LoadAnnotations):
         super().__init__(**kwargs)
         self.ignore_index = ignore_index
 
+    def transform(self, results: dict) -> dict:
+        if 'seg_map_path' not in results:  # inference (mmseg.apis strips only LoadAnnotations): no labels
+            return results
+        return super().transform(results)
+
     def _load_seg_map(self, results: dict) -> None:
         label = read_label_map(results['seg_map_path'], self.backend_args, self.imdecode_backend)
         reduce_zero_label = self.reduce_zero_label

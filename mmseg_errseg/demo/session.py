@@ -15,10 +15,9 @@ import torch
 from ..apis import ERRSegInferencer
 from ..apis.images import read_image
 from ..apis.outputs import write_area_table, write_label_map
-from ..cli.infer import parse_vocab
 from ..datasets.benchmarks import BENCHMARKS
 from ..models.prompts import check_vocabulary
-from ..vocabularies import load_vocabulary
+from ..vocabularies import load_vocabulary, parse_vocab
 
 __all__ = ['DemoResult', 'DemoSession', 'EXAMPLES', 'MAX_SIDE', 'TINY_CONFIG']
 

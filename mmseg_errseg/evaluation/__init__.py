@@ -2,11 +2,11 @@
 from .class_overlap import ClassOverlapMetric
 from .evaluate import build_eval_config, evaluate, format_summary, load_checked_state
 from .per_class_iou import PerClassIoUMetric
-from .records import config_hash, environment_info, eval_record, write_json_atomic
+from .records import eval_record
 from .seen_unseen import SeenUnseenIoUMetric, SeenUnseenSplit, seen_unseen_miou
 
 __all__ = [
     'ClassOverlapMetric', 'PerClassIoUMetric', 'build_eval_config', 'evaluate', 'format_summary',
-    'load_checked_state', 'config_hash', 'environment_info', 'eval_record', 'write_json_atomic', 'SeenUnseenIoUMetric', 'SeenUnseenSplit',
+    'load_checked_state', 'eval_record', 'SeenUnseenIoUMetric', 'SeenUnseenSplit',
     'seen_unseen_miou'
 ]

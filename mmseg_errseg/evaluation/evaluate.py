@@ -30,9 +30,12 @@ import os.path as osp
 import re
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
+from mmengine.config import Config
+
 from ..datasets.benchmarks import BENCHMARKS, Benchmark, get_benchmark
 from .per_class_iou import PerClassIoUMetric
-from .records import config_hash, environment_info, eval_record, write_json_atomic
+from ..utils import config_hash, environment_info, load_config, read_checkpoint, write_json
+from .records import eval_record
 
 __all__ = ['build_eval_config', 'config_of_checkpoint', 'load_checked_state', 'evaluate', 'format_summary']
 
@@ -51,8 +54,6 @@ def config_of_checkpoint(checkpoint: str):
     architecture and the official evaluation crop (768 for ERR-Seg-L), put on
     the base model config with the default runtime.
     """
-    from mmengine.config import Config
-
     from ..apis.checkpoint import config_from_checkpoint, load_errseg_checkpoint
     cfg = config_from_checkpoint(load_errseg_checkpoint(checkpoint), checkpoint)
     if 'default_scope' not in cfg:
@@ -90,14 +91,12 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
     Returns:
         (Config, Benchmark).
     """
-    from mmengine.config import Config
-
     if isinstance(config, Config):
         cfg, config = copy.deepcopy(config), 'from_checkpoint'
     elif not osp.isfile(config):
         raise FileNotFoundError(f'config {config!r} does not exist')
     else:
-        cfg = Config.fromfile(config)
+        cfg = load_config(config)
     if 'model' not in cfg or cfg.model.get('type') != 'ERRSeg':
         raise ValueError(f'{config}: expected an ERR-Seg config (model.type ERRSeg), got '
                          f'{cfg.get("model", {}).get("type")!r}')
@@ -147,11 +146,9 @@ def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
         ValueError: Keys of the model missing from the checkpoint, or shapes
             that differ (the first few are named).
     """
-    from mmengine.runner import CheckpointLoader
-
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    ckpt = read_checkpoint(checkpoint)
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f'{checkpoint}: not a checkpoint (expected a state dict)')
@@ -238,7 +235,7 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
         num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
     if extra_metrics:  # IoUMetric's (rounded) summary is already there, unrounded
         record['metrics'].update({k: float(v) for k, v in reported.items() if k not in record['metrics']})
-    write_json_atomic(record, out)
+    write_json(out, record)
     record['path'] = out
     return record
 

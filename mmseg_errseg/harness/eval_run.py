@@ -23,7 +23,7 @@ def model_files(run: Run, work_dir: Path, store) -> Tuple[str, str]:
         return str(store.resolve(result['config'])), str(store.resolve(result['checkpoint']))
     config = work_dir / 'models' / source.key[:16] / 'config.py'
     if not config.is_file():
-        from mmseg_errseg.analysis.atomic_io import write_text
+        from ..utils import write_text
         write_text(config, source.config.pretty_text)
     return str(config), source.checkpoint
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..datasets.benchmarks import Benchmark, get_benchmark, test_pipeline
-from ..evaluation.records import config_hash
+from ..utils import config_hash
 from .experiments import Column, Experiment, Variant
 from .runs import KINDS, Run, run_key, slugify
 from .scales import Scale

@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Union
 
-from ..evaluation.records import write_json_atomic
+from ..utils import write_json
 from .runs import Run
 
 __all__ = ['RecordStore']
@@ -85,7 +85,7 @@ class RecordStore:
             created=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
             seconds=round(float(seconds), 3), provenance=provenance or {}, result=result)
         path = self.path_for(run)
-        write_json_atomic(record, str(path))
+        write_json(path, record)
         self._records[run.key] = record
         self._paths[run.key] = path
         return path

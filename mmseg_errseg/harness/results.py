@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from ..evaluation.records import environment_info
+from ..utils import environment_info
 from .executor import Outcome
 from .planner import Plan
 

@@ -25,7 +25,7 @@ def ensure_smoke_data(root: Path, names: Sequence[str] = SMOKE_DATASETS) -> bool
     Returns:
         Whether anything was generated.
     """
-    from mmseg_errseg.analysis.atomic_io import write_json
+    from ..utils import write_json
 
     from ..datasets import make_dataset
     spec = dict(SMOKE_DATA, size=list(SMOKE_DATA['size']), datasets=list(names))

@@ -83,7 +83,7 @@ def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistI
     runner = Runner.from_cfg(cfg)
     config_path = train_dir / 'config.py'
     if dist.is_main:  # the config as one process runs it: what evaluations load
-        from mmseg_errseg.analysis.atomic_io import write_text
+        from ..utils import write_text
         write_text(config_path, prepare_train_config(run.context['config'], train_dir, data_root, DistInfo(),
                                                      log_level).pretty_text)
     runner.train()

@@ -13,7 +13,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList
 from torch import Tensor
 
-from ..vocabularies import load_vocabulary
+from ..vocabularies import load_vocabulary, make_palette
 from .class_reduction import scatter_classes
 from .errseg_head import CLIPFeatures
 from .errseg_loss import errseg_bce_loss
@@ -133,10 +133,9 @@ class ERRSeg(BaseSegmentor):
 
     @property
     def dataset_meta(self) -> dict:
-        meta = dict(classes=tuple(self.vocabulary))
-        if self._palette is not None:
-            meta['palette'] = self._palette
-        return meta
+        """``classes`` (the vocabulary) and ``palette`` (the one set with them, else generated), as MMSeg's."""
+        palette = self._palette if self._palette is not None else make_palette(self.num_classes).tolist()
+        return dict(classes=tuple(self.vocabulary), palette=palette)
 
     @dataset_meta.setter
     def dataset_meta(self, meta: Optional[dict]) -> None:

@@ -8,7 +8,11 @@ SYNONYM_MODES = ('first', 'mean')
 
 
 def check_vocabulary(names: Sequence[str]) -> List[str]:
-    """Validate a vocabulary: a non-empty sequence of distinct, non-empty names."""
+    """Validate a vocabulary: a non-empty sequence of distinct, non-empty names.
+
+    Names that differ only by case or spaces (``'Cup'``, ``' cup'``) are duplicates: CLIP lower-cases
+    and tokenises them alike, so the second could never win a pixel.
+    """
     if isinstance(names, str) or not isinstance(names, Sequence):
         raise TypeError(f'a vocabulary is a list of class names, got {type(names).__name__}')
     names = [str(n).strip() for n in names]
@@ -17,13 +21,16 @@ def check_vocabulary(names: Sequence[str]) -> List[str]:
     empty = [i for i, n in enumerate(names) if not n]
     if empty:
         raise ValueError(f'the vocabulary has empty class names at positions {empty}')
-    seen, dupes = set(), []
-    for n in names:
-        if n in seen and n not in dupes:
-            dupes.append(n)
-        seen.add(n)
+    first, dupes = {}, []
+    for i, n in enumerate(names):
+        key = ', '.join(' '.join(s.lower().split()) for s in n.split(','))
+        same = names[first.setdefault(key, i)]
+        dupe = repr(n) if same == n else f'{same!r} and {n!r}'
+        if first[key] != i and dupe not in dupes:
+            dupes.append(dupe)
     if dupes:
-        raise ValueError(f'the vocabulary has duplicate class names: {dupes}')
+        raise ValueError(f'the vocabulary has duplicate class names: [{", ".join(dupes)}] (case and spaces '
+                         'do not tell classes apart)')
     return names
 
 

@@ -6,45 +6,21 @@ and a timestamp. Tables are views over such records (:mod:`.tables`).
 """
 import contextlib
 import datetime
-import platform
 import sys
 from typing import Callable, Dict, Optional, Sequence
 
 import torch
 
+from ..utils import environment_info
 from .execution import EXECUTION_MODES, prepare_execution
 from .flops import count_paper_and_executed, paper_convention, ptflops_macs
 from .latency import ComponentTimer, measure_latency
 from .memory import PeakMemory, PeakRSS, training_step_memory
 from .targets import ProfileTarget
 
-__all__ = ['profile_target', 'environment', 'RECORD_VERSION']
+__all__ = ['profile_target', 'RECORD_VERSION']
 
 RECORD_VERSION = 2  # 2: memory is the live-tensor peak; process_rss, flops.executed, training_memory
-
-
-def environment(device) -> Dict[str, object]:
-    """Versions and hardware the figures were measured with."""
-    import fvcore  # noqa: F401
-    import mmengine
-    import mmseg
-    from importlib.metadata import PackageNotFoundError, version
-
-    def _version(pkg: str) -> Optional[str]:
-        try:
-            return version(pkg)
-        except PackageNotFoundError:
-            return None
-
-    device = torch.device(device)
-    env = dict(python=platform.python_version(), torch=torch.__version__, mmseg=mmseg.__version__,
-               mmengine=mmengine.__version__, fvcore=_version('fvcore'), ptflops=_version('ptflops'),
-               platform=platform.platform(), processor=platform.processor() or platform.machine(),
-               torch_threads=torch.get_num_threads(), device=str(device))
-    if device.type == 'cuda':
-        env['gpu'] = torch.cuda.get_device_name(device)
-        env['cuda'] = torch.version.cuda
-    return env
 
 
 def _stage(progress: bool, message: str) -> None:
@@ -100,7 +76,7 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
         record_version=RECORD_VERSION, kind='profile', name=target.name,
         settings=dict(target.settings), batch_size=1,
         timestamp=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-        environment=environment(device))
+        environment=environment_info(device))
 
     params = dict(total=sum(p.numel() for p in target.model.parameters()),
                   trainable=sum(p.numel() for p in target.model.parameters() if p.requires_grad))

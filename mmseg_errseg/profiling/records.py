@@ -1,36 +1,12 @@
 """Profile records on disk: one JSON file per measured configuration, written atomically."""
-import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
-from typing import Any, Iterable, List, Mapping, Union
+from typing import Iterable, List, Mapping, Union
 
-__all__ = ['atomic_write_text', 'config_hash', 'record_filename', 'save_record', 'load_records']
+from ..utils import write_json
 
-
-def atomic_write_text(path: Union[str, Path], text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file, so an interruption leaves no partial file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
-
-
-def config_hash(model_cfg: Any) -> str:
-    """Short SHA-256 of a (model) config, stable across key order."""
-    if hasattr(model_cfg, 'to_dict'):
-        model_cfg = model_cfg.to_dict()
-    text = json.dumps(model_cfg, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]
+__all__ = ['record_filename', 'save_record', 'load_records']
 
 
 def record_filename(record: Mapping) -> str:
@@ -44,8 +20,7 @@ def record_filename(record: Mapping) -> str:
 
 def save_record(record: Mapping, out_dir: Union[str, Path]) -> Path:
     """Write one record as ``out_dir/<record_filename>`` (atomically); returns the path."""
-    return atomic_write_text(Path(out_dir) / record_filename(record),
-                             json.dumps(record, indent=2, sort_keys=False) + '\n')
+    return write_json(Path(out_dir) / record_filename(record), record, indent=2)
 
 
 def load_records(paths: Iterable[Union[str, Path]]) -> List[dict]:

@@ -17,7 +17,8 @@ from ..vocabularies import load_vocabulary
 from .builders import (COST_AGGREGATION_BASELINE, SAN_CONFIG, build_san, build_segmentor, check_input_size,
                        load_model_config, san_config_path, vocabulary_of_size)
 from .profiler import profile_target
-from .records import config_hash, save_record
+from ..utils import config_hash
+from .records import save_record
 from .targets import ProfileTarget, errseg_target, san_target, segmentor_target
 
 __all__ = ['ERRSEG', 'SAN', 'COST_AGG', 'RunSpec', 'Vocabulary', 'resolve_vocabulary', 'setting_specs',

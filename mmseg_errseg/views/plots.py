@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from ..analysis.atomic_io import save_figure  # noqa: E402
+from ..utils import atomic_path  # noqa: E402
 from ..datasets.benchmarks import get_benchmark  # noqa: E402
 from ..harness.experiments import Experiment  # noqa: E402
 
@@ -174,7 +174,9 @@ def write_plot(experiment: Experiment, cells: pd.DataFrame, out_dir: Path, smoke
 def _save(fig, path: Union[str, Path], dpi: int = 110) -> Path:
     """Save a figure atomically and free it."""
     try:
-        return save_figure(path, fig, dpi=dpi)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format='png', dpi=dpi)
+        return Path(path)
     finally:
         plt.close(fig)
 

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 
 import pandas as pd
 
-from ..analysis.atomic_io import write_frame_csv, write_json, write_text
+from ..utils import write_json, write_text
 from ..harness.executor import Outcome
 from ..harness.plan_report import experiment_runs
 from ..harness.planner import Plan
@@ -54,8 +54,8 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
                      + ', '.join(f'[{p.suffix[1:] if not p.name.endswith("_cells.csv") else "cells"}]({p.name})'
                                  for p in written) + ' |')
     stem = 'cells_smoke' if smoke else 'cells'
-    files.append(write_frame_csv(out / f'{stem}.csv', pd.concat(all_cells, ignore_index=True).drop(
-        columns=['digits', 'comparable']), index=False, float_format='%.6g'))
+    files.append(write_text(out / f'{stem}.csv', pd.concat(all_cells, ignore_index=True).drop(
+        columns=['digits', 'comparable']).to_csv(index=False, float_format='%.6g')))
     records = []
     for exp in plan.experiments:
         for key in by_exp[exp.key]:

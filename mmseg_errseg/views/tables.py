@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
-from ..analysis.atomic_io import write_frame_csv, write_text
+from ..utils import write_text
 from ..harness.experiments import Experiment
 from .cells import Lookup, experiment_cells
 
@@ -132,11 +132,11 @@ def write_experiment(experiment: Experiment, cells: pd.DataFrame, out_dir: Path,
     frame, footnotes = wide_table(experiment, cells, smoke)
     stem = experiment.key + ('_smoke' if smoke else '')
     out = Path(out_dir)
-    files = [write_frame_csv(out / f'{stem}.csv', frame, index=False),
+    files = [write_text(out / f'{stem}.csv', frame.to_csv(index=False)),
              write_text(out / f'{stem}.md', render_markdown(experiment, frame, footnotes, smoke, provenance)),
              write_text(out / f'{stem}.tex', render_latex(experiment, frame, footnotes, smoke)),
-             write_frame_csv(out / f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']), index=False,
-                             float_format='%.6g')]
+             write_text(out / f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']).to_csv(
+                 index=False, float_format='%.6g'))]
     return files
 
 

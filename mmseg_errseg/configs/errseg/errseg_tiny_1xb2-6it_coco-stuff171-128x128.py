@@ -28,4 +28,3 @@ val_dataloader = None
 val_evaluator = None
 randomness = dict(seed=0)
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
-log_level = 'WARNING'

@@ -27,7 +27,7 @@ from PIL import Image
 
 from ..benchmarks import get_benchmark
 from ..loading import read_label_map
-from .common import Item, PrepareReport, check_range, convert_split, lookup_table, missing_error, require
+from .common import PrepareReport, check_range, convert_splits, lookup_table, require, split_items
 
 __all__ = ['prepare_ade150', 'prepare_ade847', 'ade847_ade20k_ids', 'ADE847_MAX_SIDE']
 
@@ -70,17 +70,10 @@ def prepare_ade150(src: str, dst: str, link: str = 'symlink', overwrite: bool = 
     require(bench.name, src, ['images/validation', 'annotations/validation'],
             'ADEChallengeData2016/ with images/validation/*.jpg and annotations/validation/*.png')
     ann_dir, img_dir = osp.join(src, 'annotations', 'validation'), osp.join(src, 'images', 'validation')
-    out = bench.split('val')
     stems = sorted(f[:-4] for f in os.listdir(ann_dir) if f.endswith('.png'))
-    items = [Item(s, osp.join(img_dir, s + '.jpg'), osp.join(dst, out.img_dir, s + '.jpg'),
-                  osp.join(dst, out.seg_dir, s + '.png'), osp.join(ann_dir, s + '.png')) for s in stems]
-    missing = [i.src_image for i in items if not osp.isfile(i.src_image)]
-    if missing:
-        raise missing_error(bench.name, f'validation images of the label maps in {ann_dir!r}', missing, len(items))
-    report = PrepareReport(bench.name, dst)
-    report.splits.append(convert_split(bench, 'val', items, _convert_ade150, dst, link=link, overwrite=overwrite,
-                                       nproc=nproc))
-    return report
+    items = split_items(bench, 'val', dst, [(s, osp.join(img_dir, s + '.jpg'), osp.join(ann_dir, s + '.png'))
+                                            for s in stems], f'validation images and label maps in {src!r}')
+    return convert_splits(bench, dst, {'val': items}, _convert_ade150, link=link, overwrite=overwrite, nproc=nproc)
 
 
 @functools.lru_cache(maxsize=1)
@@ -141,20 +134,13 @@ def prepare_ade847(src: str, dst: str, overwrite: bool = False, nproc: int = 1) 
     if not isinstance(index, dict) or 'filename' not in index or 'folder' not in index:
         raise ValueError(f'{osp.join(src, "index_ade20k.pkl")}: malformed index, expected a dict with '
                          '"filename" and "folder" lists')
-    out = bench.split('val')
-    items = []
+    entries = []
     for folder, name in zip(index['folder'], index['filename']):
         if str(name).split('_')[1:2] != ['val']:  # ADE_val_00000001.jpg: the official split rule
             continue
         img = _resolve(src, str(folder), str(name))
-        stem = osp.splitext(str(name))[0]
-        items.append(Item(stem, img, osp.join(dst, out.img_dir, stem + '.jpg'),
-                          osp.join(dst, out.seg_dir, stem + '.tif'), (img, img[:-4] + '_seg.png')))
-    missing = [p for i in items for p in i.source if not osp.isfile(p)]
-    if missing:
-        raise missing_error(bench.name, 'validation images and *_seg.png files listed in index_ade20k.pkl',
-                            missing, 2 * len(items))
-    report = PrepareReport(bench.name, dst)
-    report.notes.append('images with a shorter side above 512 are resized to 512 and re-saved as JPEG (official)')
-    report.splits.append(convert_split(bench, 'val', items, _convert_ade847, dst, overwrite=overwrite, nproc=nproc))
-    return report
+        entries.append((osp.splitext(str(name))[0], img, (img, img[:-4] + '_seg.png')))
+    items = split_items(bench, 'val', dst, entries, 'validation images and *_seg.png files listed in index_ade20k.pkl')
+    return convert_splits(bench, dst, {'val': items}, _convert_ade847,
+                          ['images with a shorter side above 512 are resized to 512 and re-saved as JPEG (official)'],
+                          overwrite=overwrite, nproc=nproc)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..benchmarks import get_benchmark
 from ..loading import read_label_map
-from .common import Item, PrepareReport, convert_split, lookup_table, missing_error, require
+from .common import PrepareReport, convert_splits, lookup_table, require, split_items
 
 __all__ = ['prepare_coco_stuff171', 'COCO_STUFF171_RAW_IDS']
 
@@ -57,18 +57,11 @@ def prepare_coco_stuff171(src: str, dst: str, splits: Optional[Sequence[str]] = 
     expected = 'coco-stuff/ with images/{train2017,val2017}/*.jpg and annotations/{train2017,val2017}/*.png'
     require(bench.name, src, [osp.join(d, _SPLITS[s]) for s in splits for d in ('images', 'annotations')],
             expected)
-    report = PrepareReport(bench.name, dst)
+    items = {}
     for split in splits:
         raw = _SPLITS[split]
         ann_dir, img_dir = osp.join(src, 'annotations', raw), osp.join(src, 'images', raw)
         stems = sorted(f[:-4] for f in os.listdir(ann_dir) if f.endswith('.png'))
-        out = bench.split(split)
-        items = [Item(stem, osp.join(img_dir, stem + '.jpg'), osp.join(dst, out.img_dir, stem + '.jpg'),
-                      osp.join(dst, out.seg_dir, stem + '.png'), osp.join(ann_dir, stem + '.png'))
-                 for stem in stems]
-        missing = [i.src_image for i in items if not osp.isfile(i.src_image)]
-        if missing:
-            raise missing_error(bench.name, f'{raw} images of the label maps in {ann_dir!r}', missing, len(items))
-        report.splits.append(convert_split(bench, split, items, _convert, dst, link=link, overwrite=overwrite,
-                                           nproc=nproc))
-    return report
+        items[split] = split_items(bench, split, dst, [(s, osp.join(img_dir, s + '.jpg'), osp.join(ann_dir, s + '.png'))
+                                                       for s in stems], f'{raw} images and label maps in {src!r}')
+    return convert_splits(bench, dst, items, _convert, link=link, overwrite=overwrite, nproc=nproc)

@@ -4,17 +4,19 @@ import os.path as osp
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
+from ...utils import atomic_path
 from ..benchmarks import Benchmark
 from ..loading import read_label_map
 
 __all__ = [
     'Item', 'SplitReport', 'PrepareReport', 'LINK_MODES', 'require', 'missing_error', 'lookup_table',
-    'check_range', 'place_file', 'save_array_atomic', 'convert_split', 'read_id_list'
+    'check_range', 'place_file', 'save_array_atomic', 'split_items', 'convert_split', 'convert_splits',
+    'read_id_list'
 ]
 
 #: How images reach the prepared layout when it is not the raw folder itself.
@@ -82,6 +84,10 @@ class PrepareReport:
         return out
 
 
+#: converter(source) -> (label map, image array to write or None, labelled pixels mapped to ignore)
+Converter = Callable[[Any], Tuple[np.ndarray, Optional[np.ndarray], int]]
+
+
 def require(name: str, src: str, paths: Sequence[str], expected: str) -> None:
     """Raise one error naming every required raw file/folder that is missing."""
     missing = [p for p in paths if not osp.exists(osp.join(src, p))]
@@ -95,6 +101,48 @@ def require(name: str, src: str, paths: Sequence[str], expected: str) -> None:
 def missing_error(name: str, what: str, missing: Sequence[str], total: int) -> FileNotFoundError:
     return FileNotFoundError(f'{name}: {len(missing)} of {total} {what} are missing, e.g. '
                              f'{", ".join(missing[:_SHOW])}')
+
+
+def _paths(source: Any) -> List[str]:
+    """The files a converter input names: a path, or a tuple of paths (anything else is data)."""
+    if isinstance(source, str):
+        return [source]
+    if isinstance(source, tuple) and all(isinstance(s, str) for s in source):
+        return list(source)
+    return []
+
+
+def split_items(bench: Benchmark, split: str, dst: str, entries: Iterable[Tuple[str, str, Any]],
+                what: str) -> List[Item]:
+    """The items of one split, once every raw file they read is known to exist.
+
+    Args:
+        bench: The benchmark (its prepared layout and label suffix).
+        split: ``'val'`` or ``'train'``.
+        dst: The data root.
+        entries: ``(stem, raw image, converter input)`` per image; the input's paths are checked too.
+        what: How an error names the raw files, e.g. ``'validation images of val.txt'``.
+
+    Raises:
+        FileNotFoundError: Naming how many raw files are missing, and the first few.
+    """
+    out = bench.split(split)
+    items = [Item(stem, image, osp.join(dst, out.img_dir, stem + '.jpg'),
+                  osp.join(dst, out.seg_dir, stem + bench.seg_map_suffix), source) for stem, image, source in entries]
+    paths = list(dict.fromkeys(p for i in items for p in (i.src_image, *_paths(i.source))))
+    missing = [p for p in paths if not osp.isfile(p)]
+    if missing:
+        raise missing_error(bench.name, what, missing, len(paths))
+    return items
+
+
+def convert_splits(bench: Benchmark, dst: str, splits: Dict[str, List[Item]], convert: Converter,
+                   notes: Sequence[str] = (), **options: Any) -> PrepareReport:
+    """Convert every split (:func:`convert_split`; ``options``: ``link``, ``overwrite``, ``nproc``)."""
+    report = PrepareReport(bench.name, dst, notes=list(notes))
+    for split, items in splits.items():
+        report.splits.append(convert_split(bench, split, items, convert, dst, **options))
+    return report
 
 
 def read_id_list(path: str) -> List[str]:
@@ -122,22 +170,10 @@ def check_range(values: np.ndarray, allowed: np.ndarray, path: str, expected: st
         raise ValueError(f'{path}: malformed label map, values {bad[:8].tolist()} are not {expected}')
 
 
-def _tmp_path(path: str) -> str:
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=osp.dirname(path))
-    os.close(fd)
-    return tmp
-
-
 def save_array_atomic(array: np.ndarray, path: str, fmt: str) -> None:
-    """Save an image/label array (``fmt``: PNG, TIFF or JPEG) via a temporary file and a rename."""
-    tmp = _tmp_path(path)
-    try:
+    """Save an image/label array (``fmt``: PNG, TIFF or JPEG) atomically."""
+    with atomic_path(path) as tmp:
         Image.fromarray(array).save(tmp, format=fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
@@ -149,8 +185,9 @@ def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
             return
         if osp.exists(dst) and osp.samefile(src, dst):
             return
-    tmp = _tmp_path(dst)
-    os.remove(tmp)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(dst)}.', suffix='.tmp', dir=osp.dirname(dst))
+    os.close(fd)
+    os.remove(tmp)  # a free name beside dst for the link, then renamed over it
     try:
         if mode == 'symlink':
             os.symlink(osp.abspath(src), tmp)
@@ -167,23 +204,46 @@ def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
         raise
 
 
-#: converter(source) -> (label map, image array to write or None, labelled pixels mapped to ignore)
-Converter = Callable[[Any], Tuple[np.ndarray, Optional[np.ndarray], int]]
+def _convert(item: Item, convert: Converter) -> Tuple[np.ndarray, Optional[np.ndarray], int]:
+    try:
+        return convert(item.source)
+    except (OSError, ValueError, SyntaxError) as e:  # PIL names a BytesIO, not the file
+        source = item.source if isinstance(item.source, str) else item.src_image
+        if str(source) in str(e):
+            raise
+        reason = 'not a readable image' if isinstance(e, UnidentifiedImageError) else f'{type(e).__name__}: {e}'
+        raise ValueError(f'{source}: cannot be converted ({reason})') from e
+
+
+def _check_prepared(item: Item, label: np.ndarray) -> None:
+    """An existing output is kept only if it is what the conversion gives (the label bit for bit)."""
+    try:
+        existing = read_label_map(item.dst_label)
+        with Image.open(item.dst_image) as im:
+            image_size = im.size
+    except (OSError, ValueError, SyntaxError) as e:
+        raise ValueError(f'{item.dst_label} (or its image): an existing output cannot be read ({e}); rerun '
+                         'with --overwrite') from e
+    if existing.shape != label.shape or not np.array_equal(existing, label):
+        raise ValueError(f'{item.dst_label} exists but differs from the conversion of {item.stem}: rerun with '
+                         '--overwrite')
+    if image_size != label.shape[::-1]:
+        raise ValueError(f'{item.dst_image} is {image_size[0]}x{image_size[1]}, its label map '
+                         f'{label.shape[1]}x{label.shape[0]}: rerun with --overwrite')
 
 
 def _process(args) -> Tuple[np.ndarray, bool, int]:
     item, convert, bench, link, overwrite = args
-    written, unmapped = False, 0
-    if overwrite or not osp.exists(item.dst_label) or not osp.exists(item.dst_image):
-        label, image, unmapped = convert(item.source)
+    label, image, unmapped = _convert(item, convert)
+    written = overwrite or not osp.exists(item.dst_label) or not osp.exists(item.dst_image)
+    if written:
         if image is not None:
             save_array_atomic(image, item.dst_image, 'JPEG')
         else:
             place_file(item.src_image, item.dst_image, link, overwrite)
         save_array_atomic(label, item.dst_label, 'TIFF' if bench.label_bits == 16 else 'PNG')
-        written = True
-    else:  # prepared before: check it instead
-        label = read_label_map(item.dst_label)
+    else:  # prepared before: checked against the conversion, not rewritten
+        _check_prepared(item, label)
     values = np.unique(label)
     valid = values[values != bench.ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= bench.num_classes):
@@ -197,7 +257,8 @@ def convert_split(bench: Benchmark, split: str, items: List[Item], convert: Conv
                   link: str = 'symlink', overwrite: bool = False, nproc: int = 1) -> SplitReport:
     """Convert one split with a progress bar, then check what was written.
 
-    Existing outputs are kept (and checked) unless ``overwrite``; every file
+    Existing outputs are kept unless ``overwrite``, after checking that they equal the conversion (label
+    maps bit for bit, images by size); every file
     is written atomically, so an interrupted run resumes where it stopped.
 
     Args:
@@ -224,10 +285,14 @@ def convert_split(bench: Benchmark, split: str, items: List[Item], convert: Conv
         os.makedirs(folder, exist_ok=True)
     tasks = [(item, convert, bench, link, overwrite) for item in items]
     print(f'{bench.name} {split}: {len(items)} images')
-    if nproc > 1:
-        results = track_parallel_progress(_process, tasks, nproc, chunksize=8)
-    else:
-        results = track_progress(_process, tasks)
+    try:
+        if nproc > 1:
+            results = track_parallel_progress(_process, tasks, nproc, chunksize=8)
+        else:
+            results = track_progress(_process, tasks)
+    except BaseException:
+        print(flush=True)  # end the progress bar's line: the error starts on its own
+        raise
     present = np.unique(np.concatenate([r[0] for r in results])) if results else np.array([])
     return SplitReport(
         split=split, images=len(items), written=sum(r[1] for r in results),

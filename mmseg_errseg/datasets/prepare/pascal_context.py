@@ -23,8 +23,7 @@ from typing import Optional
 import numpy as np
 
 from ..benchmarks import get_benchmark
-from .common import (Item, PrepareReport, check_range, convert_split, lookup_table, missing_error, read_id_list,
-                     require)
+from .common import PrepareReport, check_range, convert_splits, lookup_table, read_id_list, require, split_items
 
 __all__ = ['prepare_pc459', 'prepare_pc59', 'PC59_CONTEXT_IDS', 'PASCAL_CONTEXT_VAL_IDS']
 
@@ -70,15 +69,10 @@ def _convert_pc59_json(source):
     return label, None, int(np.count_nonzero((label == 255) & (raw != 0)))
 
 
-def _id_items(bench, src, dst, ids, label_source):
-    out = bench.split('val')
-    items = [Item(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(dst, out.img_dir, i + '.jpg'),
-                  osp.join(dst, out.seg_dir, i + bench.seg_map_suffix), label_source(i)) for i in ids]
-    missing = [i.src_image for i in items if not osp.isfile(i.src_image)]
-    missing += [i.source for i in items if isinstance(i.source, str) and not osp.isfile(i.source)]
-    if missing:
-        raise missing_error(bench.name, 'validation images / trainval/*.mat annotations', missing, 2 * len(items))
-    return items
+def _mat_items(bench, src, dst, ids):
+    return split_items(bench, 'val', dst, [(i, osp.join(src, 'JPEGImages', i + '.jpg'),
+                                            osp.join(src, 'trainval', i + '.mat')) for i in read_id_list(ids)],
+                       'validation images / trainval/*.mat annotations')
 
 
 def prepare_pc459(src: str, dst: str, ids: Optional[str] = None, link: str = 'symlink',
@@ -99,12 +93,8 @@ def prepare_pc459(src: str, dst: str, ids: Optional[str] = None, link: str = 'sy
     bench = get_benchmark('pc459')
     require(bench.name, src, ['JPEGImages', 'trainval'],
             'VOCdevkit/VOC2010/ with JPEGImages/ and trainval/*.mat from PASCAL-Context trainval.tar.gz')
-    val_ids = read_id_list(ids or PASCAL_CONTEXT_VAL_IDS)
-    items = _id_items(bench, src, dst, val_ids, lambda i: osp.join(src, 'trainval', i + '.mat'))
-    report = PrepareReport(bench.name, dst)
-    report.splits.append(convert_split(bench, 'val', items, _convert_pc459, dst, link=link, overwrite=overwrite,
-                                       nproc=nproc))
-    return report
+    items = _mat_items(bench, src, dst, ids or PASCAL_CONTEXT_VAL_IDS)
+    return convert_splits(bench, dst, {'val': items}, _convert_pc459, link=link, overwrite=overwrite, nproc=nproc)
 
 
 def _json_items(bench, src, dst, path):
@@ -119,17 +109,10 @@ def _json_items(bench, src, dst, path):
     except (KeyError, TypeError) as e:
         raise ValueError(f'{path}: malformed Detail annotations, missing {e} (expected "images" with "phase" and '
                          '"annos_segmentation")')
-    out = bench.split('val')
-    items = []
-    for image_id, d in sorted(images.items(), key=lambda kv: kv[1]['file_name']):
-        stem = osp.splitext(d['file_name'])[0]
-        items.append(Item(stem, osp.join(src, 'JPEGImages', d['file_name']), osp.join(dst, out.img_dir, stem + '.jpg'),
-                          osp.join(dst, out.seg_dir, stem + '.png'),
-                          ((int(d['height']), int(d['width'])), annotations[image_id])))
-    missing = [i.src_image for i in items if not osp.isfile(i.src_image)]
-    if missing:
-        raise missing_error(bench.name, 'validation images listed in trainval_merged.json', missing, len(items))
-    return items
+    entries = [(osp.splitext(d['file_name'])[0], osp.join(src, 'JPEGImages', d['file_name']),
+                ((int(d['height']), int(d['width'])), annotations[image_id]))
+               for image_id, d in sorted(images.items(), key=lambda kv: kv[1]['file_name'])]
+    return split_items(bench, 'val', dst, entries, 'validation images listed in trainval_merged.json')
 
 
 def prepare_pc59(src: str, dst: str, ids: Optional[str] = None, source: str = 'auto', link: str = 'symlink',
@@ -157,19 +140,14 @@ def prepare_pc59(src: str, dst: str, ids: Optional[str] = None, source: str = 'a
     needed = ['JPEGImages', 'trainval_merged.json' if source == 'json' else 'trainval']
     require(bench.name, src, needed, 'VOCdevkit/VOC2010/ with JPEGImages/ and trainval_merged.json (Detail '
             'annotations) or trainval/*.mat (PASCAL-Context trainval.tar.gz)')
-    report = PrepareReport(bench.name, dst)
     if source == 'json':
         if ids:
             raise ValueError('pc59: --ids applies to the trainval/*.mat source; the JSON source uses its '
                              '"val" phase images')
         items, convert = _json_items(bench, src, dst, json_path), _convert_pc59_json
-        report.notes.append('labels from trainval_merged.json, its "val" phase (the official route)')
+        note = 'labels from trainval_merged.json, its "val" phase (the official route)'
     else:
-        val_ids = read_id_list(ids or PASCAL_CONTEXT_VAL_IDS)
-        items = _id_items(bench, src, dst, val_ids, lambda i: osp.join(src, 'trainval', i + '.mat'))
-        convert = _convert_pc59_mat
-        report.notes.append('labels from trainval/*.mat (LabelMap restricted to the 59 classes); the official '
-                            'route reads trainval_merged.json, which was not used')
-    report.splits.append(convert_split(bench, 'val', items, convert, dst, link=link, overwrite=overwrite,
-                                       nproc=nproc))
-    return report
+        items, convert = _mat_items(bench, src, dst, ids or PASCAL_CONTEXT_VAL_IDS), _convert_pc59_mat
+        note = ('labels from trainval/*.mat (LabelMap restricted to the 59 classes); the official route reads '
+                'trainval_merged.json, which was not used')
+    return convert_splits(bench, dst, {'val': items}, convert, [note], link=link, overwrite=overwrite, nproc=nproc)

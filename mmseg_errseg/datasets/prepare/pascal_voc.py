@@ -14,8 +14,7 @@ import numpy as np
 
 from ..benchmarks import get_benchmark
 from ..loading import read_label_map
-from .common import (Item, PrepareReport, check_range, convert_split, lookup_table, missing_error, read_id_list,
-                     require)
+from .common import PrepareReport, check_range, convert_splits, lookup_table, read_id_list, require, split_items
 
 __all__ = ['prepare_voc20']
 
@@ -53,15 +52,8 @@ def prepare_voc20(src: str, dst: str, link: str = 'symlink', overwrite: bool = F
         raise FileNotFoundError(f'voc20: --src {src!r} lacks SegmentationClassAug/ and SegmentationClass/ '
                                 f'(expected {expected})')
     ids = read_id_list(osp.join(src, 'ImageSets', 'Segmentation', 'val.txt'))
-    out = bench.split('val')
-    items = [Item(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(dst, out.img_dir, i + '.jpg'),
-                  osp.join(dst, out.seg_dir, i + '.png'), osp.join(label_dir, i + '.png')) for i in ids]
-    missing = [p for i in items for p in (i.src_image, i.source) if not osp.isfile(p)]
-    if missing:
-        raise missing_error(bench.name, 'validation images / label maps of ImageSets/Segmentation/val.txt',
-                            missing, 2 * len(items))
-    report = PrepareReport(bench.name, dst)
-    report.notes.append(f'labels from {osp.basename(label_dir)}/')
-    report.splits.append(convert_split(bench, 'val', items, _convert, dst, link=link, overwrite=overwrite,
-                                       nproc=nproc))
-    return report
+    items = split_items(bench, 'val', dst, [(i, osp.join(src, 'JPEGImages', i + '.jpg'),
+                                             osp.join(label_dir, i + '.png')) for i in ids],
+                        'validation images / label maps of ImageSets/Segmentation/val.txt')
+    return convert_splits(bench, dst, {'val': items}, _convert, [f'labels from {osp.basename(label_dir)}/'],
+                          link=link, overwrite=overwrite, nproc=nproc)

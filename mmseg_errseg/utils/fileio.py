@@ -1,0 +1,87 @@
+"""Atomic file writes: a file is either absent, its old version, or complete.
+
+Every writer of the project goes through :func:`atomic_path`: the data goes to a
+temporary file beside the target, is flushed to disk, gets the permissions a
+plain ``open()`` would give (``0o666 & ~umask``; ``mkstemp`` creates 0600, which
+would lock other users out of a shared data root), and is renamed over the target.
+"""
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Union
+
+__all__ = ['atomic_path', 'write_bytes', 'write_text', 'write_json']
+
+PathLike = Union[str, Path]
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync(path: PathLike) -> None:
+    """Flush a file, or a folder's entries (best effort: not every platform opens folders)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(path: PathLike) -> Iterator[Path]:
+    """A temporary path to write (for writers that take a path: cv2, PIL, pandas, matplotlib, torch).
+
+    The temporary file has the target's suffix (writers pick the format from it); when the block
+    succeeds it is flushed, given the umask's permissions and renamed to ``path``; when it fails it
+    is removed and ``path`` is left as it was.
+
+    Args:
+        path: The target file; its folder is created.
+
+    Yields:
+        The temporary path, in the target's folder.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        _fsync(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    _fsync(path.parent)
+
+
+def write_bytes(path: PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically; returns the path."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path: PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; returns the path."""
+    return write_bytes(path, text.encode('utf-8'))
+
+
+def write_json(path: PathLike, obj: Any, indent: int = 1) -> Path:
+    """Write ``obj`` as strict JSON (NaN and infinity are refused) and a final newline; returns the path.
+
+    Raises:
+        ValueError: ``obj`` holds a NaN or an infinity (write ``None`` for "undefined").
+    """
+    return write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False) + '\n')

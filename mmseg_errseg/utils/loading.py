@@ -1,0 +1,63 @@
+"""Reading the files a user names (configs, checkpoints) with errors that name the file and the fix."""
+import os
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+__all__ = ['load_config', 'read_checkpoint', 'config_errors']
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None):
+    """An mmengine ``Config`` from a file, overrides applied.
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: The file is not valid Python (its line named).
+    """
+    from mmengine.config import Config
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'config {path}: no such file')
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as e:
+        raise ValueError(f'config {path}: {e.msg} at line {e.lineno}') from e
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def read_checkpoint(path: str) -> object:
+    """What ``torch.load`` reads from a local checkpoint file (on the CPU; tensors and plain data only).
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: The file is truncated, corrupt, or not a torch checkpoint.
+    """
+    import torch
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint {path}: no such file')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:  # torch raises many types, with long advice that includes unsafe workarounds
+        raise ValueError(f'{path} cannot be read as a torch checkpoint: truncated, corrupt or another '
+                         f'format ({type(e).__name__}; --debug shows the details)') from e
+
+
+@contextmanager
+def config_errors(source: str) -> Iterator[None]:
+    """Turn the errors MMSeg's registries raise for a bad config into one line naming ``source``.
+
+    A key a type does not take (from the file or ``--cfg-options``) surfaces as a ``TypeError``
+    ``... got an unexpected keyword argument 'x'``, an unknown ``type`` as a ``KeyError``
+    ``'X is not in the mmseg::model registry ...'``; other errors pass unchanged.
+    """
+    try:
+        yield
+    except TypeError as e:
+        if 'unexpected keyword argument' not in str(e):
+            raise
+        raise ValueError(f'{source}: {e} (a key of the config or of --cfg-options that this type does not '
+                         'take)') from e
+    except KeyError as e:
+        if 'registry' not in str(e):
+            raise
+        raise ValueError(f'{source}: {e.args[0] if e.args else e}') from e

@@ -1,0 +1,78 @@
+"""Provenance of a run: the environment it ran in and a hash of the config it ran."""
+import copy
+import hashlib
+import json
+import os
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Dict, Optional
+
+__all__ = ['environment_info', 'config_hash']
+
+#: record key -> distribution whose version is recorded (when installed)
+_PACKAGES = dict(torch='torch', torchvision='torchvision', mmseg='mmsegmentation', mmengine='mmengine',
+                 mmcv='mmcv-lite', numpy='numpy', open_clip='open_clip_torch', mmseg_errseg='mmseg-errseg',
+                 fvcore='fvcore', ptflops='ptflops', sentence_transformers='sentence-transformers')
+
+#: Config keys that only say where things are on this machine; left out of the hash.
+_LOCAL_KEYS = ('work_dir', 'load_from', 'resume', 'launcher', 'data_root')
+
+
+def _version(dist: str) -> Optional[str]:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+def environment_info(device: Optional[str] = None) -> Dict[str, Any]:
+    """Versions and hardware of this run.
+
+    Args:
+        device: The torch device the run used (default: ``cuda`` when available, else ``cpu``).
+
+    Returns:
+        ``python``, ``platform``, ``device`` (as given, e.g. ``cpu``, ``cuda:0``), ``cpu`` (processor
+        and cores), ``torch_threads``, on CUDA devices ``gpu`` (its name) and ``cuda``, and the
+        version of each of torch, torchvision, mmseg, mmengine, mmcv, numpy, open_clip, mmseg_errseg,
+        fvcore, ptflops, sentence_transformers that is installed.
+    """
+    import torch
+
+    from ..version import __version__
+    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    env = dict(python=platform.python_version(), platform=platform.platform(), device=str(device),
+               cpu=f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores',
+               torch_threads=torch.get_num_threads())
+    if device.type == 'cuda':
+        env.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
+    env.update({key: _version(dist) for key, dist in _PACKAGES.items() if _version(dist)})
+    env.update(torch=torch.__version__, mmseg_errseg=__version__)  # the running ones (editable installs)
+    return env
+
+
+def _strip_local(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _strip_local(v) for k, v in obj.items() if k not in _LOCAL_KEYS}
+    if isinstance(obj, (list, tuple)):
+        return [_strip_local(v) for v in obj]
+    return obj
+
+
+def config_hash(cfg: Any, length: int = 64) -> str:
+    """sha256 of a resolved config, without the machine-local paths.
+
+    The config is serialised as sorted JSON after dropping ``work_dir``, ``load_from``, ``resume``,
+    ``launcher`` and every ``data_root``, so the same experiment on another machine or data
+    location hashes the same.
+
+    Args:
+        cfg: An mmengine ``Config`` or ``ConfigDict``, or a plain dict.
+        length: Hex digits kept (64: the whole digest).
+
+    Returns:
+        ``length`` hex digits.
+    """
+    data = cfg.to_dict() if hasattr(cfg, 'to_dict') else copy.deepcopy(dict(cfg))
+    text = json.dumps(_strip_local(data), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:length]

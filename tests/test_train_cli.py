@@ -1,0 +1,35 @@
+"""errseg train: MMSeg's tools/train.py on the tiny config (train, resume, overrides, errors)."""
+import torch
+
+from conftest import CONFIGS
+from mmseg_errseg.cli import main
+from mmseg_errseg.datasets import make_dataset
+
+TINY = str(CONFIGS / 'errseg' / 'errseg_tiny_1xb2-6it_coco-stuff171-128x128.py')
+
+
+def _options(data_root, iters):
+    return ['--cfg-options', f'train_dataloader.dataset.data_root={data_root}', f'train_cfg.max_iters={iters}',
+            'default_hooks.checkpoint.interval=2', 'model.backbone.pretrained=None']
+
+
+def test_train_then_resume(tmp_path, capsys):
+    make_dataset('coco_stuff171', str(tmp_path / 'data'), num_images=2, size=(64, 64), splits=['train'])
+    work = tmp_path / 'work'
+    assert main(['train', TINY, '--work-dir', str(work), *_options(tmp_path / 'data', 2)]) == 0
+    assert (work / 'iter_2.pth').is_file() and (work / 'last_checkpoint').is_file()
+    out = capsys.readouterr()
+    assert 'Iter(train) [2/2]' in out.out + out.err  # the log is not hidden (no WARNING log level)
+    assert main(['train', TINY, '--work-dir', str(work), '--resume', *_options(tmp_path / 'data', 4)]) == 0
+    resumed = torch.load(work / 'iter_4.pth', map_location='cpu', weights_only=False)
+    assert resumed['meta']['iter'] == 4
+    out = capsys.readouterr()
+    assert 'resumed' in (out.out + out.err).lower() and 'Iter(train) [3/4]' in out.out + out.err
+
+
+def test_train_errors_are_one_line(tmp_path, capsys):
+    assert main(['train', str(tmp_path / 'none.py')]) == 1
+    assert capsys.readouterr().err.strip() == f'errseg train: error: config {tmp_path / "none.py"}: no such file'
+    assert main(['train', TINY, '--work-dir', str(tmp_path), '--cfg-options', 'model.decode_head.bogus=1']) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unexpected keyword argument 'bogus'" in err[0]
