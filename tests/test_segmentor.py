@@ -57,7 +57,7 @@ def test_predict_resizes_to_the_original_image_and_indexes_the_vocabulary(tiny_m
         out = tiny_model.predict(torch.randn(1, 3, 64, 64), [sample])[0]
     pred = out.pred_sem_seg.data
     assert pred.shape == (1, 37, 53)
-    assert set(pred.unique().tolist()) <= set(out.metainfo['kept_classes'])
+    assert set(pred.unique().tolist()) <= set(out.metainfo['kept_classes'].tolist())
     assert 'seg_logits' not in out
 
 
@@ -69,7 +69,7 @@ def test_output_logits_holds_full_vocabulary_probabilities(tiny_model):
     probs = out.seg_logits.data
     assert probs.shape == (len(TINY_VOCAB), 64, 64)
     assert torch.equal(probs.argmax(0, keepdim=True), out.pred_sem_seg.data)
-    dropped = sorted(set(range(len(TINY_VOCAB))) - set(out.metainfo['kept_classes']))
+    dropped = sorted(set(range(len(TINY_VOCAB))) - set(out.metainfo['kept_classes'].tolist()))
     assert (probs[dropped] < 1e-40).all()
 
 

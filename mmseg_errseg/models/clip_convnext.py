@@ -170,22 +170,32 @@ class OpenCLIPConvNeXt(BaseModule):
         guidances = (stages[0].detach(), stages[1].detach(), stages[2], stages[3])
         return CLIPFeatures(guidances, f3, self._dense_embed(x))
 
+    def _eot_pooled(self) -> bool:
+        clip = self.clip
+        return getattr(clip, 'text_pool_type', None) == 'argmax' and getattr(clip, 'attn_mask', None) is not None
+
     def tokenize(self, texts: List[str]) -> torch.Tensor:
-        return self.tokenizer(texts).to(self.clip.positional_embedding.device)
+        """Prompts -> (N, L) tokens on the model's device, cut after the longest prompt.
+
+        CLIP's text tower is causal and pools the end-of-text token (the largest
+        id), so the padding after the longest prompt cannot change any output:
+        it is cut here, on the host (about 13 of 77 positions remain for
+        ERR-Seg's prompts; same embeddings, several times faster).
+        """
+        tokens = self.tokenizer(texts)
+        if self._eot_pooled():
+            tokens = tokens[:, :int(tokens.argmax(dim=-1).max()) + 1]
+        return tokens.to(self.clip.positional_embedding.device)
 
     def encode_text(self, tokens: torch.Tensor) -> torch.Tensor:
         """(N, L) tokens -> (N, D) text embeddings (not normalised), as ``CLIP.encode_text``.
 
-        CLIP's text tower is causal and pools the end-of-text token (the largest
-        id), so the padding after the longest prompt cannot change any output:
-        only the first positions are run (about 13 of 77 for ERR-Seg's prompts),
-        with the same result, several times faster.
+        ``L`` may be shorter than the context length (see :meth:`tokenize`).
         """
         clip = self.clip
-        if getattr(clip, 'text_pool_type', None) != 'argmax' or getattr(clip, 'attn_mask', None) is None:
+        if not self._eot_pooled():
             return clip.encode_text(tokens)
-        n = int(tokens.argmax(dim=-1).max()) + 1
-        tokens = tokens[:, :n]
+        n = tokens.shape[1]
         cast = clip.transformer.get_cast_dtype()
         x = clip.token_embedding(tokens).to(cast) + clip.positional_embedding[:n].to(cast)
         x = clip.ln_final(clip.transformer(x, attn_mask=clip.attn_mask[:n, :n]))

@@ -1,4 +1,5 @@
 """The ERR-Seg segmentor: CLIP encoder + ERR-Seg head over a settable vocabulary."""
+import math
 import warnings
 from collections import OrderedDict
 from typing import List, Optional, Sequence, Tuple, Union
@@ -25,6 +26,7 @@ __all__ = ['ERRSeg', 'CLIP_MEAN', 'CLIP_STD']
 CLIP_MEAN = (123.675, 116.280, 103.530)
 CLIP_STD = (58.395, 57.120, 57.375)
 _FILL = -100.0  # official logit of classes that were not kept
+_FILL_PROB = 1.0 / (1.0 + math.exp(-_FILL))  # its probability
 _TEXT_CACHE_SIZE = 4
 
 
@@ -39,7 +41,7 @@ class ERRSeg(BaseSegmentor):
     The vocabulary (class names) is set by ``vocabulary``, by assigning
     ``model.vocabulary`` or ``model.dataset_meta`` (as ``mmseg.apis.init_model``
     and :class:`~mmseg_errseg.engine.VocabularyHook` do), or per call of
-    :meth:`set_vocabulary`. Text embeddings are cached per vocabulary in eval mode.
+    :meth:`set_vocabulary`. Text embeddings are cached per vocabulary unless the text tower trains.
 
     Args:
         backbone: The CLIP encoder config (:class:`OpenCLIPConvNeXt`).
@@ -147,30 +149,38 @@ class ERRSeg(BaseSegmentor):
         self._palette = list(palette) if palette is not None and len(palette) == len(meta['classes']) else None
 
     def text_embeddings(self) -> Tensor:
-        """L2-normalised class embeddings (T, D) of the current vocabulary."""
+        """L2-normalised class embeddings (T, D) of the current vocabulary.
+
+        Cached per vocabulary unless a text-tower parameter is being trained
+        (so under ``finetune='frozen'`` / ``'weight_visual'`` a training step does
+        not run the text tower); a training step that trains it empties the cache.
+        """
         names = self.vocabulary
         device = self.backbone.clip.positional_embedding.device
         key = (tuple(names), self.prompt_template, self.synonyms, str(device))
-        if not self.training and key in self._text_cache:
+        trains = self.training and torch.is_grad_enabled() and self._text_tower_trains()
+        if trains:
+            self._text_cache.clear()  # its weights are about to change
+        elif key in self._text_cache:
             self._text_cache.move_to_end(key)
             return self._text_cache[key]
         prompts, owner = build_prompts(names, self.prompt_template, self.synonyms)
-        with torch.set_grad_enabled(self.training and torch.is_grad_enabled()):
+        with torch.set_grad_enabled(trains):
             emb = self.backbone.encode_text(self.backbone.tokenize(prompts)).float()
             emb = emb / emb.norm(dim=-1, keepdim=True)
             if len(prompts) != len(names):  # average the synonyms of each class
                 idx = torch.tensor(owner, device=device)
                 emb = emb.new_zeros(len(names), emb.shape[1]).index_add(0, idx, emb)
                 emb = emb / emb.norm(dim=-1, keepdim=True)
-        if not self.training:
+        if not trains:
             self._text_cache[key] = emb
             while len(self._text_cache) > _TEXT_CACHE_SIZE:
                 self._text_cache.popitem(last=False)
         return emb
 
-    def train(self, mode: bool = True):
-        self._text_cache.clear()  # the text tower may change in training
-        return super().train(mode)
+    def _text_tower_trains(self) -> bool:
+        return any(p.requires_grad for n, p in self.backbone.clip.named_parameters()
+                   if not n.startswith('visual.'))
 
     def _load_from_state_dict(self, *args, **kwargs):
         self._text_cache.clear()
@@ -211,7 +221,10 @@ class ERRSeg(BaseSegmentor):
         flat = labels.flatten(1)
         valid = flat != self.ignore_index
         bad = valid & ((flat < 0) | (flat >= t))
-        if bad.any():
+        if flat.device.type != 'cpu':  # no host sync on an accelerator: checked asynchronously
+            torch._assert_async(~bad.any(), f'label values are outside the vocabulary [0, {t}) and are '
+                                f'not the ignore index {self.ignore_index}: check the dataset and vocabulary')
+        elif bad.any():
             values = flat[bad].unique()[:10].tolist()
             raise ValueError(f'label values {values} are outside the vocabulary [0, {t}) and are not '
                              f'the ignore index {self.ignore_index}: check the dataset and vocabulary')
@@ -250,8 +263,7 @@ class ERRSeg(BaseSegmentor):
         ori_shape = tuple(meta.get('ori_shape', input_hw))[:2]
         prob = F.interpolate(prob, size=ori_shape, mode='bilinear', align_corners=False)[0]
         sample.set_data(dict(pred_sem_seg=PixelData(data=kept[prob.argmax(0)][None])))
-        sample.set_metainfo(dict(kept_classes=kept.tolist()))
+        sample.set_metainfo(dict(kept_classes=kept))  # (P,) on the model's device: no host sync
         if self.test_cfg.get('output_logits', False):
-            fill = torch.sigmoid(torch.tensor(_FILL)).item()
-            full = scatter_classes(prob[None], kept[None], self.num_classes, fill)[0]
+            full = scatter_classes(prob[None], kept[None], self.num_classes, _FILL_PROB)[0]
             sample.set_data(dict(seg_logits=PixelData(data=full)))
