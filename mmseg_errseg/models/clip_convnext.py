@@ -8,7 +8,7 @@ CLIP's text tower, so one module owns every CLIP weight.
 import logging
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import open_clip
 import torch
@@ -21,15 +21,26 @@ from timm.layers import LayerNorm2d
 from torch.func import functional_call
 
 from .clip_finetune import set_clip_finetune
-from .errseg_head import CLIPFeatures
 
-__all__ = ['OpenCLIPConvNeXt']
+__all__ = ['OpenCLIPConvNeXt', 'CLIPFeatures']
 
 open_clip.add_model_config(Path(__file__).parent / 'clip_configs')
 
 STAGE4_GRAD = ('both', 'os16', 'os32')
 _OFFICIAL_PREFIX = 'sem_seg_head.clip_model.'
 _OURS_PREFIX = 'backbone.'
+
+
+class CLIPFeatures(NamedTuple):
+    """What the CLIP encoder hands to the head.
+
+    guidances: ConvNeXt stage outputs (os4, os8, os16, os32); os4/os8 detached.
+    os16_dense: F3^s (B, D, H/16, W/16), or None when not computed.
+    os32_dense: F4^s (B, D, H/32, W/32).
+    """
+    guidances: Tuple[torch.Tensor, ...]
+    os16_dense: Optional[torch.Tensor]
+    os32_dense: torch.Tensor
 
 
 def _read_state_dict(path: str) -> Dict[str, torch.Tensor]:

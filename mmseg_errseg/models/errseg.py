@@ -16,8 +16,7 @@ from torch import Tensor
 
 from ..vocabularies import load_vocabulary
 from .class_reduction import scatter_classes
-from .errseg_head import CLIPFeatures
-from .errseg_loss import errseg_bce_loss
+from .clip_convnext import CLIPFeatures
 from .prompts import DEFAULT_TEMPLATE, build_prompts, check_vocabulary
 
 __all__ = ['ERRSeg', 'CLIP_MEAN', 'CLIP_STD']
@@ -53,6 +52,8 @@ class ERRSeg(BaseSegmentor):
         crop_size: (H, W) the image is resized to, multiples of 32.
         ignore_index: Label of ignored pixels.
         exclude_ignore: Leave ignored pixels out of the loss mean (official: False).
+        loss_decode: Overrides of the loss config (``type`` defaults to
+            :class:`~mmseg_errseg.models.ERRSegBCELoss`, built from ``MODELS``).
         train_cfg: Unused keys are kept for MMSeg compatibility.
         test_cfg: ``num_selected`` (test-time P; default the head's) and
             ``output_logits`` (store the full (T, H, W) probabilities as
@@ -71,6 +72,7 @@ class ERRSeg(BaseSegmentor):
                  crop_size: Tuple[int, int] = (640, 640),
                  ignore_index: int = 255,
                  exclude_ignore: bool = False,
+                 loss_decode: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -101,6 +103,8 @@ class ERRSeg(BaseSegmentor):
         self.crop_size = crop_size
         self.ignore_index = ignore_index
         self.exclude_ignore = exclude_ignore
+        self.loss_decode = MODELS.build(dict(dict(type='ERRSegBCELoss', exclude_ignore=exclude_ignore,
+                                                  fill=_FILL), **(loss_decode or {})))
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {})
         self._vocabulary: Optional[List[str]] = None
@@ -235,9 +239,8 @@ class ERRSeg(BaseSegmentor):
         labels = torch.stack([ds.gt_sem_seg.data for ds in data_samples]).squeeze(1).long()
         kept_logits, kept = self.decode(inputs, self.decode_head.num_selected,
                                         self._present_classes(labels))
-        loss = errseg_bce_loss(kept_logits, kept, labels, self.num_classes, self.ignore_index,
-                               self.exclude_ignore, _FILL)
-        return dict(loss_sem_seg=loss)
+        loss = self.loss_decode(kept_logits, kept, labels, self.num_classes, self.ignore_index)
+        return {getattr(self.loss_decode, 'loss_name', 'loss_sem_seg'): loss}
 
     def predict(self, inputs: Tensor, data_samples: OptSampleList = None) -> SampleList:
         kept_logits, kept = self.decode(inputs, self.test_cfg.get('num_selected'))

@@ -13,6 +13,9 @@ class AggregationMlp(nn.Module):
     """Token MLP of an aggregation block.
 
     ``star`` (the paper's modified MLP, official): ``fc3(ReLU6(fc1(x)) * fc2(x))``.
+    This is the official code; the paper's Eq. 8 writes ``f_out(sigma(f_in1(x) * f_in2(x)))``,
+    the activation after the product, and describes the depth-wise convolution
+    as coming before the MLP, where the official block applies it after ``fc3``.
     ``vanilla`` (Table 12 baseline): ``fc3(ReLU6(fc1(x)))``.
     The spatial block follows it with a depth-wise 7x7 convolution on the token
     grid, the class block with a final ReLU6, as the official blocks do.
