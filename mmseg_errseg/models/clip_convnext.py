@@ -22,11 +22,18 @@ from torch.func import functional_call
 
 from .clip_finetune import set_clip_finetune
 
-__all__ = ['OpenCLIPConvNeXt', 'CLIPFeatures']
+__all__ = ['OpenCLIPConvNeXt', 'CLIPFeatures', 'OFFICIAL_VISION_CFG', 'create_clip']
 
 open_clip.add_model_config(Path(__file__).parent / 'clip_configs')
 
 STAGE4_GRAD = ('both', 'os16', 'os32')
+#: Stochastic layers of the official image towers (the OpenCLIP configs the official code bundles),
+#: pinned so that the installed open_clip's configs cannot change training: ERR-Seg-B has no drop
+#: path in its ConvNeXt trunk; ERR-Seg-L has Dropout(0.1) in its MLP head.
+OFFICIAL_VISION_CFG = {
+    'convnext_base_w_320': dict(timm_drop=0.0, timm_drop_path=0.0),
+    'convnext_large_d_320': dict(timm_drop=0.1, timm_drop_path=0.1),
+}
 _OFFICIAL_PREFIX = 'sem_seg_head.clip_model.'
 _OURS_PREFIX = 'backbone.'
 
@@ -41,6 +48,22 @@ class CLIPFeatures(NamedTuple):
     guidances: Tuple[torch.Tensor, ...]
     os16_dense: Optional[torch.Tensor]
     os32_dense: torch.Tensor
+
+
+def create_clip(model_name: str, **kwargs) -> nn.Module:
+    """``open_clip.create_model(model_name)`` without weights, with the official vision settings pinned.
+
+    Args:
+        model_name: An OpenCLIP architecture; see :data:`OFFICIAL_VISION_CFG`.
+        **kwargs: More ``open_clip.create_model`` arguments (e.g. ``device``).
+    """
+    vision_cfg = dict(open_clip.get_model_config(model_name)['vision_cfg'],
+                      **OFFICIAL_VISION_CFG.get(model_name, {}))
+    logging.getLogger().disabled, was = True, logging.getLogger().disabled  # "no pretrained weights" notice
+    try:
+        return open_clip.create_model(model_name, pretrained=None, vision_cfg=vision_cfg, **kwargs)
+    finally:
+        logging.getLogger().disabled = was
 
 
 def _read_state_dict(path: str) -> Dict[str, torch.Tensor]:
@@ -89,11 +112,7 @@ class OpenCLIPConvNeXt(BaseModule):
         self.model_name = model_name
         self.stage4_grad = stage4_grad
         self.finetune = finetune
-        logging.getLogger().disabled, was = True, logging.getLogger().disabled  # "no pretrained weights" notice
-        try:
-            self.clip = open_clip.create_model(model_name, pretrained=None)
-        finally:
-            logging.getLogger().disabled = was
+        self.clip = create_clip(model_name)
         trunk = getattr(self.clip.visual, 'trunk', None)
         if trunk is None or not all(hasattr(trunk, a) for a in ('stem', 'stages', 'norm_pre', 'head')) \
                 or len(trunk.stages) != 4:
