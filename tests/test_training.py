@@ -105,3 +105,22 @@ def test_a_training_step_runs_the_text_tower_only_when_it_trains(finetune, text_
     cached = model.text_embeddings()
     model._text_cache.clear()
     assert torch.allclose(cached, model.text_embeddings(), atol=1e-6)  # still the current weights
+
+
+@pytest.mark.parametrize('schedule', ['schedule_smoke.py', 'schedule_80k.py'])
+def test_norms_and_embeddings_get_no_weight_decay_under_full_finetuning(schedule):
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(str(CONFIGS / '_base_/schedules' / schedule)).optim_wrapper
+    cfg.type = 'OptimWrapper'  # AMP needs an accelerator; the parameter groups do not
+    model = build_model(vocabulary=TINY_VOCAB, backbone=dict(finetune='full'))
+    groups = build_optim_wrapper(model, cfg).optimizer.param_groups
+    by_param = {id(p): g for g in groups for p in g['params']}
+    norms = {id(p) for m in model.modules()
+             if isinstance(m, (torch.nn.LayerNorm, torch.nn.GroupNorm, torch.nn.Embedding)) for p in m.parameters()}
+    clip_norms = [n for n, p in model.named_parameters() if id(p) in norms and n.startswith('backbone.')]
+    assert len(clip_norms) > 10 and 'backbone.clip.token_embedding.weight' in clip_norms
+    for name, p in model.named_parameters():
+        group = by_param[id(p)]
+        assert group['weight_decay'] == (0.0 if id(p) in norms else 1e-4), name
+        assert group['lr'] == pytest.approx(2e-6 if name.startswith('backbone.') else 2e-4), name
