@@ -45,6 +45,7 @@ class UpBlock(nn.Module):
         c = x.shape[1]
         x = F.conv2d(x, conv.weight[:, :c].contiguous(), None, conv.stride, conv.padding)
         shared = F.conv2d(guidance, conv.weight[:, c:].contiguous(), None, conv.stride, conv.padding)
+        shared = shared.contiguous(memory_format=torch.channels_last)  # keeps the sum (and GroupNorm) channels last
         x = (x.unflatten(0, (b, -1)) + shared.unsqueeze(1)).flatten(0, 1)
         return self.fuse[1:](x)
 
