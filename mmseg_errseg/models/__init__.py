@@ -9,11 +9,12 @@ from .guided_attention import concatenated_guidance
 from .prompts import DEFAULT_TEMPLATE, build_prompts, check_vocabulary
 from .rrca import RRCA
 from .rrhc import RRHC
+from .unused_parameters import has_unused_parameters
 from .upsampling_decoder import UpsamplingDecoder
 
 __all__ = [
     'OpenCLIPConvNeXt', 'ERRSegHead', 'ERRSeg', 'CLIPFeatures', 'RRHC', 'RRCA', 'UpsamplingDecoder',
     'class_scores', 'select_classes', 'gather_classes', 'scatter_classes', 'cosine_cost_map',
     'errseg_bce_loss', 'ERRSegBCELoss', 'set_clip_finetune', 'FINETUNE_STRATEGIES', 'build_prompts',
-    'check_vocabulary', 'DEFAULT_TEMPLATE', 'concatenated_guidance', 'CLIP_MEAN', 'CLIP_STD'
+    'check_vocabulary', 'DEFAULT_TEMPLATE', 'concatenated_guidance', 'has_unused_parameters', 'CLIP_MEAN', 'CLIP_STD'
 ]
