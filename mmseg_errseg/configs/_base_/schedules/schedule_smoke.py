@@ -1,6 +1,6 @@
 # Smoke schedule (the harness's toy scale): the official optimiser settings without AMP (CPU),
 # a 2-iteration warm-up + cosine over 6 iterations, a checkpoint every 3 iterations (so an
-# interrupted run resumes), no validation.
+# interrupted run resumes), no validation (the visualization hook draws nothing unless asked).
 _base_ = ['./schedule_80k.py']
 optim_wrapper = dict(type='OptimWrapper')
 param_scheduler = [
@@ -9,7 +9,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=6, val_interval=6)
 val_cfg = None
-default_hooks = dict(
-    logger=dict(interval=1),
-    checkpoint=dict(interval=3, max_keep_ckpts=2),
-    visualization=None)
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=3, max_keep_ckpts=2))
