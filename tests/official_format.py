@@ -3,39 +3,50 @@
 Lets tests build official-format checkpoints and golden files of any size from a tiny model.
 """
 import re
+from pathlib import Path
+from typing import Dict, List, Tuple
 
 import torch
 
-_REVERSE = [
-    (r'rrhc\.cost_embed\.(\d+)\.', r'corr_proj_convs.\1.0.'),
-    (r'rrhc\.cost_fusion\.', 'low_corr_fusion.'),
-    (r'rrca\.image_guidance_proj\.', 'img_guidance_projection_agg.'),
-    (r'rrca\.image_guidance_fusion\.', 'low_img_fusion.'),
-    (r'rrca\.text_guidance_proj\.', 'text_guidance_projection.'),
-    (r'rrca\.layers\.(\d+)\.spatial\.attn\.', r'aggregator_layers.\1.spatial_fusion.sa.attention.'),
-    (r'rrca\.layers\.(\d+)\.spatial\.mlp\.dwconv\.', r'aggregator_layers.\1.spatial_fusion.sa.mlp.dwconv.dwconv.'),
-    (r'rrca\.layers\.(\d+)\.spatial\.', r'aggregator_layers.\1.spatial_fusion.sa.'),
-    (r'rrca\.layers\.(\d+)\.classes\.attn\.', r'aggregator_layers.\1.class_fusion.sa.attention.'),
-    (r'rrca\.layers\.(\d+)\.classes\.', r'aggregator_layers.\1.class_fusion.sa.'),
-    (r'decoder\.guidance_proj\.', 'img_guidance_projection_dec.'),
-    (r'decoder\.blocks\.(\d)\.up\.', lambda m: f'up_decoder{int(m[1]) + 1}.up_conv.'),
-    (r'decoder\.blocks\.(\d)\.fuse\.', lambda m: f'up_decoder{int(m[1]) + 1}.textual_fusion.'),
-    (r'decoder\.head\.', 'head.'),
-]
+from mmseg_errseg.converters.official import convert_decoder_state_dict
+
+OFFICIAL_KEYS = Path(__file__).parent / 'data' / 'golden' / 'official_state_dict_keys.txt'
+
+
+def official_decoder_keys() -> List[Dict[str, Tuple[int, ...]]]:
+    """The official decoder keys and shapes of the golden key list, one dict per listed model.
+
+    Sections are headed ``# Decoder state_dict, ...`` (ConvNeXt-B, then ConvNeXt-L dims).
+    """
+    sections, current = [], None
+    for line in OFFICIAL_KEYS.read_text().splitlines():
+        if line.startswith('# Decoder state_dict'):
+            current = {}
+            sections.append(current)
+        elif line.startswith('#') or not line.strip():
+            current = None if line.startswith('# CLIP') else current
+        elif current is not None:
+            key, shape = line.split('\t')
+            current[key] = tuple(int(d) for d in re.findall(r'\d+', shape))
+    return sections
+
+
+def _our_key_to_official() -> Dict[str, str]:
+    # The converter's own map applied to the official names: a rule that is wrong shows up as
+    # an official key it leaves unmatched or maps to a name our head does not have.
+    names = {key: key for section in official_decoder_keys() for key in section}
+    ours, unmatched = convert_decoder_state_dict(names)
+    assert not unmatched, f'the converter does not map official keys {unmatched}'
+    return ours
 
 
 def to_official_decoder(head_state):
-    out = {}
-    for key, value in head_state.items():
-        for pattern, repl in _REVERSE:
-            m = re.match(pattern, key)
-            if m:
-                new = repl(m) if callable(repl) else m.expand(repl)
-                out[new + key[m.end():]] = value.clone()
-                break
-        else:
-            raise KeyError(key)
-    return out
+    """Our ``ERRSegHead`` state dict -> the official decoder's, by the inverse of the converter's map."""
+    inverse = _our_key_to_official()
+    missing = [k for k in head_state if k not in inverse]
+    if missing:
+        raise KeyError(f'head keys with no official counterpart in {OFFICIAL_KEYS.name}: {missing}')
+    return {inverse[k]: v.clone() for k, v in head_state.items()}
 
 
 def to_official_checkpoint(model_state):

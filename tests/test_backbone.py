@@ -105,10 +105,38 @@ def test_unknown_weights_name_the_choices():
 
 def test_text_encoding_skips_the_padding_with_the_same_result():
     enc = _tiny().eval()
-    tokens = enc.tokenize(['A photo of a cat in the scene', 'A photo of a traffic light on a very long road'])
+    texts = ['A photo of a cat in the scene', 'A photo of a traffic light on a very long road']
+    full, tokens = enc.tokenizer(texts), enc.tokenize(texts)
+    assert tokens.shape[1] == int(full.argmax(-1).max()) + 1 < full.shape[1]  # cut on the host
     with torch.no_grad():
-        assert torch.allclose(enc.encode_text(tokens), enc.clip.encode_text(tokens), atol=1e-5)
+        assert torch.allclose(enc.encode_text(tokens), enc.clip.encode_text(full), atol=1e-5)
     enc.train()
-    grads = [torch.autograd.grad(f(tokens).sum(), enc.clip.transformer.resblocks[0].attn.in_proj_weight)[0]
-             for f in (enc.encode_text, enc.clip.encode_text)]
+    grads = [torch.autograd.grad(f(t).sum(), enc.clip.transformer.resblocks[0].attn.in_proj_weight)[0]
+             for f, t in ((enc.encode_text, tokens), (enc.clip.encode_text, full))]
     assert torch.allclose(*grads, atol=1e-5)
+
+
+@pytest.mark.parametrize('name,max_drop_path,head_dropout', [
+    ('convnext_base_w_320', None, 0.0),  # ERR-Seg-B: no drop path in the trunk
+    ('convnext_large_d_320', 0.1, 0.1),  # ERR-Seg-L: Dropout(0.1) in the MLP head
+])
+def test_clip_has_the_official_stochastic_layers_whatever_open_clip_says(name, max_drop_path, head_dropout):
+    from timm.layers import DropPath
+    from mmseg_errseg.models.clip_convnext import create_clip
+    with torch.device('meta'):  # structure only, no memory
+        clip = create_clip(name, device='meta')
+    drop_paths = [m.drop_prob for m in clip.visual.trunk.modules() if isinstance(m, DropPath)]
+    assert (max(drop_paths) if drop_paths else None) == pytest.approx(max_drop_path)
+    assert max(m.p for m in clip.visual.head.modules() if isinstance(m, torch.nn.Dropout)) == head_dropout
+    assert not any(isinstance(m, (DropPath, torch.nn.Dropout)) and getattr(m, 'p', 0) > 0
+                   for m in clip.transformer.modules())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name,has_drop_path,head_dropout', [
+    ('convnext_base_w_320', False, 0.0), ('convnext_large_d_320', True, 0.1)])
+def test_full_size_backbones_build_with_the_official_stochastic_layers(name, has_drop_path, head_dropout):
+    from timm.layers import DropPath
+    clip = OpenCLIPConvNeXt(model_name=name).clip
+    assert any(isinstance(m, DropPath) for m in clip.visual.trunk.modules()) == has_drop_path
+    assert max(m.p for m in clip.visual.head.modules() if isinstance(m, torch.nn.Dropout)) == head_dropout

@@ -72,3 +72,19 @@ def test_not_a_golden_file(tmp_path, capsys):
     assert main(['check-golden', str(path)]) == 1
     assert 'not a golden file' in capsys.readouterr().err
     assert main(['check-golden', str(tmp_path / 'missing.pt')]) == 1
+
+
+@pytest.mark.parametrize('section,head', [
+    (0, dict()),  # ConvNeXt-B dims
+    (1, dict(embed_dim=768, guidance_dims=(192, 384, 768, 1536), decoder_dims=(128, 64, 32))),
+])
+def test_every_official_decoder_key_converts_onto_our_head_with_its_shape(section, head):
+    from mmseg.registry import MODELS
+    from mmseg_errseg.converters.official import convert_decoder_state_dict
+    from official_format import official_decoder_keys
+    official = {k: torch.zeros(shape) for k, shape in official_decoder_keys()[section].items()}
+    ours, unmatched = convert_decoder_state_dict(official)
+    assert not unmatched
+    model = MODELS.build(dict(type='ERRSegHead', **head))
+    assert set(ours) == set(model.state_dict())
+    model.load_state_dict(ours, strict=True)  # every shape matches too

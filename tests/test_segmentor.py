@@ -58,7 +58,7 @@ def test_predict_resizes_to_the_original_image_and_indexes_the_vocabulary(tiny_m
         out = tiny_model.predict(torch.randn(1, 3, 64, 64), [sample])[0]
     pred = out.pred_sem_seg.data
     assert pred.shape == (1, 37, 53)
-    assert set(pred.unique().tolist()) <= set(out.metainfo['kept_classes'])
+    assert set(pred.unique().tolist()) <= set(out.metainfo['kept_classes'].tolist())
     assert 'seg_logits' not in out
 
 
@@ -70,7 +70,7 @@ def test_output_logits_holds_full_vocabulary_probabilities(tiny_model):
     probs = out.seg_logits.data
     assert probs.shape == (len(TINY_VOCAB), 64, 64)
     assert torch.equal(probs.argmax(0, keepdim=True), out.pred_sem_seg.data)
-    dropped = sorted(set(range(len(TINY_VOCAB))) - set(out.metainfo['kept_classes']))
+    dropped = sorted(set(range(len(TINY_VOCAB))) - set(out.metainfo['kept_classes'].tolist()))
     assert (probs[dropped] < 1e-40).all()
 
 
@@ -112,3 +112,38 @@ def test_gt_classes_are_kept_in_training(tiny_model):
     labels = label.long()
     _, kept = tiny_model.decode(torch.randn(1, 3, 64, 64), 4, tiny_model._present_classes(labels))
     assert {1, 6} <= set(kept[0].tolist())
+
+
+def test_aggregator_and_loss_are_swapped_from_the_config():
+    from mmseg.registry import MODELS
+    from mmseg_errseg.models import RRCA, ERRSegBCELoss
+
+    @MODELS.register_module(force=True)
+    class _ZeroAggregator(RRCA):
+        def forward(self, x, *args):
+            return torch.zeros_like(x)
+
+    @MODELS.register_module(force=True)
+    class _ConstantLoss(ERRSegBCELoss):
+        def forward(self, *args):
+            return torch.tensor(7.0)
+
+    model = build_model(vocabulary=TINY_VOCAB, decode_head=dict(aggregator=dict(type='_ZeroAggregator')),
+                        loss_decode=dict(type='_ConstantLoss', loss_name='loss_const')).eval()
+    assert type(model.decode_head.rrca) is _ZeroAggregator and model.decode_head.rrca.layers[0].spatial is not None
+    official = build_model(vocabulary=TINY_VOCAB).eval()
+    official.load_state_dict(model.state_dict())  # same parameter names
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert not torch.allclose(model.decode(x, 4)[0], official.decode(x, 4)[0])
+    sample = SegDataSample(metainfo=dict(ori_shape=(64, 64)))
+    sample.gt_sem_seg = PixelData(data=torch.zeros(1, 64, 64, dtype=torch.long))
+    assert model.loss(x, [sample]) == dict(loss_const=torch.tensor(7.0))
+
+
+def test_the_backbone_does_not_import_the_head():
+    import ast
+    import mmseg_errseg.models.clip_convnext as backbone
+    tree = ast.parse(open(backbone.__file__).read())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert 'errseg_head' not in imported and 'rrca' not in imported

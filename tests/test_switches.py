@@ -4,7 +4,7 @@ import torch
 from mmseg.structures import SegDataSample
 from mmengine.structures import PixelData
 
-from conftest import TINY_VOCAB, build_model
+from conftest import CONFIGS, TINY_VOCAB, build_model
 
 
 def _batch(model, b=2, size=64):
@@ -114,3 +114,79 @@ def test_selection_map_decides_which_cost_map_is_scored(monkeypatch):
 def test_bad_switch_values_are_named(overrides, match):
     with pytest.raises(ValueError, match=match):
         build_model(**overrides)
+
+
+# Every switch of README's table, with the same weights as the official model, must change what it
+# claims to change: the output, the class scores that select, the loss, the gradients or the trained set.
+EFFECTIVE_SWITCHES = [
+    ('num_selected', 'logits', dict(decode_head=dict(num_selected=2), test_cfg=dict(num_selected=2))),
+    ('top_k', 'scores', dict(decode_head=dict(top_k=1))),
+    ('score_lambda', 'scores', dict(decode_head=dict(score_lambda=0.5))),
+    ('selection_map', 'scores', dict(decode_head=dict(selection_map='os32'))),
+    ('class_removal', 'logits', dict(decode_head=dict(class_removal=False))),
+    ('cost_maps', 'logits', dict(decode_head=dict(cost_maps='single', selection_map='os32'))),
+    ('sr_ratio', 'logits', dict(decode_head=dict(sr_ratio=1))),
+    ('class_pool', 'logits', dict(decode_head=dict(class_pool=1))),
+    ('mlp_type', 'logits', dict(decode_head=dict(mlp_type='vanilla'))),
+    ('spatial_aggregation', 'logits', dict(decode_head=dict(spatial_aggregation=False))),
+    ('class_aggregation', 'logits', dict(decode_head=dict(class_aggregation=False))),
+    ('stage4_grad=os16', 'grads', dict(backbone=dict(stage4_grad='os16'))),
+    ('stage4_grad=os32', 'grads', dict(backbone=dict(stage4_grad='os32'))),
+    ('finetune=full', 'trainable', dict(backbone=dict(finetune='full'))),
+    ('finetune=frozen', 'trainable', dict(backbone=dict(finetune='frozen'))),
+    ('finetune=weight_visual', 'trainable', dict(backbone=dict(finetune='weight_visual'))),
+    ('exclude_ignore', 'loss', dict(exclude_ignore=True)),
+    ('synonyms', 'logits', dict(synonyms='mean')),
+]
+
+
+def _signature(overrides, weights, monkeypatch):
+    """What a switch can change, for one model built with ``overrides`` and loaded with ``weights``."""
+    import mmseg_errseg.models.rrhc as rrhc
+    overrides = dict(overrides, decode_head=dict(overrides.get('decode_head', {}), drop_path_step=0.0))
+    model = build_model(vocabulary=TINY_VOCAB, **overrides)
+    model.load_state_dict(weights, strict=False)
+    scores = []
+    real = rrhc.class_scores
+    monkeypatch.setattr(rrhc, 'class_scores', lambda *a: scores.append(real(*a)) or scores[-1])
+    inputs, samples = _batch(model)
+    model.eval()
+    with torch.no_grad():
+        logits = model(inputs, mode='tensor')
+    model.train()
+    loss = model(inputs, samples, mode='loss')['loss_sem_seg']
+    loss.backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return dict(logits=logits, scores=scores[0] if scores else None, loss=loss.detach(), grads=grads,
+                trainable={n for n, p in model.named_parameters() if p.requires_grad})
+
+
+def _same(a, b):
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        return a.shape == b.shape and torch.allclose(a, b, atol=1e-6)
+    return a == b
+
+
+@pytest.mark.parametrize('name,what,overrides', EFFECTIVE_SWITCHES, ids=[n for n, *_ in EFFECTIVE_SWITCHES])
+def test_every_switch_changes_the_output_or_the_training(name, what, overrides, monkeypatch):
+    torch.manual_seed(0)
+    weights = build_model(vocabulary=TINY_VOCAB).state_dict()
+    official = _signature({}, weights, monkeypatch)
+    assert all(_same(official[k], v) for k, v in _signature({}, weights, monkeypatch).items())  # deterministic
+    switched = _signature(overrides, weights, monkeypatch)
+    changed = [k for k in official if not _same(official[k], switched[k])]
+    assert what in changed, f'{name} did not change the {what} (changed: {changed})'
+
+
+@pytest.mark.parametrize('name,what,overrides', EFFECTIVE_SWITCHES, ids=[n for n, *_ in EFFECTIVE_SWITCHES])
+def test_has_unused_parameters_says_when_a_trainable_parameter_gets_no_gradient(name, what, overrides,
+                                                                               monkeypatch):
+    from mmengine.config import Config
+    from mmseg_errseg.models import has_unused_parameters
+    cfg = Config.fromfile(str(CONFIGS / '_base_/models/errseg_tiny.py'))
+    cfg.merge_from_dict({f'model.{k}': v for k, v in overrides.items()})
+    sig = _signature(overrides, build_model(vocabulary=TINY_VOCAB).state_dict(), monkeypatch)
+    unused = sig['trainable'] - set(sig['grads'])
+    assert bool(unused) == has_unused_parameters(cfg.model), sorted(unused)

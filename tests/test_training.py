@@ -85,3 +85,42 @@ def test_runner_trains_with_decreasing_loss_and_resumes(tmp_path):
     resumed.train()
     assert resumed.iter == 12
     assert len(resumed.message_hub.get_scalar('train/loss').data[0]) == 12
+
+
+@pytest.mark.parametrize('finetune,text_runs', [('frozen', 1), ('weight_visual', 1), ('weight', 3)])
+def test_a_training_step_runs_the_text_tower_only_when_it_trains(finetune, text_runs):
+    model = build_model(vocabulary=TINY_VOCAB, backbone=dict(finetune=finetune)).train()
+    calls = []
+    encode = model.backbone.encode_text
+    model.backbone.encode_text = lambda tokens: calls.append(len(tokens)) or encode(tokens)
+    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    sample = SegDataSample(metainfo=dict(ori_shape=(64, 64)))
+    sample.gt_sem_seg = PixelData(data=torch.randint(0, 8, (1, 64, 64)))
+    for _ in range(3):
+        optim.zero_grad()
+        model.loss(torch.randn(1, 3, 64, 64), [sample])['loss_sem_seg'].backward()
+        optim.step()
+    assert len(calls) == text_runs  # frozen: the first step fills the cache, the others reuse it
+    model.eval()
+    cached = model.text_embeddings()
+    model._text_cache.clear()
+    assert torch.allclose(cached, model.text_embeddings(), atol=1e-6)  # still the current weights
+
+
+@pytest.mark.parametrize('schedule', ['schedule_smoke.py', 'schedule_80k.py'])
+def test_norms_and_embeddings_get_no_weight_decay_under_full_finetuning(schedule):
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(str(CONFIGS / '_base_/schedules' / schedule)).optim_wrapper
+    cfg.type = 'OptimWrapper'  # AMP needs an accelerator; the parameter groups do not
+    model = build_model(vocabulary=TINY_VOCAB, backbone=dict(finetune='full'))
+    groups = build_optim_wrapper(model, cfg).optimizer.param_groups
+    by_param = {id(p): g for g in groups for p in g['params']}
+    norms = {id(p) for m in model.modules()
+             if isinstance(m, (torch.nn.LayerNorm, torch.nn.GroupNorm, torch.nn.Embedding)) for p in m.parameters()}
+    clip_norms = [n for n, p in model.named_parameters() if id(p) in norms and n.startswith('backbone.')]
+    assert len(clip_norms) > 10 and 'backbone.clip.token_embedding.weight' in clip_norms
+    for name, p in model.named_parameters():
+        group = by_param[id(p)]
+        assert group['weight_decay'] == (0.0 if id(p) in norms else 1e-4), name
+        assert group['lr'] == pytest.approx(2e-6 if name.startswith('backbone.') else 2e-4), name

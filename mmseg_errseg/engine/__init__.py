@@ -1,3 +1,4 @@
+from .optim_constructor import ERRSegOptimWrapperConstructor
 from .vocabulary_hook import VocabularyHook
 
-__all__ = ['VocabularyHook']
+__all__ = ['VocabularyHook', 'ERRSegOptimWrapperConstructor']

@@ -8,7 +8,7 @@ CLIP's text tower, so one module owns every CLIP weight.
 import logging
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import open_clip
 import torch
@@ -21,15 +21,49 @@ from timm.layers import LayerNorm2d
 from torch.func import functional_call
 
 from .clip_finetune import set_clip_finetune
-from .errseg_head import CLIPFeatures
 
-__all__ = ['OpenCLIPConvNeXt']
+__all__ = ['OpenCLIPConvNeXt', 'CLIPFeatures', 'OFFICIAL_VISION_CFG', 'create_clip']
 
 open_clip.add_model_config(Path(__file__).parent / 'clip_configs')
 
 STAGE4_GRAD = ('both', 'os16', 'os32')
+#: Stochastic layers of the official image towers (the OpenCLIP configs the official code bundles),
+#: pinned so that the installed open_clip's configs cannot change training: ERR-Seg-B has no drop
+#: path in its ConvNeXt trunk; ERR-Seg-L has Dropout(0.1) in its MLP head.
+OFFICIAL_VISION_CFG = {
+    'convnext_base_w_320': dict(timm_drop=0.0, timm_drop_path=0.0),
+    'convnext_large_d_320': dict(timm_drop=0.1, timm_drop_path=0.1),
+}
 _OFFICIAL_PREFIX = 'sem_seg_head.clip_model.'
 _OURS_PREFIX = 'backbone.'
+
+
+class CLIPFeatures(NamedTuple):
+    """What the CLIP encoder hands to the head.
+
+    guidances: ConvNeXt stage outputs (os4, os8, os16, os32); os4/os8 detached.
+    os16_dense: F3^s (B, D, H/16, W/16), or None when not computed.
+    os32_dense: F4^s (B, D, H/32, W/32).
+    """
+    guidances: Tuple[torch.Tensor, ...]
+    os16_dense: Optional[torch.Tensor]
+    os32_dense: torch.Tensor
+
+
+def create_clip(model_name: str, **kwargs) -> nn.Module:
+    """``open_clip.create_model(model_name)`` without weights, with the official vision settings pinned.
+
+    Args:
+        model_name: An OpenCLIP architecture; see :data:`OFFICIAL_VISION_CFG`.
+        **kwargs: More ``open_clip.create_model`` arguments (e.g. ``device``).
+    """
+    vision_cfg = dict(open_clip.get_model_config(model_name)['vision_cfg'],
+                      **OFFICIAL_VISION_CFG.get(model_name, {}))
+    logging.getLogger().disabled, was = True, logging.getLogger().disabled  # "no pretrained weights" notice
+    try:
+        return open_clip.create_model(model_name, pretrained=None, vision_cfg=vision_cfg, **kwargs)
+    finally:
+        logging.getLogger().disabled = was
 
 
 def _read_state_dict(path: str) -> Dict[str, torch.Tensor]:
@@ -78,11 +112,7 @@ class OpenCLIPConvNeXt(BaseModule):
         self.model_name = model_name
         self.stage4_grad = stage4_grad
         self.finetune = finetune
-        logging.getLogger().disabled, was = True, logging.getLogger().disabled  # "no pretrained weights" notice
-        try:
-            self.clip = open_clip.create_model(model_name, pretrained=None)
-        finally:
-            logging.getLogger().disabled = was
+        self.clip = create_clip(model_name)
         trunk = getattr(self.clip.visual, 'trunk', None)
         if trunk is None or not all(hasattr(trunk, a) for a in ('stem', 'stages', 'norm_pre', 'head')) \
                 or len(trunk.stages) != 4:
@@ -170,22 +200,32 @@ class OpenCLIPConvNeXt(BaseModule):
         guidances = (stages[0].detach(), stages[1].detach(), stages[2], stages[3])
         return CLIPFeatures(guidances, f3, self._dense_embed(x))
 
+    def _eot_pooled(self) -> bool:
+        clip = self.clip
+        return getattr(clip, 'text_pool_type', None) == 'argmax' and getattr(clip, 'attn_mask', None) is not None
+
     def tokenize(self, texts: List[str]) -> torch.Tensor:
-        return self.tokenizer(texts).to(self.clip.positional_embedding.device)
+        """Prompts -> (N, L) tokens on the model's device, cut after the longest prompt.
+
+        CLIP's text tower is causal and pools the end-of-text token (the largest
+        id), so the padding after the longest prompt cannot change any output:
+        it is cut here, on the host (about 13 of 77 positions remain for
+        ERR-Seg's prompts; same embeddings, several times faster).
+        """
+        tokens = self.tokenizer(texts)
+        if self._eot_pooled():
+            tokens = tokens[:, :int(tokens.argmax(dim=-1).max()) + 1]
+        return tokens.to(self.clip.positional_embedding.device)
 
     def encode_text(self, tokens: torch.Tensor) -> torch.Tensor:
         """(N, L) tokens -> (N, D) text embeddings (not normalised), as ``CLIP.encode_text``.
 
-        CLIP's text tower is causal and pools the end-of-text token (the largest
-        id), so the padding after the longest prompt cannot change any output:
-        only the first positions are run (about 13 of 77 for ERR-Seg's prompts),
-        with the same result, several times faster.
+        ``L`` may be shorter than the context length (see :meth:`tokenize`).
         """
         clip = self.clip
-        if getattr(clip, 'text_pool_type', None) != 'argmax' or getattr(clip, 'attn_mask', None) is None:
+        if not self._eot_pooled():
             return clip.encode_text(tokens)
-        n = int(tokens.argmax(dim=-1).max()) + 1
-        tokens = tokens[:, :n]
+        n = tokens.shape[1]
         cast = clip.transformer.get_cast_dtype()
         x = clip.token_embedding(tokens).to(cast) + clip.positional_embedding[:n].to(cast)
         x = clip.ln_final(clip.transformer(x, attn_mask=clip.attn_mask[:n, :n]))

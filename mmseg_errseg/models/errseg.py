@@ -1,4 +1,5 @@
 """The ERR-Seg segmentor: CLIP encoder + ERR-Seg head over a settable vocabulary."""
+import math
 import warnings
 from collections import OrderedDict
 from typing import List, Optional, Sequence, Tuple, Union
@@ -15,8 +16,7 @@ from torch import Tensor
 
 from ..vocabularies import load_vocabulary, make_palette
 from .class_reduction import scatter_classes
-from .errseg_head import CLIPFeatures
-from .errseg_loss import errseg_bce_loss
+from .clip_convnext import CLIPFeatures
 from .prompts import DEFAULT_TEMPLATE, build_prompts, check_vocabulary
 
 __all__ = ['ERRSeg', 'CLIP_MEAN', 'CLIP_STD']
@@ -25,6 +25,7 @@ __all__ = ['ERRSeg', 'CLIP_MEAN', 'CLIP_STD']
 CLIP_MEAN = (123.675, 116.280, 103.530)
 CLIP_STD = (58.395, 57.120, 57.375)
 _FILL = -100.0  # official logit of classes that were not kept
+_FILL_PROB = 1.0 / (1.0 + math.exp(-_FILL))  # its probability
 _TEXT_CACHE_SIZE = 4
 
 
@@ -39,7 +40,7 @@ class ERRSeg(BaseSegmentor):
     The vocabulary (class names) is set by ``vocabulary``, by assigning
     ``model.vocabulary`` or ``model.dataset_meta`` (as ``mmseg.apis.init_model``
     and :class:`~mmseg_errseg.engine.VocabularyHook` do), or per call of
-    :meth:`set_vocabulary`. Text embeddings are cached per vocabulary in eval mode.
+    :meth:`set_vocabulary`. Text embeddings are cached per vocabulary unless the text tower trains.
 
     Args:
         backbone: The CLIP encoder config (:class:`OpenCLIPConvNeXt`).
@@ -51,6 +52,8 @@ class ERRSeg(BaseSegmentor):
         crop_size: (H, W) the image is resized to, multiples of 32.
         ignore_index: Label of ignored pixels.
         exclude_ignore: Leave ignored pixels out of the loss mean (official: False).
+        loss_decode: Overrides of the loss config (``type`` defaults to
+            :class:`~mmseg_errseg.models.ERRSegBCELoss`, built from ``MODELS``).
         train_cfg: Unused keys are kept for MMSeg compatibility.
         test_cfg: ``num_selected`` (test-time P; default the head's) and
             ``output_logits`` (store the full (T, H, W) probabilities as
@@ -69,6 +72,7 @@ class ERRSeg(BaseSegmentor):
                  crop_size: Tuple[int, int] = (640, 640),
                  ignore_index: int = 255,
                  exclude_ignore: bool = False,
+                 loss_decode: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -99,6 +103,8 @@ class ERRSeg(BaseSegmentor):
         self.crop_size = crop_size
         self.ignore_index = ignore_index
         self.exclude_ignore = exclude_ignore
+        self.loss_decode = MODELS.build(dict(dict(type='ERRSegBCELoss', exclude_ignore=exclude_ignore,
+                                                  fill=_FILL), **(loss_decode or {})))
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {})
         self._vocabulary: Optional[List[str]] = None
@@ -146,30 +152,38 @@ class ERRSeg(BaseSegmentor):
         self._palette = list(palette) if palette is not None and len(palette) == len(meta['classes']) else None
 
     def text_embeddings(self) -> Tensor:
-        """L2-normalised class embeddings (T, D) of the current vocabulary."""
+        """L2-normalised class embeddings (T, D) of the current vocabulary.
+
+        Cached per vocabulary unless a text-tower parameter is being trained
+        (so under ``finetune='frozen'`` / ``'weight_visual'`` a training step does
+        not run the text tower); a training step that trains it empties the cache.
+        """
         names = self.vocabulary
         device = self.backbone.clip.positional_embedding.device
         key = (tuple(names), self.prompt_template, self.synonyms, str(device))
-        if not self.training and key in self._text_cache:
+        trains = self.training and torch.is_grad_enabled() and self._text_tower_trains()
+        if trains:
+            self._text_cache.clear()  # its weights are about to change
+        elif key in self._text_cache:
             self._text_cache.move_to_end(key)
             return self._text_cache[key]
         prompts, owner = build_prompts(names, self.prompt_template, self.synonyms)
-        with torch.set_grad_enabled(self.training and torch.is_grad_enabled()):
+        with torch.set_grad_enabled(trains):
             emb = self.backbone.encode_text(self.backbone.tokenize(prompts)).float()
             emb = emb / emb.norm(dim=-1, keepdim=True)
             if len(prompts) != len(names):  # average the synonyms of each class
                 idx = torch.tensor(owner, device=device)
                 emb = emb.new_zeros(len(names), emb.shape[1]).index_add(0, idx, emb)
                 emb = emb / emb.norm(dim=-1, keepdim=True)
-        if not self.training:
+        if not trains:
             self._text_cache[key] = emb
             while len(self._text_cache) > _TEXT_CACHE_SIZE:
                 self._text_cache.popitem(last=False)
         return emb
 
-    def train(self, mode: bool = True):
-        self._text_cache.clear()  # the text tower may change in training
-        return super().train(mode)
+    def _text_tower_trains(self) -> bool:
+        return any(p.requires_grad for n, p in self.backbone.clip.named_parameters()
+                   if not n.startswith('visual.'))
 
     def _load_from_state_dict(self, *args, **kwargs):
         self._text_cache.clear()
@@ -210,7 +224,10 @@ class ERRSeg(BaseSegmentor):
         flat = labels.flatten(1)
         valid = flat != self.ignore_index
         bad = valid & ((flat < 0) | (flat >= t))
-        if bad.any():
+        if flat.device.type != 'cpu':  # no host sync on an accelerator: checked asynchronously
+            torch._assert_async(~bad.any(), f'label values are outside the vocabulary [0, {t}) and are '
+                                f'not the ignore index {self.ignore_index}: check the dataset and vocabulary')
+        elif bad.any():
             values = flat[bad].unique()[:10].tolist()
             raise ValueError(f'label values {values} are outside the vocabulary [0, {t}) and are not '
                              f'the ignore index {self.ignore_index}: check the dataset and vocabulary')
@@ -221,9 +238,8 @@ class ERRSeg(BaseSegmentor):
         labels = torch.stack([ds.gt_sem_seg.data for ds in data_samples]).squeeze(1).long()
         kept_logits, kept = self.decode(inputs, self.decode_head.num_selected,
                                         self._present_classes(labels))
-        loss = errseg_bce_loss(kept_logits, kept, labels, self.num_classes, self.ignore_index,
-                               self.exclude_ignore, _FILL)
-        return dict(loss_sem_seg=loss)
+        loss = self.loss_decode(kept_logits, kept, labels, self.num_classes, self.ignore_index)
+        return {getattr(self.loss_decode, 'loss_name', 'loss_sem_seg'): loss}
 
     def predict(self, inputs: Tensor, data_samples: OptSampleList = None) -> SampleList:
         kept_logits, kept = self.decode(inputs, self.test_cfg.get('num_selected'))
@@ -249,8 +265,7 @@ class ERRSeg(BaseSegmentor):
         ori_shape = tuple(meta.get('ori_shape', input_hw))[:2]
         prob = F.interpolate(prob, size=ori_shape, mode='bilinear', align_corners=False)[0]
         sample.set_data(dict(pred_sem_seg=PixelData(data=kept[prob.argmax(0)][None])))
-        sample.set_metainfo(dict(kept_classes=kept.tolist()))
+        sample.set_metainfo(dict(kept_classes=kept))  # (P,) on the model's device: no host sync
         if self.test_cfg.get('output_logits', False):
-            fill = torch.sigmoid(torch.tensor(_FILL)).item()
-            full = scatter_classes(prob[None], kept[None], self.num_classes, fill)[0]
+            full = scatter_classes(prob[None], kept[None], self.num_classes, _FILL_PROB)[0]
             sample.set_data(dict(seg_logits=PixelData(data=full)))

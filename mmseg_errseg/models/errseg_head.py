@@ -1,46 +1,15 @@
 """ERR-Seg decode head: RRHC -> RRCA -> upsampling decoder."""
-import math
-from typing import NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn as nn
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
-from timm.layers import trunc_normal_
 
-from .rrca import RRCA
+from .clip_convnext import CLIPFeatures
 from .rrhc import RRHC
 from .upsampling_decoder import UpsamplingDecoder
 
-__all__ = ['ERRSegHead', 'CLIPFeatures']
-
-
-class CLIPFeatures(NamedTuple):
-    """What the CLIP encoder hands to the head.
-
-    guidances: ConvNeXt stage outputs (os4, os8, os16, os32); os4/os8 detached.
-    os16_dense: F3^s (B, D, H/16, W/16), or None when not computed.
-    os32_dense: F4^s (B, D, H/32, W/32).
-    """
-    guidances: Tuple[torch.Tensor, ...]
-    os16_dense: Optional[torch.Tensor]
-    os32_dense: torch.Tensor
-
-
-def _init_aggregation_block(m: nn.Module) -> None:
-    # The official aggregation blocks re-initialise their layers this way.
-    if isinstance(m, nn.Linear):
-        trunc_normal_(m.weight, std=0.02)
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
-    elif isinstance(m, nn.LayerNorm):
-        nn.init.ones_(m.weight)
-        nn.init.zeros_(m.bias)
-    elif isinstance(m, nn.Conv2d):
-        fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels // m.groups
-        nn.init.normal_(m.weight, 0, math.sqrt(2.0 / fan_out))
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
+__all__ = ['ERRSegHead']
 
 
 @MODELS.register_module()
@@ -70,6 +39,9 @@ class ERRSegHead(BaseModule):
         decoder_dims: Channels of the three up blocks.
         decoder_guidance_dims: Projected (os16, os8, os4) guidance channels.
         guidance_clamp: Stage outputs are clamped to [-clamp, clamp].
+        aggregator: Overrides of the cost aggregator's config (``type`` defaults
+            to :class:`~mmseg_errseg.models.RRCA`; it is built from ``MODELS``
+            with the switches above, so a config can swap it).
     """
 
     def __init__(self,
@@ -96,6 +68,7 @@ class ERRSegHead(BaseModule):
                  decoder_dims: Sequence[int] = (64, 32, 16),
                  decoder_guidance_dims: Sequence[int] = (32, 16, 8),
                  guidance_clamp: float = 16.0,
+                 aggregator: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg)
         if len(guidance_dims) != 4:
@@ -104,14 +77,19 @@ class ERRSegHead(BaseModule):
             raise ValueError(f'num_selected must be >= 1 or None, got {num_selected}')
         self.num_selected = num_selected
         self.guidance_clamp = guidance_clamp
-        self.rrhc = RRHC(cost_maps, selection_map, class_removal, top_k, score_lambda,
-                         cost_embed_dim, dim)
-        self.rrca = RRCA(dim, guidance_dims[:1:-1], embed_dim, guidance_inter_dim, num_layers,
-                         num_heads, sr_ratio, class_pool, mlp_type, mlp_ratio, drop_path_step,
-                         spatial_aggregation, class_aggregation)
-        for layer in self.rrca.layers:
-            layer.apply(_init_aggregation_block)
-        self.decoder = UpsamplingDecoder(dim, decoder_dims, guidance_dims[2::-1], decoder_guidance_dims)
+        os4_dim, os8_dim, os16_dim, os32_dim = guidance_dims
+        self.rrhc = RRHC(cost_maps=cost_maps, selection_map=selection_map, class_removal=class_removal,
+                         top_k=top_k, score_lambda=score_lambda, embed_dim=cost_embed_dim, out_dim=dim)
+        self.rrca = MODELS.build(dict(
+            dict(type='RRCA', dim=dim, image_guidance_dims=(os32_dim, os16_dim), text_dim=embed_dim,
+                 guidance_inter_dim=guidance_inter_dim, num_layers=num_layers, num_heads=num_heads,
+                 sr_ratio=sr_ratio, class_pool=class_pool, mlp_type=mlp_type, mlp_ratio=mlp_ratio,
+                 drop_path_step=drop_path_step, spatial_aggregation=spatial_aggregation,
+                 class_aggregation=class_aggregation),
+            **(aggregator or {})))
+        self.decoder = UpsamplingDecoder(in_dim=dim, dims=decoder_dims,
+                                         guidance_dims=(os16_dim, os8_dim, os4_dim),
+                                         guidance_proj_dims=decoder_guidance_dims)
 
     @property
     def needs_os16_dense(self) -> bool:

@@ -2,9 +2,11 @@
 import math
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
+from mmseg.registry import MODELS
 
-__all__ = ['errseg_bce_loss']
+__all__ = ['errseg_bce_loss', 'ERRSegBCELoss']
 
 
 def _bce_constant(logit: float, target: float) -> float:
@@ -51,3 +53,27 @@ def errseg_bce_loss(kept_logits: torch.Tensor, kept: torch.Tensor, labels: torch
         pixels = valid.new_tensor(labels.numel(), dtype=torch.float32)
     total = loss.sum() + off * (num_classes - p) * pixels + (on - off) * missed.sum()
     return total / (pixels * num_classes).clamp(min=1)
+
+
+@MODELS.register_module()
+class ERRSegBCELoss(nn.Module):
+    """:func:`errseg_bce_loss` as an MMSeg loss module (``ERRSeg(loss_decode=dict(type=...))`` swaps it).
+
+    Args:
+        exclude_ignore: See :func:`errseg_bce_loss`.
+        fill: Logit of the classes that were not kept.
+        loss_name: Key of the loss in the segmentor's loss dict.
+    """
+
+    def __init__(self, exclude_ignore: bool = False, fill: float = -100.0,
+                 loss_name: str = 'loss_sem_seg'):
+        super().__init__()
+        self.exclude_ignore = exclude_ignore
+        self.fill = fill
+        self.loss_name = loss_name
+
+    def forward(self, kept_logits: torch.Tensor, kept: torch.Tensor, labels: torch.Tensor,
+                num_classes: int, ignore_index: int = 255) -> torch.Tensor:
+        """Args as :func:`errseg_bce_loss`."""
+        return errseg_bce_loss(kept_logits, kept, labels, num_classes, ignore_index,
+                               self.exclude_ignore, self.fill)

@@ -5,14 +5,20 @@ for spatial aggregation, text embeddings for class aggregation); values see the
 tokens only. With ``sr_ratio`` r1 > 1 (SSR, paper Eq. 7) keys and values come
 from a stride-r1 convolution of the token grid, followed by LayerNorm and the
 linear projection.
+
+Every linear map of a concatenation ``[x || g]`` (q, k, the SSR conv of k) is
+computed as ``W_x x + W_g g``: the guidance term once per image (spatial) or
+per class (class block) and broadcast, instead of copying the guidance to every
+sequence. The parameters keep the shapes of the official concatenated layers.
 """
-from typing import Optional, Tuple
+from contextlib import contextmanager
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['GuidedAttention']
+__all__ = ['GuidedAttention', 'concatenated_guidance']
 
 
 class GuidedAttention(nn.Module):
@@ -32,6 +38,7 @@ class GuidedAttention(nn.Module):
         self.num_heads = num_heads
         self.scale = (dim // num_heads) ** -0.5
         self.sr_ratio = sr_ratio
+        self.concat_guidance = False  # True: the official concatenation (see concatenated_guidance)
         self.q = nn.Linear(dim + guidance_dim, dim)
         self.k = nn.Linear(dim + guidance_dim, dim)
         self.v = nn.Linear(dim, dim)
@@ -42,11 +49,32 @@ class GuidedAttention(nn.Module):
             self.sr_v = nn.Conv2d(dim, dim, sr_ratio, sr_ratio)
             self.norm_v = nn.LayerNorm(dim)
 
-    def _reduce(self, tokens: torch.Tensor, hw: Tuple[int, int], conv: nn.Conv2d,
-                norm: nn.LayerNorm) -> torch.Tensor:
-        n, _, c = tokens.shape
-        grid = tokens.reshape(n, *hw, c).permute(0, 3, 1, 2)  # channels-last view
-        return norm(conv(grid).permute(0, 2, 3, 1).reshape(n, -1, c))
+    def _reduce(self, x: torch.Tensor, hw: Tuple[int, int], conv: nn.Conv2d, norm: nn.LayerNorm,
+                guidance: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Stride-r1 conv of the token grid (of ``[x || guidance]`` when a guidance is given), then LayerNorm.
+
+        Args:
+            x: Tokens (B, G, L, C).
+            hw: Token grid (H, W).
+            conv, norm: The reduction conv and its LayerNorm.
+            guidance: (B, 1, L, Cg) shared by the G sequences, (B, G, L, Cg), or None.
+
+        Returns:
+            Reduced tokens (B*G, L / r1^2, C_out).
+        """
+        b, g, _, c = x.shape
+        if guidance is not None and self.concat_guidance:
+            x, guidance = torch.cat([x, guidance.expand(b, g, -1, -1)], dim=-1), None
+        grid = x.reshape(b * g, *hw, x.shape[-1]).permute(0, 3, 1, 2)  # channels-last view
+        if guidance is None:
+            out = conv(grid)
+        else:  # conv([x || g]) = conv_x(x) + conv_g(g), conv_g once per image
+            w = conv.weight
+            out = F.conv2d(grid, w[:, :c].contiguous(), None, conv.stride)
+            shared = F.conv2d(guidance.reshape(-1, *hw, guidance.shape[-1]).permute(0, 3, 1, 2),
+                              w[:, c:].contiguous(), conv.bias, conv.stride)
+            out = (out.unflatten(0, (b, g)) + shared.unflatten(0, (b, -1))).flatten(0, 1)
+        return norm(out.permute(0, 2, 3, 1).flatten(1, 2))
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
         n, length, c = x.shape
@@ -63,14 +91,45 @@ class GuidedAttention(nn.Module):
             (B, G, L, C).
         """
         b, g, length, c = x.shape
-        xg = torch.cat([x, guidance.expand(b, g, -1, -1)], dim=-1).flatten(0, 1)
-        x = x.flatten(0, 1)
-        q = self.q(xg)
+        guidance = guidance.expand(b, g, -1, -1) if self.concat_guidance else guidance
+        q = _linear_of_concat(self.q, x, guidance, self.concat_guidance).flatten(0, 1)
         if self.sr_ratio > 1:
-            k = self.k(self._reduce(xg, hw, self.sr_k, self.norm_k))
+            k = self.k(self._reduce(x, hw, self.sr_k, self.norm_k, guidance))
             v = self.v(self._reduce(x, hw, self.sr_v, self.norm_v))
         else:
-            k, v = self.k(xg), self.v(x)
+            k = _linear_of_concat(self.k, x, guidance, self.concat_guidance).flatten(0, 1)
+            v = self.v(x.flatten(0, 1))
         out = F.scaled_dot_product_attention(self._heads(q), self._heads(k), self._heads(v),
                                              scale=self.scale)
         return self.proj(out.transpose(1, 2).reshape(b, g, length, c))
+
+
+def _linear_of_concat(linear: nn.Linear, x: torch.Tensor, guidance: torch.Tensor,
+                      concat: bool = False) -> torch.Tensor:
+    """``linear([x || guidance])`` as ``W_x x + (W_g guidance + b)``, the guidance term broadcast.
+
+    The same function as projecting the concatenation (``concat=True``), without
+    copying the guidance to each of the G sequences or projecting it G times.
+    """
+    if concat:
+        return linear(torch.cat([x, guidance], dim=-1))
+    c = x.shape[-1]
+    return F.linear(x, linear.weight[:, :c]) + F.linear(guidance, linear.weight[:, c:], linear.bias)
+
+
+@contextmanager
+def concatenated_guidance(model: nn.Module) -> Iterator[nn.Module]:
+    """Run ``model``'s guided layers on the concatenation ``[x || g]``, as the official code.
+
+    Same outputs (to float rounding) as the default split form; what it is for
+    is counting FLOPs in the paper's convention (the official execution), and
+    checking the split form against it.
+    """
+    layers = [m for m in model.modules() if hasattr(m, 'concat_guidance')]
+    for m in layers:
+        m.concat_guidance = True
+    try:
+        yield model
+    finally:
+        for m in layers:
+            m.concat_guidance = False

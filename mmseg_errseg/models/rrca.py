@@ -1,14 +1,33 @@
 """Redundancy-Reduced Cost Aggregation (paper Sec. 3.2)."""
+import math
 from typing import Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmseg.registry import MODELS
+from timm.layers import trunc_normal_
 
 from .class_aggregation import ClassAggregation
 from .spatial_aggregation import SpatialAggregation
 
 __all__ = ['RRCA', 'AggregationLayer']
+
+
+def _init_aggregation_block(m: nn.Module) -> None:
+    # The official aggregation blocks re-initialise their layers this way.
+    if isinstance(m, nn.Linear):
+        trunc_normal_(m.weight, std=0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.LayerNorm):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.Conv2d):
+        fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels // m.groups
+        nn.init.normal_(m.weight, 0, math.sqrt(2.0 / fan_out))
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
 
 
 class AggregationLayer(nn.Module):
@@ -30,12 +49,16 @@ class AggregationLayer(nn.Module):
         return x
 
 
+@MODELS.register_module()
 class RRCA(nn.Module):
     """Guidance projections and the stack of aggregation layers.
 
     The image guidance is an FPN of the os32 and os16 CLIP stage outputs
     (3x3 conv + ReLU6 each, os32 upsampled, averaged, 1x1 conv); the text
-    guidance is a linear projection + GELU of the kept class embeddings.
+    guidance is a linear projection + GELU of the kept class embeddings. The
+    layers' Linear / LayerNorm / Conv2d weights are re-initialised as the
+    official aggregation blocks do (truncated normal 0.02; He normal, fan-out).
+    Registered in ``MODELS``: ``ERRSegHead(aggregator=dict(type=...))`` swaps it.
 
     Args:
         dim: Cost-embedding channels C (the guidances are projected to C too).
@@ -68,9 +91,12 @@ class RRCA(nn.Module):
         self.image_guidance_fusion = nn.Conv2d(guidance_inter_dim, dim, 1)
         self.text_guidance_proj = nn.Sequential(nn.Linear(text_dim, dim), nn.GELU())
         self.layers = nn.ModuleList(
-            AggregationLayer(dim, num_heads, r, class_pool, mlp_type, mlp_ratio, i * drop_path_step,
-                             spatial_aggregation, class_aggregation)
+            AggregationLayer(dim, num_heads, sr_ratio=r, class_pool=class_pool, mlp_type=mlp_type,
+                             mlp_ratio=mlp_ratio, drop_path=i * drop_path_step,
+                             spatial=spatial_aggregation, classes=class_aggregation)
             for i, r in enumerate(sr_ratios))
+        for layer in self.layers:
+            layer.apply(_init_aggregation_block)
 
     def image_guidance(self, os32: torch.Tensor, os16: torch.Tensor) -> torch.Tensor:
         """(B, C32, h, w), (B, C16, H, W) -> fused guidance (B, H, W, C), channels last."""

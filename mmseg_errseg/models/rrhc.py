@@ -17,6 +17,11 @@ SELECTION_MAPS = ('os16', 'os32')
 class RRHC(nn.Module):
     """Cost maps from F3^s (os16) and F4^s (os32), class reduction, embedding and merging.
 
+    Merging follows the official code, not the paper's Eq. 6: the paper sums
+    ``conv(S3) + up(conv(S4))``; the official code averages the two embeddings
+    (``(conv(S3) + up(conv(S4))) / 2``) and then applies a 1x1 fusion conv
+    (``cost_fusion``, embed_dim -> out_dim).
+
     Args:
         cost_maps: 'hierarchical' (S3 and S4, official) | 'single' (S4 only).
         selection_map: Cost map scored for class reduction: 'os16' (S3, official

@@ -12,6 +12,9 @@ class AggregationMlp(nn.Module):
     """Token MLP of an aggregation block.
 
     ``star`` (the paper's modified MLP, official): ``fc3(ReLU6(fc1(x)) * fc2(x))``.
+    This is the official code; the paper's Eq. 8 writes ``f_out(sigma(f_in1(x) * f_in2(x)))``,
+    the activation after the product, and describes the depth-wise convolution
+    as coming before the MLP, where the official block applies it after ``fc3``.
     ``vanilla`` (Table 12 baseline): ``fc3(ReLU6(fc1(x)))``.
     The spatial block follows it with a depth-wise 7x7 convolution on the token
     grid, the class block with a final ReLU6, as the official blocks do.
@@ -38,10 +41,13 @@ class AggregationMlp(nn.Module):
 
     def forward(self, x: torch.Tensor, hw=None) -> torch.Tensor:
         """Args: x: tokens (N, L, C); hw: (H, W) of the token grid when ``dwconv``."""
-        h = F.relu6(self.fc1(x))
-        if self.fc2 is not None:
-            h = h * self.fc2(x)
-        x = self.fc3(h)
+        if torch.is_grad_enabled():
+            h = F.relu6(self.fc1(x))
+            if self.fc2 is not None:
+                h = h * self.fc2(x)
+            x = self.fc3(h)
+        else:
+            x = self._inplace(x)
         if self.dwconv is not None:
             n, _, c = x.shape
             grid = x.view(n, *hw, c).permute(0, 3, 1, 2)  # channels-last view, no copy
@@ -49,3 +55,10 @@ class AggregationMlp(nn.Module):
         if self.out_act:
             x = F.relu6(x)
         return x
+
+    def _inplace(self, x: torch.Tensor) -> torch.Tensor:
+        """The same MLP without autograd, its hidden activations updated in place (one C' buffer, not three)."""
+        h = F.linear(x, self.fc1.weight, self.fc1.bias).clamp_(0.0, 6.0)
+        if self.fc2 is not None:
+            h.mul_(F.linear(x, self.fc2.weight, self.fc2.bias))
+        return F.linear(h, self.fc3.weight, self.fc3.bias)

@@ -3,6 +3,7 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 __all__ = ['UpsamplingDecoder', 'UpBlock']
 
@@ -29,13 +30,24 @@ class UpBlock(nn.Module):
             nn.GroupNorm(out_dim // 8, out_dim),
             nn.ReLU(inplace=True),
         )
+        self.concat_guidance = False  # True: the official concatenation (see concatenated_guidance)
 
     def forward(self, x: torch.Tensor, guidance: torch.Tensor) -> torch.Tensor:
         """Args: x: (B*P, C, H, W); guidance: (B, Cg, H', W'), shared by the P classes."""
         x = self.up(x)
-        b, cg, h, w = guidance.shape
-        guidance = guidance.unsqueeze(1).expand(b, x.shape[0] // b, cg, h, w).reshape(-1, cg, h, w)
-        return self.fuse(torch.cat([x, guidance], dim=1))
+        b = guidance.shape[0]
+        if self.concat_guidance:
+            guidance = guidance.unsqueeze(1).expand(b, x.shape[0] // b, *guidance.shape[1:])
+            return self.fuse(torch.cat([x, guidance.flatten(0, 1)], dim=1))
+        # The first conv of [x || guidance] is conv_x(x) + conv_g(guidance): the guidance term
+        # is computed once per image and broadcast to the P classes instead of copied P times.
+        conv = self.fuse[0]
+        c = x.shape[1]
+        x = F.conv2d(x, conv.weight[:, :c].contiguous(), None, conv.stride, conv.padding)
+        shared = F.conv2d(guidance, conv.weight[:, c:].contiguous(), None, conv.stride, conv.padding)
+        shared = shared.contiguous(memory_format=torch.channels_last)  # keeps the sum (and GroupNorm) channels last
+        x = (x.unflatten(0, (b, -1)) + shared.unsqueeze(1)).flatten(0, 1)
+        return self.fuse[1:](x)
 
 
 class UpsamplingDecoder(nn.Module):

@@ -1,7 +1,8 @@
-# Official schedule: AdamW 2e-4, wd 1e-4 (0 on norms), CLIP lr x0.01, detectron2's
-# WarmupCosineLR (1000 linear warm-up iterations from 0.001) over 80k iterations.
+# Official schedule: AdamW 2e-4, wd 1e-4 (0 on norms and embeddings, CLIP's included), CLIP lr x0.01,
+# detectron2's WarmupCosineLR (1000 linear warm-up iterations from 0.001) over 80k iterations.
 optim_wrapper = dict(
     type='AmpOptimWrapper',
+    constructor='ERRSegOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=2e-4, weight_decay=1e-4),
     paramwise_cfg=dict(norm_decay_mult=0.0, custom_keys={'backbone': dict(lr_mult=0.01)}))
 param_scheduler = [
