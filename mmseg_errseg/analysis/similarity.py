@@ -17,7 +17,6 @@ The same best-match similarities split each evaluation vocabulary into seen
 :mod:`mmseg_errseg.evaluation.seen_unseen`).
 """
 import datetime
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
@@ -29,7 +28,7 @@ from ..datasets.benchmarks import BENCHMARKS
 from ..evaluation.seen_unseen import SeenUnseenSplit
 from ..models.prompts import DEFAULT_TEMPLATE
 from ..vocabularies import VOCABULARIES, load_vocabulary
-from ..utils import write_json, write_text
+from ..utils import environment_info, write_json, write_text
 from .text_encoders import DEFAULT_ENCODER, TextEncoder, build_text_encoder, class_prompts, embed_vocabulary
 
 __all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity',
@@ -81,17 +80,8 @@ def meets(similarity: np.ndarray, threshold: float) -> np.ndarray:
 
 @dataclass
 class LabelSimilarity:
-    """The similarity of one evaluation vocabulary to the training vocabulary.
-
-    Args:
-        dataset: Evaluation vocabulary key.
-        train: Training vocabulary key.
-        encoder: Encoder id.
-        eval_classes: Evaluation class names (as in the class list).
-        train_classes: Training class names.
-        matrix: (E, T) cosine similarities.
-        identical: (E,) whether the class's prompt equals a training class's.
-    """
+    """The (E, T) cosine similarities of an evaluation vocabulary (key ``dataset``) to the training one;
+    ``identical``: (E,) whether the class's prompt equals a training class's."""
 
     dataset: str
     train: str
@@ -152,18 +142,9 @@ def _check_threshold(threshold: float) -> float:
 def label_similarities(train: str, evals: Sequence[str], encoder: TextEncoder,
                        template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
                        progress: bool = False) -> List[LabelSimilarity]:
-    """Similarity of each evaluation vocabulary to the training vocabulary.
+    """One :class:`LabelSimilarity` per evaluation vocabulary (see :func:`resolve_vocabulary`), in order.
 
-    Args:
-        train: Training vocabulary (see :func:`resolve_vocabulary`).
-        evals: Evaluation vocabularies.
-        encoder: Text encoder.
-        template: Prompt template (the model's by default).
-        synonyms: 'first' (the model's official inference) or 'mean'.
-        progress: Show a progress bar over the evaluation vocabularies.
-
-    Returns:
-        One :class:`LabelSimilarity` per evaluation vocabulary, in order.
+    Classes are prompted as the model does (``template``; ``synonyms``: 'first', official, or 'mean').
     """
     if not evals:
         raise ValueError('no evaluation vocabulary given')
@@ -192,16 +173,8 @@ def _column(threshold: float) -> str:
 
 
 def table2(results: Sequence[LabelSimilarity], thresholds: Sequence[float] = THRESHOLDS) -> pd.DataFrame:
-    """Table 2: proportions of evaluation labels per best-match similarity.
-
-    Args:
-        results: One per evaluation vocabulary (rows, in order).
-        thresholds: Columns (1.00 means "rounds to 1.00").
-
-    Returns:
-        A frame with ``vocabulary``, ``train``, ``classes``, ``encoder``, our
-        proportion per threshold (``'1.00'``, ``'>=0.95'``, ...) and ``identical prompt``.
-    """
+    """Table 2: per result (row) ``vocabulary``, ``train``, ``classes``, ``encoder``, the proportion of
+    evaluation labels per best-match threshold (``'1.00'``, ``'>=0.95'``, ...) and ``identical prompt``."""
     rows = []
     for r in results:
         row = {'vocabulary': r.dataset, 'train': r.train, 'classes': len(r.eval_classes), 'encoder': r.encoder}
@@ -213,14 +186,7 @@ def table2(results: Sequence[LabelSimilarity], thresholds: Sequence[float] = THR
 
 @dataclass
 class SimilarityReport:
-    """What :func:`run_similarity` computed and wrote.
-
-    Args:
-        results: One :class:`LabelSimilarity` per evaluation vocabulary.
-        table: Table 2 (:func:`table2`).
-        splits: Seen/unseen split per evaluation vocabulary.
-        files: Written files by role.
-    """
+    """What :func:`run_similarity` computed (per evaluation vocabulary, Table 2) and wrote (files by role)."""
 
     results: List[LabelSimilarity]
     table: pd.DataFrame
@@ -228,44 +194,17 @@ class SimilarityReport:
     files: Dict[str, Path]
 
 
-def _environment() -> dict:
-    import torch
-    env = {'python': platform.python_version(), 'torch': torch.__version__}
-    for pkg in ('sentence-transformers', 'open_clip_torch'):
-        try:
-            from importlib.metadata import version
-            env[pkg] = version(pkg)
-        except Exception:  # noqa: BLE001  (not installed: nothing to record)
-            pass
-    return env
-
-
 def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EVALS,
                    encoder: Union[str, TextEncoder] = DEFAULT_ENCODER,
                    out_dir: Union[str, Path] = 'work_dirs/similarity',
                    threshold: float = 0.95, template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
                    device: str = 'cpu', progress: bool = True) -> SimilarityReport:
-    """Compute the label similarities and write what was measured (atomically).
+    """Compute the label similarities (:func:`label_similarities`) and write what was measured, atomically.
 
-    Writes to ``out_dir``, per evaluation vocabulary, ``similarity_<key>.csv``
-    (eval x train matrix), ``nearest_<key>.csv`` (nearest training class,
-    similarity, seen), ``split_<key>.json`` (seen/unseen split); and
-    ``similarity_record.json`` (settings, Table 2 rows, files, environment).
-    Table 2 and the plots are views (``mmseg_errseg.views``).
-
-    Args:
-        train: Training vocabulary.
-        evals: Evaluation vocabularies.
-        encoder: Encoder spec or instance.
-        out_dir: Output folder.
-        threshold: Seen/unseen threshold.
-        template: Prompt template.
-        synonyms: 'first' or 'mean'.
-        device: Torch device of the encoder.
-        progress: Show progress.
-
-    Returns:
-        The :class:`SimilarityReport`.
+    Writes to ``out_dir``, per evaluation vocabulary, ``similarity_<key>.csv`` (eval x train matrix),
+    ``nearest_<key>.csv`` (nearest training class, similarity, seen at ``threshold``), ``split_<key>.json``
+    (seen/unseen split); and ``similarity_record.json`` (settings, Table 2 rows, files, environment).
+    ``encoder`` is a spec or an instance, built on ``device``. Table 2 and the plots are views.
     """
     threshold = _check_threshold(threshold)
     if '{}' not in template:
@@ -289,7 +228,7 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
     record = dict(kind='similarity', train=results[0].train, evals=[r.dataset for r in results],
                   encoder=encoder.id, template=template, synonyms=synonyms, threshold=threshold,
                   rounds_to_one=ROUNDS_TO_ONE, table2=table.replace({np.nan: None}).to_dict(orient='records'),
-                  files={k: p.name for k, p in files.items()}, environment=_environment(),
+                  files={k: p.name for k, p in files.items()}, environment=environment_info(device),
                   created=datetime.datetime.now().astimezone().isoformat(timespec='seconds'))
     files['record'] = write_json(out / 'similarity_record.json', record)
     return SimilarityReport(results, table, splits, files)

@@ -113,16 +113,10 @@ class Benchmark:
 
 
 def test_pipeline(benchmark: Benchmark, resize_backend: str = 'pillow') -> List[dict]:
-    """Official (detectron2) test pipeline.
+    """Official (detectron2) test pipeline; ``resize_backend``: one of :data:`RESIZE_BACKENDS`.
 
-    The image is resized to shortest edge 800 (longest at most 1333); the
-    model then resizes it to its crop size and its prediction to the original
-    image size. The label map is loaded after the resize, at the original size
-    (detectron2's ``sem_seg_file_name``, read by the evaluator).
-
-    Args:
-        benchmark: The dataset (its label format picks the annotation loader).
-        resize_backend: One of :data:`RESIZE_BACKENDS`; ``'pillow'`` is the official input.
+    The image is resized to shortest edge 800 (longest at most 1333), the model resizes it to its crop
+    and its prediction back. Labels are loaded after the resize, at the original size (the evaluator's).
     """
     if resize_backend == 'pillow':
         resize = [dict(type='LoadImageFromFile', imdecode_backend='pillow'),
