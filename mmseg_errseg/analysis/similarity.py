@@ -24,7 +24,7 @@ from typing import Dict, List, Sequence, Tuple, Union
 import numpy as np
 import pandas as pd
 
-from ..datasets.benchmarks import BENCHMARKS
+from ..datasets.benchmarks import BENCHMARKS, get_benchmark
 from ..evaluation.seen_unseen import SeenUnseenSplit
 from ..models.prompts import DEFAULT_TEMPLATE
 from ..vocabularies import VOCABULARIES, load_vocabulary
@@ -43,26 +43,13 @@ DEFAULT_TRAIN = 'coco_stuff171'
 DEFAULT_EVALS = ('voc20', 'pc59', 'ade150', 'pc459', 'ade847')
 
 
-def _normalised(name: str) -> str:
-    return ''.join(ch for ch in name.lower() if ch.isalnum())
-
-
-_ALIASES = {**{_normalised(k): k for k in VOCABULARIES},
-            **{_normalised(b.title): k for k, b in BENCHMARKS.items()}}
-
-
 def resolve_vocabulary(spec: str) -> Tuple[str, List[str]]:
-    """A vocabulary and its key from a shipped name, the paper's name, or a file.
-
-    Args:
-        spec: A shipped vocabulary ('ade847', ...), the paper's name ('A-847',
-            'COCO-Stuff', ...; case, '-' and '_' ignored), or a class-name file
-            (.json list or one name per line; the key is the file's stem).
-
-    Returns:
-        (key, class names).
-    """
-    key = _ALIASES.get(_normalised(spec))
+    """(key, class names) of a shipped vocabulary, a paper name ('A-847'; case, '-', '_' ignored) or a
+    class-name file (.json list or one name per line; the key is its stem)."""
+    try:
+        key = get_benchmark(spec).name  # the shipped vocabularies are the benchmarks'
+    except ValueError:
+        key = None
     if key is None and not Path(spec).is_file():
         raise FileNotFoundError(f'unknown vocabulary {spec!r}: expected a shipped vocabulary '
                                 f'({", ".join(VOCABULARIES)}), a paper name '

@@ -189,12 +189,16 @@ EVAL_BENCHMARKS = ('ade847', 'pc459', 'ade150', 'pc59', 'voc20')
 TRAIN_BENCHMARK = 'coco_stuff171'
 
 
+def _normalised(name: str) -> str:
+    return ''.join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+_KEYS = {_normalised(alias): b.name for b in BENCHMARKS.values() for alias in (b.name, b.title)}
+
+
 def get_benchmark(name: str) -> Benchmark:
-    """The benchmark of a short name; a clear error for an unknown one."""
-    key = str(name).lower().replace('-', '_')
-    aliases = {'a_847': 'ade847', 'pc_459': 'pc459', 'a_150': 'ade150', 'pc_59': 'pc59', 'pas_20': 'voc20',
-               'coco_stuff': 'coco_stuff171', 'cocostuff': 'coco_stuff171'}
-    key = aliases.get(key, key)
-    if key not in BENCHMARKS:
+    """The benchmark of a short name or the paper's name (``A-847``; case, '-' and '_' ignored)."""
+    key = _KEYS.get(_normalised(name))
+    if key is None:
         raise ValueError(f'unknown dataset {name!r}: expected one of {", ".join(BENCHMARKS)}')
     return BENCHMARKS[key]
