@@ -23,6 +23,7 @@ from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
+from mmengine.utils import track_iter_progress
 
 from ..datasets.benchmarks import BENCHMARKS, get_benchmark
 from ..evaluation.seen_unseen import SeenUnseenSplit
@@ -120,12 +121,6 @@ class LabelSimilarity:
                                tuple(names[seen]), tuple(names[~seen]))
 
 
-def _check_threshold(threshold: float) -> float:
-    if not -1.0 <= threshold <= 1.0:
-        raise ValueError(f'threshold must be a cosine similarity in [-1, 1], got {threshold}')
-    return float(threshold)
-
-
 def label_similarities(train: str, evals: Sequence[str], encoder: TextEncoder,
                        template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
                        progress: bool = False) -> List[LabelSimilarity]:
@@ -143,7 +138,6 @@ def label_similarities(train: str, evals: Sequence[str], encoder: TextEncoder,
     train_emb = embed_vocabulary(encoder, train_names, template, synonyms)
     train_prompts = set(class_prompts(train_names, template, synonyms))
     if progress:
-        from mmengine.utils import track_iter_progress
         eval_vocabs = track_iter_progress(eval_vocabs)
     results = []
     for key, names in eval_vocabs:
@@ -159,13 +153,13 @@ def _column(threshold: float) -> str:
     return '1.00' if threshold >= 1.0 else f'>={threshold:.2f}'
 
 
-def table2(results: Sequence[LabelSimilarity], thresholds: Sequence[float] = THRESHOLDS) -> pd.DataFrame:
+def table2(results: Sequence[LabelSimilarity]) -> pd.DataFrame:
     """Table 2: per result (row) ``vocabulary``, ``train``, ``classes``, ``encoder``, the proportion of
     evaluation labels per best-match threshold (``'1.00'``, ``'>=0.95'``, ...) and ``identical prompt``."""
     rows = []
     for r in results:
         row = {'vocabulary': r.dataset, 'train': r.train, 'classes': len(r.eval_classes), 'encoder': r.encoder}
-        row.update({_column(t): r.proportion(t) for t in thresholds})
+        row.update({_column(t): r.proportion(t) for t in THRESHOLDS})
         row['identical prompt'] = float(r.identical.mean())
         rows.append(row)
     return pd.DataFrame(rows)
@@ -193,7 +187,9 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
     (seen/unseen split); and ``similarity_record.json`` (settings, Table 2 rows, files, environment).
     ``encoder`` is a spec or an instance, built on ``device``. Table 2 and the plots are views.
     """
-    threshold = _check_threshold(threshold)
+    if not -1.0 <= threshold <= 1.0:
+        raise ValueError(f'threshold must be a cosine similarity in [-1, 1], got {threshold}')
+    threshold = float(threshold)
     if '{}' not in template:
         raise ValueError(f'the prompt template needs a {{}} for the class name: {template!r}')
     for spec in [train, *evals]:

@@ -44,12 +44,10 @@ class DemoResult(NamedTuple):
 class DemoSession:
     """The model, loaded once, and the checks of every request of the demo page.
 
-    Without ``checkpoint`` the model (``config``, default the tiny one) has seeded random weights; images
-    with a side longer than ``max_side`` are downscaled.
+    Without ``checkpoint`` the model (``config``, default the tiny one) has seeded random weights.
     """
 
-    def __init__(self, checkpoint: Optional[str] = None, config: Optional[str] = None,
-                 device: str = 'cpu', max_side: int = MAX_SIDE) -> None:
+    def __init__(self, checkpoint: Optional[str] = None, config: Optional[str] = None, device: str = 'cpu') -> None:
         if checkpoint is None and config is None:
             config = TINY_CONFIG
         if checkpoint is None:
@@ -61,7 +59,6 @@ class DemoSession:
         self.random_weights = checkpoint is None
         self.model_name = Path(checkpoint).name if checkpoint else Path(config).stem
         self.default_num_selected = self.inferencer.model.test_cfg.get('num_selected')
-        self.max_side = max_side
         self._downloads = tempfile.TemporaryDirectory(prefix='errseg-demo-')  # removed at exit
 
     @staticmethod
@@ -93,20 +90,20 @@ class DemoSession:
         return int(value)
 
     def load_image(self, path: str, name: str) -> tuple:
-        """The upload decoded as ``errseg infer`` reads images (BGR), downscaled past ``max_side``, and notes."""
+        """The upload decoded as ``errseg infer`` reads images (BGR), downscaled past :data:`MAX_SIDE`, and notes."""
         try:
             image = read_image(path)
         except ValueError:
             raise ValueError(f'{name} is not an image that can be read: upload a JPEG, PNG, BMP, TIFF '
                              'or WebP photo') from None
         h, w = image.shape[:2]
-        if max(h, w) <= self.max_side:
+        if max(h, w) <= MAX_SIDE:
             return image, []
-        scale = self.max_side / max(h, w)
+        scale = MAX_SIDE / max(h, w)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         return image, [f'{name} is {w}×{h} pixels: downscaled to {size[0]}×{size[1]} '
-                       f'(longest side {self.max_side}); the overlay and label map have that size']
+                       f'(longest side {MAX_SIDE}); the overlay and label map have that size']
 
     def segment(self, path: str, name: str, vocabulary: str,
                 num_selected: Union[None, int, float] = None) -> DemoResult:

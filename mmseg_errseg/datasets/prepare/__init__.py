@@ -2,6 +2,7 @@
 import inspect
 from typing import Any, Callable, Dict
 
+from ..benchmarks import get_benchmark
 from .ade20k import prepare_ade150, prepare_ade847
 from .coco_stuff import prepare_coco_stuff171
 from .common import LINK_MODES, PrepareReport, SplitReport
@@ -29,8 +30,6 @@ def prepare(name: str, src: str, dst: str, **options: Any) -> PrepareReport:
     :data:`LINK_MODES`), ``overwrite``, ``splits``, ``ids``, ``source``; ``None`` values are ignored, an
     option the converter does not take is an error.
     """
-    from ..benchmarks import get_benchmark
-
     bench = get_benchmark(name)
     fn = PREPARERS[bench.name]
     accepted = inspect.signature(fn).parameters

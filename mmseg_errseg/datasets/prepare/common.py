@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image, UnidentifiedImageError
 
 from ...utils import atomic_path
@@ -256,8 +257,6 @@ def convert_split(bench: Benchmark, split: str, items: List[Item], convert: Conv
     maps bit for bit, images by size); every file is written atomically, so an interrupted run resumes.
     ``convert`` is a module-level function (it runs in worker processes).
     """
-    from mmengine.utils import track_parallel_progress, track_progress
-
     if link not in LINK_MODES:
         raise ValueError(f'link mode {link!r}: expected one of {LINK_MODES}')
     if not items:
