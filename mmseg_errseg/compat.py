@@ -42,16 +42,7 @@ _FALLBACK_NAME = 'mmcv.ops'
 
 def point_sample(input: torch.Tensor, points: torch.Tensor, align_corners: bool = False,
                  **kwargs) -> torch.Tensor:
-    """Sample ``input`` at normalised ``points`` in [0, 1]^2 (mmcv semantics).
-
-    Args:
-        input: Feature map (N, C, H, W).
-        points: (N, P, 2) or (N, Hg, Wg, 2) as (x, y) in [0, 1].
-        align_corners: Passed to :func:`torch.nn.functional.grid_sample`.
-
-    Returns:
-        (N, C, P) or (N, C, Hg, Wg).
-    """
+    """mmcv's ``point_sample``: (N, C, H, W) sampled at (N, P, 2) or (N, Hg, Wg, 2) (x, y) in [0, 1]^2."""
     squeeze = points.dim() == 3
     if squeeze:
         points = points.unsqueeze(2)
@@ -62,16 +53,7 @@ def point_sample(input: torch.Tensor, points: torch.Tensor, align_corners: bool 
 def sigmoid_focal_loss(input: torch.Tensor, target: torch.Tensor, gamma: float = 2.0,
                        alpha: float = 0.25, weight: Optional[torch.Tensor] = None,
                        reduction: str = 'mean') -> torch.Tensor:
-    """Sigmoid focal loss with mmcv's signature and reduction.
-
-    Args:
-        input: Logits (N, C).
-        target: Class indices (N,); ``C`` means background (all negatives).
-        gamma: Focusing parameter.
-        alpha: Weight of positives.
-        weight: Optional per-class weight (C,), applied by target class.
-        reduction: 'none' | 'mean' (sum / N, as mmcv) | 'sum'.
-    """
+    """mmcv's ``sigmoid_focal_loss`` of (N, C) logits and (N,) targets (``C``: background); mean is sum / N."""
     num_classes = input.size(1)
     onehot = F.one_hot(target, num_classes + 1)[:, :num_classes].to(input.dtype)
     p = input.sigmoid()

@@ -15,16 +15,8 @@ VOCABULARIES = tuple(sorted(p.stem for p in _DIR.glob('*.json')))
 
 
 def load_vocabulary(spec: Union[str, Path, Sequence[str]]) -> List[str]:
-    """A vocabulary from a shipped name, a file, or a list of class names.
-
-    Args:
-        spec: One of :data:`VOCABULARIES`; a ``.json`` file holding a list of
-            names; a text file with one name per line (synonyms separated by
-            ``", "``); or the names themselves.
-
-    Returns:
-        The class names, in order.
-    """
+    """The class names of one of :data:`VOCABULARIES`, a ``.json`` list, a text file with one name per line
+    (synonyms separated by ``", "``), or the names themselves."""
     if not isinstance(spec, (str, Path)):
         return list(spec)
     if str(spec) in VOCABULARIES:
@@ -43,17 +35,8 @@ def load_vocabulary(spec: Union[str, Path, Sequence[str]]) -> List[str]:
 
 
 def make_palette(num_classes: int) -> np.ndarray:
-    """A deterministic palette whose neighbouring indices get distant colours.
-
-    Hues step by the golden ratio; saturation and value alternate so that
-    classes of similar hue still differ.
-
-    Args:
-        num_classes: T.
-
-    Returns:
-        (T, 3) uint8 RGB colours.
-    """
+    """(T, 3) uint8 RGB colours, neighbouring indices distant: hues step by the golden ratio, saturation and
+    value alternate so that classes of similar hue still differ."""
     from matplotlib.colors import hsv_to_rgb
     i = np.arange(num_classes)
     hsv = np.stack([(i * _GOLDEN) % 1.0, 0.95 - 0.3 * ((i // 2) % 2), 0.95 - 0.25 * (i % 2)], axis=1)

@@ -11,9 +11,13 @@ from mmseg.apis import MMSegInferencer, inference_model, init_model, show_result
 from mmseg_errseg.cli import main
 
 #: the experiment configs (data pipelines included: what MMSeg's APIs read)
-CONFIGS_WITH_DATA = sorted(str(p.relative_to(CONFIGS)) for p in (CONFIGS / 'errseg').rglob('*.py'))
-#: the model-only configs (MMSeg's APIs need a test pipeline: errseg infer falls back to load + pack)
-MODEL_CONFIGS = sorted(str(p.relative_to(CONFIGS)) for p in (CONFIGS / '_base_' / 'models').glob('*.py'))
+CONFIGS_WITH_DATA = sorted(str(p.relative_to(CONFIGS)) for p in (CONFIGS / 'errseg').rglob('*.py')
+                           if '_base_' not in p.parts)
+#: the configs without data: models, and the per-size eval bases (MMSeg's APIs need a test pipeline:
+#: errseg infer falls back to load + pack)
+MODEL_CONFIGS = sorted(str(p.relative_to(CONFIGS)) for folder in (CONFIGS / '_base_' / 'models',
+                                                                  CONFIGS / 'errseg' / '_base_')
+                       for p in folder.glob('*.py'))
 TINY_EXPERIMENT = str(CONFIGS / 'errseg' / 'errseg_tiny_1xb2-6it_coco-stuff171-128x128.py')
 
 
@@ -41,7 +45,7 @@ def _tiny(config: str, folder: Path) -> str:
 
 def test_every_shipped_config_is_tested():
     assert len(CONFIGS_WITH_DATA) + len(MODEL_CONFIGS) == len(list(CONFIGS.rglob('*.py'))) - len(
-        list((CONFIGS / '_base_').rglob('*.py'))) + len(MODEL_CONFIGS)
+        list((CONFIGS / '_base_').rglob('*.py'))) + len(list((CONFIGS / '_base_' / 'models').glob('*.py')))
     assert 'errseg/errseg_convnext-b_eval-ade847-640x640.py' in CONFIGS_WITH_DATA
 
 

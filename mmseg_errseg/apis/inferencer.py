@@ -292,12 +292,9 @@ class ERRSegInferencer(BaseInferencer):
         try:
             yield from self._iter_batches(items, batch_size, names, palette, out_dir, opacity, return_vis,
                                           progress, skipped)
-        except BaseException:
+        finally:
             if progress is not None:
-                sys.stderr.write('\n')  # the error starts on its own line
-            raise
-        if progress is not None:
-            sys.stderr.write('\n')
+                sys.stderr.write('\n')  # end the bar's line (an error starts on its own)
 
     def _iter_batches(self, items, batch_size, names, palette, out_dir, opacity, return_vis, progress,
                       skipped) -> Iterator[ImageResult]:

@@ -32,13 +32,7 @@ def label_map_dtype(num_classes: int) -> np.dtype:
 
 
 def write_label_map(path: str, labels: np.ndarray, num_classes: int) -> None:
-    """Save a (H, W) label map of vocabulary indices as a single-channel PNG.
-
-    Args:
-        path: Output ``.png`` file.
-        labels: (H, W) integer indices in [0, num_classes).
-        num_classes: T; picks 8 or 16 bits (:func:`label_map_dtype`).
-    """
+    """Save a (H, W) label map of vocabulary indices as a PNG of 8 or 16 bits (:func:`label_map_dtype`)."""
     write_bytes(path, encode_png(labels.astype(label_map_dtype(num_classes))))
 
 
@@ -48,15 +42,7 @@ def write_rgb_png(path: str, image: np.ndarray) -> None:
 
 
 def area_table(counts: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
-    """Pixels and area fraction of every vocabulary class, in vocabulary order.
-
-    Args:
-        counts: (T,) pixels per class.
-        names: The T class names.
-
-    Returns:
-        A frame with :data:`AREA_COLUMNS`, one row per class (absent classes have 0 pixels).
-    """
+    """:data:`AREA_COLUMNS` of every vocabulary class (absent ones: 0 pixels) from its (T,) pixel counts."""
     counts = np.asarray(counts, dtype=np.int64)
     total = max(int(counts.sum()), 1)
     return pd.DataFrame({'class_index': np.arange(len(names)), 'class_name': list(names),

@@ -13,7 +13,6 @@ from ..vocabularies import make_palette
 __all__ = ['LegendEntry', 'make_palette', 'legend_entries', 'blend_labels', 'render_overlay']
 
 
-
 class LegendEntry(NamedTuple):
     """One class of the legend: its vocabulary index, name, RGB colour and area fraction."""
     index: int
@@ -23,33 +22,14 @@ class LegendEntry(NamedTuple):
 
 
 def legend_entries(counts: np.ndarray, names: Sequence[str], palette: np.ndarray) -> List[LegendEntry]:
-    """The classes present (pixel count > 0), in vocabulary order.
-
-    Args:
-        counts: (T,) pixels per class.
-        names: The T class names.
-        palette: (T, 3) RGB colours.
-
-    Returns:
-        One :class:`LegendEntry` per class present.
-    """
+    """A :class:`LegendEntry` per class present ((T,) pixel counts > 0), in vocabulary order."""
     total = max(int(counts.sum()), 1)
     return [LegendEntry(int(i), names[i], tuple(int(c) for c in palette[i]), float(counts[i]) / total)
             for i in np.flatnonzero(counts)]
 
 
 def blend_labels(image: np.ndarray, labels: np.ndarray, palette: np.ndarray, opacity: float) -> np.ndarray:
-    """``(1 - opacity) * image + opacity * palette[labels]``, rounded to uint8.
-
-    Args:
-        image: (H, W, 3) uint8 RGB.
-        labels: (H, W) class indices into ``palette``.
-        palette: (T, 3) uint8 RGB.
-        opacity: Weight of the class colours, in [0, 1].
-
-    Returns:
-        (H, W, 3) uint8 RGB.
-    """
+    """``(1 - opacity) * image + opacity * palette[labels]`` of uint8 RGB, rounded to uint8."""
     if not 0.0 <= opacity <= 1.0:
         raise ValueError(f'opacity must be in [0, 1], got {opacity}')
     if image.shape[:2] != labels.shape:
@@ -91,21 +71,11 @@ def _font(size: int, texts: Sequence[str]) -> ImageFont.FreeTypeFont:
 def render_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
                    entries: Sequence[LegendEntry], opacity: float = 0.5,
                    font_size: Optional[int] = None) -> np.ndarray:
-    """The blended image with a legend panel on its right listing ``entries``.
+    """The blended image (:func:`blend_labels`) with a legend panel on its right, uint8 RGB on white.
 
-    The legend fills columns of the image's height (at least 8 rows per column);
-    each row is a colour swatch, the class name and its share of the image.
-
-    Args:
-        image: (H, W, 3) uint8 RGB.
-        labels: (H, W) class indices into ``palette``.
-        palette: (T, 3) uint8 RGB.
-        entries: The classes to list, from :func:`legend_entries`.
-        opacity: Weight of the class colours.
-        font_size: Text height in pixels; default scales with the image (12 to 64).
-
-    Returns:
-        (max(H, legend height), W + legend width, 3) uint8 RGB on white.
+    The legend lists ``entries`` (:func:`legend_entries`) in columns of the image's height (at least 8
+    rows each): a colour swatch, the class name and its share. ``font_size`` defaults to 1/30 of the
+    shorter side, within 12 to 64 pixels.
     """
     h, w = labels.shape
     size = font_size or int(np.clip(round(min(h, w) / 30), 12, 64))

@@ -10,7 +10,7 @@ import importlib
 import sys
 from typing import Callable, List, Optional
 
-__all__ = ['main', 'COMMANDS', 'CommandError']
+__all__ = ['main', 'COMMANDS', 'CommandError', 'bounded', 'positive_int', 'cfg_options']
 
 #: sub-command -> module (in this package) implementing it
 COMMANDS = {
@@ -36,6 +36,32 @@ _EXTRAS = dict(seaborn='analysis', sentence_transformers='analysis', gt_all_mini
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit status 1."""
+
+
+def bounded(kind: type, low: float, high: float = float('inf'), what: str = '') -> Callable[[str], float]:
+    """An argparse ``type``: ``kind(text)`` within ``[low, high]``, else ``expected WHAT, got 'text'``."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f'expected {what}, got {text!r}')
+        return value
+    return parse
+
+
+positive_int = bounded(int, 1, what='a positive integer')
+
+
+def cfg_options(values: Optional[List[str]]) -> Optional[dict]:
+    """``--cfg-options KEY=VALUE ...`` parsed as MMSeg's tools do (mmengine's ``DictAction``)."""
+    if not values:
+        return None
+    from mmengine.config import DictAction  # not at parse time: ``errseg --help`` imports no mmengine
+    ns = argparse.Namespace()
+    DictAction(option_strings=['--cfg-options'], dest='options')(None, ns, values)
+    return ns.options
 
 
 def main(argv: Optional[List[str]] = None, load_package: Optional[Callable[[], None]] = None) -> int:

@@ -1,4 +1,5 @@
 """errseg dataset-stats: paper Table 1 (classes per image, redundancy) measured on the prepared data."""
+from . import positive_int
 
 
 def add_parser(sub):
@@ -14,7 +15,7 @@ def add_parser(sub):
     p.add_argument('--data-root', default='data', help='data root of the prepared datasets (default: data)')
     p.add_argument('--split', default='val', help='split (default: val)')
     p.add_argument('--out', default='work_dirs/dataset_stats', help='output folder (default: work_dirs/dataset_stats)')
-    p.add_argument('--nproc', type=int, default=1, help='worker processes (default: 1)')
+    p.add_argument('--nproc', type=positive_int, default=1, help='worker processes (default: 1)')
     p.set_defaults(run=run)
 
 
@@ -28,8 +29,6 @@ def run(args) -> int:
     from ..views import write_table
     from . import CommandError
 
-    if args.nproc < 1:
-        raise CommandError(f'--nproc must be >= 1, got {args.nproc}')
     names = [get_benchmark(n.strip()).name for n in args.datasets.split(',') if n.strip()]
     if not names:
         raise CommandError('--datasets is empty')

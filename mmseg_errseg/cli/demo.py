@@ -1,17 +1,9 @@
 """errseg demo: a web page to segment your own images with your own class names (Gradio)."""
 import argparse
 
+from . import bounded
+
 __all__ = ['add_parser', 'run']
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f'expected a port number in [0, 65535], got {text!r}')
-    return value
 
 
 def add_parser(sub):
@@ -35,7 +27,8 @@ def add_parser(sub):
     p.add_argument('--host', default='127.0.0.1',
                    help='address to serve on (default: 127.0.0.1, this machine only; 0.0.0.0: every '
                    'interface)')
-    p.add_argument('--port', type=_port, default=7860, help='port (default: 7860; 0: any free port)')
+    p.add_argument('--port', type=bounded(int, 0, 65535, 'a port number in [0, 65535]'), default=7860,
+                   help='port (default: 7860; 0: any free port)')
     p.add_argument('--share', action='store_true',
                    help="also serve through a temporary public link (Gradio's share servers); off by "
                    'default')

@@ -3,29 +3,11 @@ import argparse
 import sys
 import warnings
 
+from . import bounded, positive_int
+
 __all__ = ['add_parser', 'run']
 
 DEFAULT_OUT = 'work_dirs/infer'
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text!r}')
-    return value
-
-
-def _opacity(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f'expected a number in [0, 1], got {text!r}')
-    return value
 
 
 def add_parser(sub):
@@ -62,12 +44,13 @@ def add_parser(sub):
                    'the architecture `errseg convert-official` recorded')
     p.add_argument('--out', default=DEFAULT_OUT, metavar='DIR',
                    help=f'output folder (default: {DEFAULT_OUT})')
-    p.add_argument('--num-selected', type=_positive_int, metavar='P',
+    p.add_argument('--num-selected', type=positive_int, metavar='P',
                    help="classes kept per image (default: the config's test_cfg.num_selected); a P "
                    'larger than the vocabulary is clamped to it with a warning')
     p.add_argument('--device', default='cpu', help='cpu (default), cuda, cuda:1, ...')
-    p.add_argument('--opacity', type=_opacity, default=0.5, help='weight of the class colours (default: 0.5)')
-    p.add_argument('--batch-size', type=_positive_int, default=1, metavar='N',
+    p.add_argument('--opacity', type=bounded(float, 0, 1, 'a number in [0, 1]'), default=0.5,
+                   help='weight of the class colours (default: 0.5)')
+    p.add_argument('--batch-size', type=positive_int, default=1, metavar='N',
                    help='images per forward pass (default: 1)')
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                    help="config overrides, e.g. model.crop_size='(768,768)'")
@@ -88,7 +71,7 @@ def run(args) -> int:
     from ..apis.images import check_unique_names, collect_images
     from ..models.prompts import check_vocabulary
     from ..vocabularies import load_vocabulary, parse_vocab
-    from . import CommandError
+    from . import CommandError, cfg_options
 
     if args.skipped_ok and not args.skip_bad:
         raise CommandError('--skipped-ok applies with --skip-bad only')
@@ -97,12 +80,6 @@ def run(args) -> int:
                                   else load_vocabulary(args.vocab_file))
     images = collect_images(args.inputs)
     check_unique_names([Path(p).stem for p in images], images)
-    cfg_options = None
-    if args.cfg_options:
-        from mmengine.config import DictAction
-        ns = argparse.Namespace()
-        DictAction(option_strings=[], dest='options')(None, ns, args.cfg_options)
-        cfg_options = ns.options
 
     with warnings.catch_warnings():
         warnings.simplefilter('default')
@@ -110,7 +87,7 @@ def run(args) -> int:
         from ..apis import ERRSegInferencer
         inferencer = ERRSegInferencer(args.config, weights=args.checkpoint, vocabulary=vocabulary,
                                       num_selected=args.num_selected, device=args.device,
-                                      cfg_options=cfg_options)
+                                      cfg_options=cfg_options(args.cfg_options))
         count, skipped = 0, [] if args.skip_bad else None
         for result in inferencer.iter_results(images, batch_size=args.batch_size, out_dir=args.out,
                                               opacity=args.opacity, skipped=skipped):

@@ -2,6 +2,8 @@
 import argparse
 import textwrap
 
+from . import positive_int
+
 _RAW = {
     'ade847': 'ADE20K_2021_17_01/ (full ADE20K release: index_ade20k.pkl, images/ADE/validation/)',
     'pc459': 'VOCdevkit/VOC2010/ with JPEGImages/ and trainval/*.mat (PASCAL-Context trainval.tar.gz)',
@@ -27,7 +29,7 @@ def add_parser(sub):
     p.add_argument('dataset', metavar='DATASET', choices=list(_RAW), help=', '.join(_RAW))
     p.add_argument('--src', required=True, metavar='RAW', help='the raw release folder (see above)')
     p.add_argument('--dst', required=True, metavar='DATA_ROOT', help='data root to write into (e.g. data)')
-    p.add_argument('--nproc', type=int, default=1, help='worker processes (default: 1)')
+    p.add_argument('--nproc', type=positive_int, default=1, help='worker processes (default: 1)')
     p.add_argument('--link', choices=['symlink', 'hardlink', 'copy'],
                    help='how unchanged images are placed in DATA_ROOT (default: symlink)')
     p.add_argument('--overwrite', action='store_true', help='rewrite outputs that already exist')
@@ -42,10 +44,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..datasets.prepare import prepare
-    from . import CommandError
 
-    if args.nproc < 1:
-        raise CommandError(f'--nproc must be >= 1, got {args.nproc}')
     splits = [s.strip() for s in args.splits.split(',') if s.strip()] if args.splits else None
     report = prepare(args.dataset, args.src, args.dst, nproc=args.nproc, link=args.link,
                      overwrite=args.overwrite, splits=splits, ids=args.ids, source=args.source)

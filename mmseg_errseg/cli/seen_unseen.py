@@ -23,16 +23,8 @@ def add_parser(sub):
 
 
 def table5_view(records, splits, datasets):
-    """Table 5 over the given records: per model its row, then the paper's rows.
-
-    Args:
-        records: Evaluation records (:func:`~mmseg_errseg.analysis.seen_unseen.load_eval_records`).
-        splits: Dataset -> :class:`~mmseg_errseg.evaluation.seen_unseen.SeenUnseenSplit`.
-        datasets: The table's benchmarks.
-
-    Returns:
-        (the experiment, its :data:`~mmseg_errseg.views.cells.Lookup`).
-    """
+    """Table 5 (the experiment and its lookup) over evaluation records and splits per dataset: per model
+    its newest record's row, then the paper's rows."""
     from dataclasses import replace
 
     from ..analysis.seen_unseen import model_label

@@ -26,20 +26,14 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from mmengine.config import DictAction
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
     from ..utils import config_errors, load_config
-    from . import CommandError
+    from . import CommandError, cfg_options
 
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    options = {}
-    if args.cfg_options:
-        ns = argparse.Namespace()
-        DictAction(option_strings=['--cfg-options'], dest='o')(None, ns, args.cfg_options)
-        options = ns.o
-    cfg = load_config(args.config, options)
+    cfg = load_config(args.config, cfg_options(args.cfg_options))
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

@@ -113,16 +113,10 @@ class Benchmark:
 
 
 def test_pipeline(benchmark: Benchmark, resize_backend: str = 'pillow') -> List[dict]:
-    """Official (detectron2) test pipeline.
+    """Official (detectron2) test pipeline; ``resize_backend``: one of :data:`RESIZE_BACKENDS`.
 
-    The image is resized to shortest edge 800 (longest at most 1333); the
-    model then resizes it to its crop size and its prediction to the original
-    image size. The label map is loaded after the resize, at the original size
-    (detectron2's ``sem_seg_file_name``, read by the evaluator).
-
-    Args:
-        benchmark: The dataset (its label format picks the annotation loader).
-        resize_backend: One of :data:`RESIZE_BACKENDS`; ``'pillow'`` is the official input.
+    The image is resized to shortest edge 800 (longest at most 1333), the model resizes it to its crop
+    and its prediction back. Labels are loaded after the resize, at the original size (the evaluator's).
     """
     if resize_backend == 'pillow':
         resize = [dict(type='LoadImageFromFile', imdecode_backend='pillow'),
@@ -195,12 +189,16 @@ EVAL_BENCHMARKS = ('ade847', 'pc459', 'ade150', 'pc59', 'voc20')
 TRAIN_BENCHMARK = 'coco_stuff171'
 
 
+def _normalised(name: str) -> str:
+    return ''.join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+_KEYS = {_normalised(alias): b.name for b in BENCHMARKS.values() for alias in (b.name, b.title)}
+
+
 def get_benchmark(name: str) -> Benchmark:
-    """The benchmark of a short name; a clear error for an unknown one."""
-    key = str(name).lower().replace('-', '_')
-    aliases = {'a_847': 'ade847', 'pc_459': 'pc459', 'a_150': 'ade150', 'pc_59': 'pc59', 'pas_20': 'voc20',
-               'coco_stuff': 'coco_stuff171', 'cocostuff': 'coco_stuff171'}
-    key = aliases.get(key, key)
-    if key not in BENCHMARKS:
+    """The benchmark of a short name or the paper's name (``A-847``; case, '-' and '_' ignored)."""
+    key = _KEYS.get(_normalised(name))
+    if key is None:
         raise ValueError(f'unknown dataset {name!r}: expected one of {", ".join(BENCHMARKS)}')
     return BENCHMARKS[key]

@@ -11,19 +11,11 @@ __all__ = ['load_split', 'load_dataset_index']
 
 
 def load_dataset_index(dataset_cfg: dict, name: str = '') -> PreparedSegDataset:
-    """The dataset of a dataset config, without its pipeline, or one clear error.
-
-    Args:
-        dataset_cfg: MMSeg dataset config (``type``, ``data_root``, ``data_prefix``, ...).
-        name: Benchmark name, for the preparation hint.
-
-    Returns:
-        The dataset; ``.data_list`` pairs every label map with its image.
+    """The dataset of an MMSeg dataset config, without its pipeline (``.data_list``: label maps and images).
 
     Raises:
-        FileNotFoundError: The data root, the label folder, its label maps or
-            their images are missing (the message names them and says how to
-            prepare the data).
+        FileNotFoundError: The data root, the label folder, its label maps or their images are missing (the
+            message names them and says how to prepare benchmark ``name``).
     """
     cfg = dict(dataset_cfg)
     data_root = cfg.get('data_root')
@@ -36,15 +28,6 @@ def load_dataset_index(dataset_cfg: dict, name: str = '') -> PreparedSegDataset:
 
 
 def load_split(benchmark: Union[str, Benchmark], data_root: str, split: str = 'val') -> PreparedSegDataset:
-    """The dataset of a prepared split of a benchmark (see :func:`load_dataset_index`).
-
-    Args:
-        benchmark: A :class:`Benchmark` or its name.
-        data_root: The data root (holding ``ADE20K_2021_17_01/``, ``VOCdevkit/``, ...).
-        split: ``'val'``, or ``'train'`` for COCO-Stuff.
-
-    Returns:
-        The dataset, without pipeline.
-    """
+    """The dataset, without pipeline, of a prepared split of a benchmark (see :func:`load_dataset_index`)."""
     bench = get_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
     return load_dataset_index(bench.dataset_cfg(data_root, split), bench.name)

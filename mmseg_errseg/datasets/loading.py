@@ -9,16 +9,7 @@ __all__ = ['LoadFullRangeAnnotations', 'read_label_map']
 
 
 def read_label_map(path: str, backend_args=None, imdecode_backend: str = 'pillow') -> np.ndarray:
-    """A label map as stored (uint8 PNG or uint16 TIFF), shape (H, W).
-
-    Args:
-        path: Label-map file.
-        backend_args: mmengine file-backend arguments.
-        imdecode_backend: :func:`mmcv.imfrombytes` backend.
-
-    Returns:
-        The label ids in the file's own integer dtype.
-    """
+    """A (H, W) label map in its file's own integer dtype (uint8 PNG or uint16 TIFF)."""
     label = mmcv.imfrombytes(fileio.get(path, backend_args=backend_args), flag='unchanged',
                              backend=imdecode_backend)
     if label is None:
@@ -39,10 +30,6 @@ class LoadFullRangeAnnotations(LoadAnnotations):
     (A-847 has 847 classes, PC-459 459, and 255 is a class there). This keeps
     the stored dtype; ``reduce_zero_label`` and the dataset's ``label_map`` are
     applied as ``LoadAnnotations`` does, with ``ignore_index`` for the zero label.
-
-    Args:
-        ignore_index: Label the zero label becomes with ``reduce_zero_label``.
-        **kwargs: Passed to :class:`mmseg.datasets.transforms.LoadAnnotations`.
     """
 
     def __init__(self, ignore_index: int = 65535, **kwargs) -> None:

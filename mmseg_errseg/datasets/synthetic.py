@@ -53,26 +53,13 @@ def _image(rng: np.random.Generator, label: np.ndarray, ignore_index: int) -> np
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def _save_label(label: np.ndarray, path: str) -> None:
-    Image.fromarray(label).save(path, format='TIFF' if path.endswith('.tif') else 'PNG')
-
-
 def make_dataset(name: str, root: str, num_images: int = 4, size: Tuple[int, int] = (64, 80),
                  seed: int = 0, splits: Optional[Sequence[str]] = None,
                  max_classes: int = 5) -> Dict[str, List[Tuple[str, str]]]:
-    """Write a tiny dataset in the prepared layout of a benchmark.
+    """Write ``num_images`` per split (default: all) of a benchmark into the data root ``root``.
 
-    Args:
-        name: Benchmark name (:data:`BENCHMARKS`).
-        root: Data root to write into (as ``--dst`` of ``errseg prepare``).
-        num_images: Images per split.
-        size: (H, W) of the first image; the others vary around it.
-        seed: Seed; the same arguments write the same files.
-        splits: Splits to write (default: all of the benchmark's).
-        max_classes: Most classes in one image (at least 2).
-
-    Returns:
-        Per split, the (image, label map) paths written.
+    ``size`` is the first image's (H, W), the others vary around it; at most ``max_classes`` (>= 2) per
+    image; the same arguments write the same files. Returns per split the (image, label map) paths.
     """
     bench = get_benchmark(name)
     if num_images < 1 or min(size) < 16:
@@ -92,7 +79,7 @@ def make_dataset(name: str, root: str, num_images: int = 4, size: Tuple[int, int
             img_path = osp.join(img_dir, stem + bench.img_suffix)
             seg_path = osp.join(seg_dir, stem + bench.seg_map_suffix)
             Image.fromarray(_image(rng, label, bench.ignore_index)).save(img_path, quality=95)
-            _save_label(label, seg_path)
+            Image.fromarray(label).save(seg_path, format='TIFF' if bench.label_bits == 16 else 'PNG')
             pairs.append((img_path, seg_path))
         written[split] = pairs
     return written

@@ -25,14 +25,7 @@ def _model_banner(session: DemoSession) -> str:
 
 
 def build_app(session: DemoSession) -> gr.Blocks:
-    """The demo page; every request runs on ``session`` (one at a time, see :func:`launch`).
-
-    Args:
-        session: The loaded model.
-
-    Returns:
-        The page, not yet launched.
-    """
+    """The demo page, not yet launched; every request runs on ``session`` (one at a time)."""
     default_p = session.default_num_selected
 
     def segment(image: Optional[dict], vocabulary: str, num_selected):
@@ -94,11 +87,7 @@ def build_app(session: DemoSession) -> gr.Blocks:
 
 def launch(app: gr.Blocks, host: str = '127.0.0.1', port: Optional[int] = None, share: bool = False,
            block: bool = True) -> str:
-    """Serve ``app``; with ``block=False`` return once the server is up (tests).
-
-    Returns:
-        The served URL.
-    """
+    """Serve ``app`` and return its URL; with ``block=False`` return once the server is up (tests)."""
     app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
                quiet=not block, footer_links=['api'],
                theme=gr.themes.Default(**_THEME))

@@ -32,15 +32,8 @@ EXAMPLES = [[str(_EXAMPLES / 'cat.jpg'), 'cat, blanket, wall'],
 
 
 class DemoResult(NamedTuple):
-    """What the page shows for one request.
-
-    Attributes:
-        overlay: (H, W', 3) RGB image coloured by class, with the legend on its right.
-        areas: The classes present, largest first: class index, class, pixels, area %.
-        kept: The P classes RRHC kept, best first: rank, class index, class, score R(t), area %.
-        files: The label map (PNG, pixel value i = class i) and the full area table (CSV).
-        notes: Remarks on the request (e.g. a downscaled image).
-    """
+    """What the page shows for one request: the RGB overlay with legend, the classes present (largest
+    first), the P classes RRHC kept (best first, with R(t)), the label map and area table files, notes."""
     overlay: np.ndarray
     areas: pd.DataFrame
     kept: pd.DataFrame
@@ -51,15 +44,10 @@ class DemoResult(NamedTuple):
 class DemoSession:
     """The model, loaded once, and the checks of every request of the demo page.
 
-    Args:
-        checkpoint: An ERR-Seg checkpoint; None serves a model with random weights.
-        config: Model config; default: the checkpoint's, or the tiny model without a checkpoint.
-        device: Where the model runs ('cpu', 'cuda', ...).
-        max_side: Longest image side segmented; larger images are downscaled.
+    Without ``checkpoint`` the model (``config``, default the tiny one) has seeded random weights.
     """
 
-    def __init__(self, checkpoint: Optional[str] = None, config: Optional[str] = None,
-                 device: str = 'cpu', max_side: int = MAX_SIDE) -> None:
+    def __init__(self, checkpoint: Optional[str] = None, config: Optional[str] = None, device: str = 'cpu') -> None:
         if checkpoint is None and config is None:
             config = TINY_CONFIG
         if checkpoint is None:
@@ -71,7 +59,6 @@ class DemoSession:
         self.random_weights = checkpoint is None
         self.model_name = Path(checkpoint).name if checkpoint else Path(config).stem
         self.default_num_selected = self.inferencer.model.test_cfg.get('num_selected')
-        self.max_side = max_side
         self._downloads = tempfile.TemporaryDirectory(prefix='errseg-demo-')  # removed at exit
 
     @staticmethod
@@ -103,38 +90,24 @@ class DemoSession:
         return int(value)
 
     def load_image(self, path: str, name: str) -> tuple:
-        """The upload decoded as ``errseg infer`` reads images (BGR), downscaled past ``max_side``.
-
-        Returns:
-            The image and a list of notes (empty, or how it was downscaled).
-        """
+        """The upload decoded as ``errseg infer`` reads images (BGR), downscaled past :data:`MAX_SIDE`, and notes."""
         try:
             image = read_image(path)
         except ValueError:
             raise ValueError(f'{name} is not an image that can be read: upload a JPEG, PNG, BMP, TIFF '
                              'or WebP photo') from None
         h, w = image.shape[:2]
-        if max(h, w) <= self.max_side:
+        if max(h, w) <= MAX_SIDE:
             return image, []
-        scale = self.max_side / max(h, w)
+        scale = MAX_SIDE / max(h, w)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         return image, [f'{name} is {w}×{h} pixels: downscaled to {size[0]}×{size[1]} '
-                       f'(longest side {self.max_side}); the overlay and label map have that size']
+                       f'(longest side {MAX_SIDE}); the overlay and label map have that size']
 
     def segment(self, path: str, name: str, vocabulary: str,
                 num_selected: Union[None, int, float] = None) -> DemoResult:
-        """Segment one uploaded image with the typed vocabulary.
-
-        Args:
-            path: The uploaded file.
-            name: The upload's name, as shown in messages.
-            vocabulary: The vocabulary box's text.
-            num_selected: P; None or 0: the config's (clamped to the vocabulary).
-
-        Returns:
-            The page's outputs.
-        """
+        """The page's outputs for an upload (``name`` in messages), the vocabulary box's text and P (0: default)."""
         names = self.parse_vocabulary(vocabulary)
         p = self.check_num_selected(num_selected, len(names))
         image, notes = self.load_image(path, name)

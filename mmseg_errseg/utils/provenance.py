@@ -26,16 +26,10 @@ def _version(dist: str) -> Optional[str]:
 
 
 def environment_info(device: Optional[str] = None) -> Dict[str, Any]:
-    """Versions and hardware of this run.
+    """Versions and hardware of a run on ``device`` (default: ``cuda`` when available, else ``cpu``).
 
-    Args:
-        device: The torch device the run used (default: ``cuda`` when available, else ``cpu``).
-
-    Returns:
-        ``python``, ``platform``, ``device`` (as given, e.g. ``cpu``, ``cuda:0``), ``cpu`` (processor
-        and cores), ``torch_threads``, on CUDA devices ``gpu`` (its name) and ``cuda``, and the
-        version of each of torch, torchvision, mmseg, mmengine, mmcv, numpy, open_clip, mmseg_errseg,
-        fvcore, ptflops, sentence_transformers that is installed.
+    ``python``, ``platform``, ``device``, ``cpu`` (processor and cores), ``torch_threads``, on CUDA ``gpu``
+    and ``cuda``, and the version of each installed package of :data:`_PACKAGES`.
     """
     import torch
 
@@ -60,18 +54,10 @@ def _strip_local(obj: Any) -> Any:
 
 
 def config_hash(cfg: Any, length: int = 64) -> str:
-    """sha256 of a resolved config, without the machine-local paths.
+    """The first ``length`` hex digits of the sha256 of a resolved config (``Config`` or dict).
 
-    The config is serialised as sorted JSON after dropping ``work_dir``, ``load_from``, ``resume``,
-    ``launcher`` and every ``data_root``, so the same experiment on another machine or data
-    location hashes the same.
-
-    Args:
-        cfg: An mmengine ``Config`` or ``ConfigDict``, or a plain dict.
-        length: Hex digits kept (64: the whole digest).
-
-    Returns:
-        ``length`` hex digits.
+    The config is serialised as sorted JSON without :data:`_LOCAL_KEYS` (at any depth), so the same
+    experiment on another machine or data location hashes the same.
     """
     data = cfg.to_dict() if hasattr(cfg, 'to_dict') else copy.deepcopy(dict(cfg))
     text = json.dumps(_strip_local(data), sort_keys=True, default=repr)

@@ -2,6 +2,7 @@
 import inspect
 from typing import Any, Callable, Dict
 
+from ..benchmarks import get_benchmark
 from .ade20k import prepare_ade150, prepare_ade847
 from .coco_stuff import prepare_coco_stuff171
 from .common import LINK_MODES, PrepareReport, SplitReport
@@ -22,24 +23,13 @@ PREPARERS: Dict[str, Callable[..., PrepareReport]] = {
 
 
 def prepare(name: str, src: str, dst: str, **options: Any) -> PrepareReport:
-    """Convert the raw release of a benchmark into the prepared layout under ``dst``.
+    """Convert the raw release ``src`` of a benchmark into the prepared layout under the data root ``dst``.
 
-    Idempotent: outputs that exist are checked, not rewritten (unless
-    ``overwrite=True``); files are written atomically.
-
-    Args:
-        name: Benchmark name.
-        src: The raw release folder.
-        dst: The data root.
-        **options: Converter options (``nproc``, ``link``, ``overwrite``,
-            ``splits``, ``ids``, ``source``); ``None`` values are ignored, and an
-            option the converter does not take is an error.
-
-    Returns:
-        The report.
+    Idempotent: outputs that exist are checked, not rewritten (unless ``overwrite``); files are written
+    atomically. ``options``: ``nproc`` (worker processes), ``link`` (how images are placed,
+    :data:`LINK_MODES`), ``overwrite``, ``splits``, ``ids``, ``source``; ``None`` values are ignored, an
+    option the converter does not take is an error.
     """
-    from ..benchmarks import get_benchmark
-
     bench = get_benchmark(name)
     fn = PREPARERS[bench.name]
     accepted = inspect.signature(fn).parameters

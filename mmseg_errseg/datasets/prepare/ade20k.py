@@ -16,7 +16,6 @@ as uint16 TIFF.
 """
 import functools
 import json
-import os
 import os.path as osp
 import pickle
 from typing import List, Optional
@@ -27,7 +26,7 @@ from PIL import Image
 
 from ..benchmarks import get_benchmark
 from ..loading import read_label_map
-from .common import PrepareReport, check_range, convert_splits, lookup_table, require, split_items
+from .common import PrepareReport, check_range, convert_splits, folder_items, lookup_table, require, split_items
 
 __all__ = ['prepare_ade150', 'prepare_ade847', 'ade847_ade20k_ids', 'ADE847_MAX_SIDE']
 
@@ -54,25 +53,11 @@ def _convert_ade150(path: str):
 
 def prepare_ade150(src: str, dst: str, link: str = 'symlink', overwrite: bool = False,
                    nproc: int = 1) -> PrepareReport:
-    """Convert ADEChallengeData2016 (``src``) into ``dst`` (validation only).
-
-    Args:
-        src: Raw ``ADEChallengeData2016`` folder.
-        dst: Data root to write into.
-        link: How images are placed (symlink, hardlink, copy).
-        overwrite: Rewrite existing outputs.
-        nproc: Worker processes.
-
-    Returns:
-        The report.
-    """
+    """Convert ADEChallengeData2016 (``src``) into the data root ``dst`` (validation; options: see ``prepare``)."""
     bench = get_benchmark('ade150')
     require(bench.name, src, ['images/validation', 'annotations/validation'],
             'ADEChallengeData2016/ with images/validation/*.jpg and annotations/validation/*.png')
-    ann_dir, img_dir = osp.join(src, 'annotations', 'validation'), osp.join(src, 'images', 'validation')
-    stems = sorted(f[:-4] for f in os.listdir(ann_dir) if f.endswith('.png'))
-    items = split_items(bench, 'val', dst, [(s, osp.join(img_dir, s + '.jpg'), osp.join(ann_dir, s + '.png'))
-                                            for s in stems], f'validation images and label maps in {src!r}')
+    items = folder_items(bench, 'val', dst, src, 'validation', f'validation images and label maps in {src!r}')
     return convert_splits(bench, dst, {'val': items}, _convert_ade150, link=link, overwrite=overwrite, nproc=nproc)
 
 
@@ -115,17 +100,7 @@ def _resolve(src: str, folder: str, filename: str) -> Optional[str]:
 
 
 def prepare_ade847(src: str, dst: str, overwrite: bool = False, nproc: int = 1) -> PrepareReport:
-    """Convert the full ADE20K release (``src``: ``ADE20K_2021_17_01``) into ``dst`` (validation only).
-
-    Args:
-        src: Raw ``ADE20K_2021_17_01`` folder.
-        dst: Data root to write into.
-        overwrite: Rewrite existing outputs.
-        nproc: Worker processes.
-
-    Returns:
-        The report.
-    """
+    """Convert the full ADE20K release (``src``: ``ADE20K_2021_17_01``) into ``dst`` (validation)."""
     bench = get_benchmark('ade847')
     require(bench.name, src, ['index_ade20k.pkl'],
             'ADE20K_2021_17_01/ with index_ade20k.pkl and images/ADE/validation/')

@@ -6,7 +6,6 @@ COCO category id - 1, 255 unlabelled). The 171 ids in use (80 things, 91
 stuff) become 0..170 in id order, anything else 255 (as the official
 ``prepare_coco_stuff.py``).
 """
-import os
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -14,7 +13,7 @@ import numpy as np
 
 from ..benchmarks import get_benchmark
 from ..loading import read_label_map
-from .common import PrepareReport, convert_splits, lookup_table, require, split_items
+from .common import PrepareReport, convert_splits, folder_items, lookup_table, require
 
 __all__ = ['prepare_coco_stuff171', 'COCO_STUFF171_RAW_IDS']
 
@@ -36,19 +35,7 @@ def _convert(path: str):
 
 def prepare_coco_stuff171(src: str, dst: str, splits: Optional[Sequence[str]] = None, link: str = 'symlink',
                           overwrite: bool = False, nproc: int = 1) -> PrepareReport:
-    """Convert COCO-Stuff (``src``: the ``coco-stuff`` folder) into ``dst``.
-
-    Args:
-        src: Raw COCO-Stuff folder.
-        dst: Data root to write into.
-        splits: ``train`` and/or ``val`` (default both).
-        link: How images are placed (symlink, hardlink, copy).
-        overwrite: Rewrite existing outputs.
-        nproc: Worker processes.
-
-    Returns:
-        The report.
-    """
+    """Convert COCO-Stuff (``src``: the ``coco-stuff`` folder) into ``dst``; ``splits``: train and/or val."""
     bench = get_benchmark('coco_stuff171')
     splits = list(splits or ('train', 'val'))
     for s in splits:
@@ -57,11 +44,6 @@ def prepare_coco_stuff171(src: str, dst: str, splits: Optional[Sequence[str]] = 
     expected = 'coco-stuff/ with images/{train2017,val2017}/*.jpg and annotations/{train2017,val2017}/*.png'
     require(bench.name, src, [osp.join(d, _SPLITS[s]) for s in splits for d in ('images', 'annotations')],
             expected)
-    items = {}
-    for split in splits:
-        raw = _SPLITS[split]
-        ann_dir, img_dir = osp.join(src, 'annotations', raw), osp.join(src, 'images', raw)
-        stems = sorted(f[:-4] for f in os.listdir(ann_dir) if f.endswith('.png'))
-        items[split] = split_items(bench, split, dst, [(s, osp.join(img_dir, s + '.jpg'), osp.join(ann_dir, s + '.png'))
-                                                       for s in stems], f'{raw} images and label maps in {src!r}')
+    items = {s: folder_items(bench, s, dst, src, _SPLITS[s], f'{_SPLITS[s]} images and label maps in {src!r}')
+             for s in splits}
     return convert_splits(bench, dst, items, _convert, link=link, overwrite=overwrite, nproc=nproc)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image, UnidentifiedImageError
 
 from ...utils import atomic_path
@@ -14,8 +15,8 @@ from ..benchmarks import Benchmark
 from ..loading import read_label_map
 
 __all__ = [
-    'Item', 'SplitReport', 'PrepareReport', 'LINK_MODES', 'require', 'missing_error', 'lookup_table',
-    'check_range', 'place_file', 'save_array_atomic', 'split_items', 'convert_split', 'convert_splits',
+    'Item', 'SplitReport', 'PrepareReport', 'LINK_MODES', 'require', 'lookup_table',
+    'check_range', 'place_file', 'save_array_atomic', 'split_items', 'folder_items', 'convert_split', 'convert_splits',
     'read_id_list'
 ]
 
@@ -26,15 +27,7 @@ _SHOW = 3
 
 @dataclass
 class Item:
-    """One image of a split: its source, where it goes, and what its converter needs.
-
-    Args:
-        stem: File name without suffix.
-        src_image: Raw image.
-        dst_image: Prepared image.
-        dst_label: Prepared label map.
-        source: Converter input (a path, or annotation data).
-    """
+    """One image of a split: its raw image, its prepared image and label map, its converter input."""
     stem: str
     src_image: str
     dst_image: str
@@ -61,12 +54,11 @@ class SplitReport:
         count = f'{self.images} images'
         if self.official_count is not None and self.official_count != self.images:
             count += f' (the full public release has {self.official_count})'
-        out = [f'{self.split}: {count}; {self.written} label maps written, {self.kept} already prepared (checked)',
-               f'  labels {self.label_min}..{self.label_max}, {self.classes_present} classes present'
-               + (f'; {self.unmapped_pixels} labelled pixels of classes outside the benchmark set to ignore '
-                  '(in the maps written now)' if self.unmapped_pixels else ''),
-               f'  images: {self.img_dir}', f'  labels: {self.seg_dir}']
-        return out
+        return [f'{self.split}: {count}; {self.written} label maps written, {self.kept} already prepared (checked)',
+                f'  labels {self.label_min}..{self.label_max}, {self.classes_present} classes present'
+                + (f'; {self.unmapped_pixels} labelled pixels of classes outside the benchmark set to ignore '
+                   '(in the maps written now)' if self.unmapped_pixels else ''),
+                f'  images: {self.img_dir}', f'  labels: {self.seg_dir}']
 
 
 @dataclass
@@ -98,11 +90,6 @@ def require(name: str, src: str, paths: Sequence[str], expected: str) -> None:
                                 f'(expected {expected})')
 
 
-def missing_error(name: str, what: str, missing: Sequence[str], total: int) -> FileNotFoundError:
-    return FileNotFoundError(f'{name}: {len(missing)} of {total} {what} are missing, e.g. '
-                             f'{", ".join(missing[:_SHOW])}')
-
-
 def _paths(source: Any) -> List[str]:
     """The files a converter input names: a path, or a tuple of paths (anything else is data)."""
     if isinstance(source, str):
@@ -132,8 +119,17 @@ def split_items(bench: Benchmark, split: str, dst: str, entries: Iterable[Tuple[
     paths = list(dict.fromkeys(p for i in items for p in (i.src_image, *_paths(i.source))))
     missing = [p for p in paths if not osp.isfile(p)]
     if missing:
-        raise missing_error(bench.name, what, missing, len(paths))
+        raise FileNotFoundError(f'{bench.name}: {len(missing)} of {len(paths)} {what} are missing, e.g. '
+                                f'{", ".join(missing[:_SHOW])}')
     return items
+
+
+def folder_items(bench: Benchmark, split: str, dst: str, src: str, folder: str, what: str) -> List[Item]:
+    """The items of ``src/images/FOLDER/*.jpg`` with their ``src/annotations/FOLDER/*.png`` label maps."""
+    ann_dir, img_dir = osp.join(src, 'annotations', folder), osp.join(src, 'images', folder)
+    stems = sorted(f[:-4] for f in os.listdir(ann_dir) if f.endswith('.png'))
+    return split_items(bench, split, dst, [(s, osp.join(img_dir, s + '.jpg'), osp.join(ann_dir, s + '.png'))
+                                           for s in stems], what)
 
 
 def convert_splits(bench: Benchmark, dst: str, splits: Dict[str, List[Item]], convert: Converter,
@@ -258,24 +254,9 @@ def convert_split(bench: Benchmark, split: str, items: List[Item], convert: Conv
     """Convert one split with a progress bar, then check what was written.
 
     Existing outputs are kept unless ``overwrite``, after checking that they equal the conversion (label
-    maps bit for bit, images by size); every file
-    is written atomically, so an interrupted run resumes where it stopped.
-
-    Args:
-        bench: The benchmark.
-        split: ``'val'`` or ``'train'``.
-        items: The images of the split.
-        convert: Module-level converter (it runs in worker processes).
-        data_root: The ``--dst`` data root.
-        link: How unchanged images are placed (:data:`LINK_MODES`).
-        overwrite: Rewrite existing outputs.
-        nproc: Worker processes.
-
-    Returns:
-        What was done and found.
+    maps bit for bit, images by size); every file is written atomically, so an interrupted run resumes.
+    ``convert`` is a module-level function (it runs in worker processes).
     """
-    from mmengine.utils import track_parallel_progress, track_progress
-
     if link not in LINK_MODES:
         raise ValueError(f'link mode {link!r}: expected one of {LINK_MODES}')
     if not items:

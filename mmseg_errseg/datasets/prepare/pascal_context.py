@@ -77,19 +77,7 @@ def _mat_items(bench, src, dst, ids):
 
 def prepare_pc459(src: str, dst: str, ids: Optional[str] = None, link: str = 'symlink',
                   overwrite: bool = False, nproc: int = 1) -> PrepareReport:
-    """Convert PASCAL-Context 459 (``src``: ``VOCdevkit/VOC2010``) into ``dst``.
-
-    Args:
-        src: ``VOC2010`` folder with ``JPEGImages/`` and ``trainval/*.mat``.
-        dst: Data root to write into.
-        ids: Validation id list (default: the shipped 5,104 ids).
-        link: How images are placed (symlink, hardlink, copy).
-        overwrite: Rewrite existing outputs.
-        nproc: Worker processes.
-
-    Returns:
-        The report.
-    """
+    """Convert PASCAL-Context 459 (``src``: ``VOCdevkit/VOC2010``) into ``dst``; ``ids``: validation id list."""
     bench = get_benchmark('pc459')
     require(bench.name, src, ['JPEGImages', 'trainval'],
             'VOCdevkit/VOC2010/ with JPEGImages/ and trainval/*.mat from PASCAL-Context trainval.tar.gz')
@@ -119,17 +107,7 @@ def prepare_pc59(src: str, dst: str, ids: Optional[str] = None, source: str = 'a
                  overwrite: bool = False, nproc: int = 1) -> PrepareReport:
     """Convert PASCAL-Context 59 (``src``: ``VOCdevkit/VOC2010``) into ``dst``.
 
-    Args:
-        src: ``VOC2010`` folder with ``JPEGImages/`` and ``trainval_merged.json`` or ``trainval/*.mat``.
-        dst: Data root to write into.
-        ids: Validation id list for the ``mat`` source (default: the shipped 5,104 ids).
-        source: ``json`` (official), ``mat``, or ``auto`` (json when present).
-        link: How images are placed (symlink, hardlink, copy).
-        overwrite: Rewrite existing outputs.
-        nproc: Worker processes.
-
-    Returns:
-        The report.
+    ``source``: ``json`` (official), ``mat`` or ``auto`` (json when present); ``ids``: the ``mat`` id list.
     """
     bench = get_benchmark('pc59')
     if source not in ('auto', 'json', 'mat'):

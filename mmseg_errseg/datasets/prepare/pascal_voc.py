@@ -30,18 +30,7 @@ def _convert(path: str):
 
 def prepare_voc20(src: str, dst: str, link: str = 'symlink', overwrite: bool = False,
                   nproc: int = 1) -> PrepareReport:
-    """Convert PASCAL VOC 2012 (``src``: ``VOCdevkit/VOC2012``) into ``dst`` (validation only).
-
-    Args:
-        src: ``VOC2012`` folder.
-        dst: Data root to write into.
-        link: How images are placed (symlink, hardlink, copy).
-        overwrite: Rewrite existing outputs.
-        nproc: Worker processes.
-
-    Returns:
-        The report.
-    """
+    """Convert PASCAL VOC 2012 (``src``: ``VOCdevkit/VOC2012``) into ``dst`` (validation)."""
     bench = get_benchmark('voc20')
     expected = ('VOCdevkit/VOC2012/ with JPEGImages/, ImageSets/Segmentation/val.txt and SegmentationClassAug/ '
                 'or SegmentationClass/')
