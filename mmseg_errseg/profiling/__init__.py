@@ -11,8 +11,7 @@ from .builders import (COST_AGGREGATION_BASELINE, build_san, build_segmentor, ch
 from .components import (AGGREGATOR_COMPONENTS, ERRSEG_COMPONENTS, ERRSEG_PARAM_GROUPS, OTHER,
                          SAN_COMPONENTS, ComponentMap)
 from .execution import EXECUTION_MODES, compare_outputs
-from .flop_handles import attention_flops
-from .flops import FlopCount, count_flops, ptflops_macs
+from .flops import FlopCount, attention_flops, count_flops, ptflops_macs
 from .latency import ComponentTimer, LatencyStats, measure_latency
 from .memory import MemoryStats, PeakMemory
 from .profiler import profile_target

@@ -5,7 +5,7 @@ import pandas as pd
 
 from .components import OTHER
 from .execution import EXECUTION_MODES
-from .flop_handles import FVCORE_EXTRA_HANDLES
+from .flops import FVCORE_EXTRA_HANDLES
 
 __all__ = ['format_record', 'component_frame']
 
