@@ -10,7 +10,7 @@ from .builders import (COST_AGGREGATION_BASELINE, build_san, build_segmentor, ch
                        load_model_config, san_config_path)
 from .components import (AGGREGATOR_COMPONENTS, ERRSEG_COMPONENTS, ERRSEG_PARAM_GROUPS, OTHER,
                          SAN_COMPONENTS, ComponentMap)
-from .execution import EXECUTION_MODES, compare_outputs
+from .execution import EXECUTION_MODES, compare_outputs, execution_mode
 from .flops import FlopCount, attention_flops, count_flops, ptflops_macs
 from .latency import ComponentTimer, LatencyStats, measure_latency
 from .memory import MemoryStats, PeakMemory
@@ -21,7 +21,7 @@ from .runner import COST_AGG, ERRSEG, SAN, RunSpec, run_specs, setting_specs
 from .targets import ProfileTarget, errseg_target, san_target, segmentor_target
 
 __all__ = [
-    'COST_AGGREGATION_BASELINE', 'build_san', 'build_segmentor', 'check_input_size',
+    'COST_AGGREGATION_BASELINE', 'execution_mode', 'build_san', 'build_segmentor', 'check_input_size',
     'load_model_config', 'san_config_path', 'AGGREGATOR_COMPONENTS', 'ERRSEG_COMPONENTS',
     'ERRSEG_PARAM_GROUPS', 'OTHER', 'SAN_COMPONENTS', 'ComponentMap', 'EXECUTION_MODES',
     'compare_outputs', 'attention_flops', 'FlopCount', 'count_flops', 'ptflops_macs',
