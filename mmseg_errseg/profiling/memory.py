@@ -23,9 +23,6 @@ import torch
 
 __all__ = ['ATTENTION_KERNELS', 'MemoryStats', 'PeakMemory', 'PeakRSS', 'current_rss', 'training_step_memory']
 
-_STATUS = '/proc/self/status'
-
-
 @dataclass
 class MemoryStats:
     """Memory of one measured block, in bytes.
@@ -50,19 +47,19 @@ class MemoryStats:
         return dict(asdict(self), delta=self.delta)
 
 
-def _status_kib(field: str) -> Optional[int]:
+def _status_bytes(field: str) -> Optional[int]:
+    """A field of ``/proc/self/status`` in bytes (None where /proc is unavailable)."""
     try:
-        with open(_STATUS) as f:
+        with open('/proc/self/status') as f:
             match = re.search(rf'^{field}:\s+(\d+) kB', f.read(), re.MULTILINE)
     except OSError:
         return None
-    return int(match.group(1)) if match else None
+    return int(match.group(1)) * 1024 if match else None
 
 
 def current_rss() -> Optional[int]:
     """Resident set size of this process in bytes (None where /proc is unavailable)."""
-    kib = _status_kib('VmRSS')
-    return None if kib is None else kib * 1024
+    return _status_bytes('VmRSS')
 
 
 def _trim_heap() -> None:
@@ -86,7 +83,7 @@ def _reset_rss_peak() -> bool:
             f.write('5')  # 5: reset the peak resident set size
     except OSError:
         return False
-    return _status_kib('VmHWM') is not None
+    return _status_bytes('VmHWM') is not None
 
 
 @contextlib.contextmanager
@@ -154,7 +151,7 @@ class PeakRSS:
 
     def __exit__(self, *exc) -> None:
         if self._resettable:
-            self.stats = MemoryStats('cpu_peak_rss', _status_kib('VmHWM') * 1024, self._baseline)
+            self.stats = MemoryStats('cpu_peak_rss', _status_bytes('VmHWM'), self._baseline)
         else:
             self.stats = MemoryStats('cpu_lifetime_peak_rss', _lifetime_peak_rss(), self._baseline)
 
