@@ -191,7 +191,8 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
         bench.name, bench.classes(), metric.per_class,
         num_selected=min(cfg.model.test_cfg.num_selected, num_classes),
         crop_size=tuple(model.crop_size), config=config if isinstance(config, str) else f'(from {checkpoint})',
-        cfg_hash=config_hash(cfg), checkpoint=checkpoint, environment=environment_info(str(next(model.parameters()).device)),
+        cfg_hash=config_hash(cfg), checkpoint=checkpoint,
+        environment=environment_info(str(next(model.parameters()).device)),
         num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
     if extra_metrics:  # IoUMetric's (rounded) summary is already there, unrounded
         record['metrics'].update({k: float(v) for k, v in reported.items() if k not in record['metrics']})

@@ -25,6 +25,6 @@ __all__ = [
     'compare_outputs', 'execution_mode', 'attention_flops', 'FlopCount', 'count_flops', 'ptflops_macs',
     'ComponentTimer', 'LatencyStats', 'measure_latency', 'MemoryStats', 'PeakMemory',
     'profile_target', 'load_records', 'save_record', 'component_frame', 'format_record',
-    'COST_AGG', 'ERRSEG', 'SAN', 'RunSpec', 'run_specs', 'setting_specs', 'ProfileTarget', 'errseg_target', 'san_target',
-    'segmentor_target'
+    'COST_AGG', 'ERRSEG', 'SAN', 'RunSpec', 'run_specs', 'setting_specs', 'ProfileTarget', 'errseg_target',
+    'san_target', 'segmentor_target'
 ]

@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterator
 import torch
 import torch.nn as nn
 
-__all__ = ['EXECUTION_MODES', 'MIN_WARMUP', 'execution_mode', 'compare_outputs']
+__all__ = ['EXECUTION_MODES', 'MIN_WARMUP', 'check_modes', 'execution_mode', 'compare_outputs']
 
 EXECUTION_MODES: Dict[str, str] = {
     'eager': 'float32, eager',
@@ -24,6 +24,7 @@ MIN_WARMUP = {'compile': 3}
 
 
 def check_modes(names) -> None:
+    """One clear error for a name that is not in :data:`EXECUTION_MODES`."""
     for name in names:
         if name not in EXECUTION_MODES:
             raise ValueError(f'unknown execution mode {name!r}; choose from {tuple(EXECUTION_MODES)}')

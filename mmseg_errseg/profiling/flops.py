@@ -33,7 +33,10 @@ MATMUL_OPERATORS = ('linear', 'conv', 'einsum', 'matmul', 'bmm', 'addmm', 'mm', 
 
 
 def attention_flops(q_shape: Sequence[int], k_shape: Sequence[int], v_shape: Sequence[int]) -> int:
-    """Multiply-adds of softmax(Q K^T) V: ``prod(N...) * L * S * (E + Ev)`` for Q (N..., L, E), K (N..., S, E), V (N..., S, Ev)."""
+    """Multiply-adds of softmax(Q K^T) V: ``prod(N...) * L * S * (E + Ev)``.
+
+    For Q (N..., L, E), K (N..., S, E), V (N..., S, Ev), batch dims broadcast.
+    """
     if len(q_shape) < 2 or len(k_shape) < 2 or len(v_shape) < 2:
         raise ValueError(f'attention needs (..., L, E) operands, got {q_shape}, {k_shape}, {v_shape}')
     batch = torch.broadcast_shapes(tuple(q_shape[:-2]), tuple(k_shape[:-2]), tuple(v_shape[:-2]))

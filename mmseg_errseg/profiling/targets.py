@@ -158,7 +158,6 @@ def segmentor_target(model: nn.Module, input_size: Tuple[int, int], name: str,
     """Any other MMSeg segmentor, through its tensor-mode forward; components are its children."""
     children: Dict[str, List[str]] = {n: [n] for n, _ in model.named_children()
                                       if n != 'data_preprocessor'}
-    info = dict(input=list(input_size))
-    info.update(settings or {})
-    return ProfileTarget(name, model, _Forward(model.eval(), lambda m, image: m(image, None, mode='tensor')), tuple(input_size),
-                         ComponentMap(children), ComponentMap(children), info)
+    forward = _Forward(model.eval(), lambda m, image: m(image, None, mode='tensor'))
+    return ProfileTarget(name, model, forward, tuple(input_size), ComponentMap(children), ComponentMap(children),
+                         {'input': list(input_size), **(settings or {})})
