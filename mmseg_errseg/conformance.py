@@ -12,6 +12,7 @@ import torch
 from .converters.official import (OfficialCheckpointError, convert_decoder_state_dict,
                                   head_config_from_official, infer_head_config)
 from .models import CLIPFeatures, ERRSegHead, class_scores, scatter_classes
+from .utils import read_checkpoint
 
 __all__ = ['GoldenReport', 'check_golden', 'GOLDEN_KEYS']
 
@@ -51,12 +52,7 @@ def _as_tuple(value):
 
 
 def _load(path: str) -> dict:
-    try:
-        data = torch.load(path, map_location='cpu', weights_only=True)
-    except FileNotFoundError:
-        raise
-    except Exception as e:  # not a torch file, or pickled objects beyond tensors and containers
-        raise OfficialCheckpointError(f'{path}: cannot be read as a golden file ({e})') from None
+    data = read_checkpoint(path)
     missing = [k for k in GOLDEN_KEYS if not isinstance(data, dict) or k not in data]
     if missing:
         raise OfficialCheckpointError(f'{path}: not a golden file, missing keys {missing}')

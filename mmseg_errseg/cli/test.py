@@ -52,5 +52,5 @@ def run(args) -> int:
         record = evaluate(args.config, args.checkpoint, dataset=args.dataset, data_root=args.data_root,
                           out=args.out, work_dir=args.work_dir, num_selected=args.num_selected,
                           num_workers=args.num_workers, cfg_options=options, device=args.device)
-    print(format_summary(record, [record['path']]))
+    print(format_summary(record))
     return 0

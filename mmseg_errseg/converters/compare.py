@@ -28,8 +28,9 @@ class KeyReport(NamedTuple):
 
 
 def compare_state_dict(state: Mapping[str, torch.Tensor], model_state: Dict[str, torch.Tensor]) -> KeyReport:
+    """Keys missing from ``state``, keys the model lacks, and shapes that differ."""
     missing = [k for k in model_state if k not in state]
     unexpected = [k for k in state if k not in model_state]
-    mismatched = [(k, tuple(v.shape), tuple(model_state[k].shape)) for k, v in state.items()
-                  if k in model_state and v.shape != model_state[k].shape]
+    mismatched = [(k, tuple(getattr(v, 'shape', ())), tuple(model_state[k].shape)) for k, v in state.items()
+                  if k in model_state and tuple(getattr(v, 'shape', ())) != tuple(model_state[k].shape)]
     return KeyReport(missing, unexpected, mismatched)

@@ -9,6 +9,8 @@ from typing import Callable, Dict, List, Mapping, Tuple, Union
 
 import torch
 
+from ..utils import read_checkpoint
+
 __all__ = [
     'OfficialCheckpointError', 'convert_decoder_state_dict', 'convert_official_state_dict',
     'head_config_from_official', 'infer_head_config', 'split_official_state_dict',
@@ -179,34 +181,16 @@ def infer_clip_model_name(clip_sd: Mapping[str, torch.Tensor]) -> str:
 #: The network input of the official evaluation per CLIP architecture (``eval.sh``: ``INPUT.CROP.SIZE`` is
 #: 768 for ERR-Seg-L, 640 otherwise); the converted checkpoint records it and is evaluated at it.
 OFFICIAL_EVAL_CROP = {'convnext_base_w_320': 640, 'convnext_large_d_320': 768}
-_DEFAULT_EVAL_CROP = 640
 
 
 def official_eval_crop(clip_model_name: str) -> Tuple[int, int]:
     """(H, W) the official evaluation resizes images to for a CLIP architecture."""
-    size = OFFICIAL_EVAL_CROP.get(clip_model_name, _DEFAULT_EVAL_CROP)
+    size = OFFICIAL_EVAL_CROP.get(clip_model_name, 640)
     return size, size
 
 
-def read_checkpoint(path: str) -> Dict[str, torch.Tensor]:
-    """The state dict of a checkpoint file (detectron2 ``model``, ``state_dict`` or bare)."""
-    try:
-        sd = torch.load(path, map_location='cpu', weights_only=True)
-    except FileNotFoundError:
-        raise
-    except Exception as e:
-        raise OfficialCheckpointError(
-            f'{path}: cannot be read as a weights-only torch checkpoint ({type(e).__name__}: {e})') from None
-    for key in ('model', 'state_dict'):
-        if isinstance(sd, dict) and isinstance(sd.get(key), dict):
-            sd = sd[key]
-    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise OfficialCheckpointError(f'{path}: holds no state dict of tensors')
-    return {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
-
-
 def convert_official_checkpoint(src: str):
-    """Convert an official ERR-Seg checkpoint file.
+    """Convert an official ERR-Seg checkpoint file (detectron2 ``model``, ``state_dict`` or bare).
 
     Returns:
         (state dict in our layout, meta dict for the mmengine checkpoint, unmatched official keys).
@@ -214,6 +198,12 @@ def convert_official_checkpoint(src: str):
         official evaluation's ``crop_size`` for that architecture.
     """
     sd = read_checkpoint(src)
+    for key in ('model', 'state_dict'):
+        if isinstance(sd, dict) and isinstance(sd.get(key), dict):
+            sd = sd[key]
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise OfficialCheckpointError(f'{src}: holds no state dict of tensors')
+    sd = {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
     ours, unmatched = convert_official_state_dict(sd)
     clip, decoder, _ = split_official_state_dict(sd)
     name = infer_clip_model_name(clip)

@@ -1,8 +1,7 @@
-"""Evaluation: per-class IoU metric, seen/unseen metric, metrics records, open-vocabulary evaluation runs."""
+"""Evaluation: the official per-class IoU, seen/unseen and class-overlap metrics, open-vocabulary evaluation runs."""
 from .class_overlap import ClassOverlapMetric
-from .evaluate import build_eval_config, evaluate, format_summary, load_checked_state
+from .evaluate import build_eval_config, eval_record, evaluate, format_summary, load_checked_state
 from .per_class_iou import PerClassIoUMetric
-from .records import eval_record
 from .seen_unseen import SeenUnseenIoUMetric, SeenUnseenSplit, seen_unseen_miou
 
 __all__ = [

@@ -1,7 +1,6 @@
 """Classes per image: labelled, predicted, and both (paper Table 9's "#Classes")."""
 from typing import Dict, List, Optional, Sequence
 
-import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmseg.registry import METRICS
@@ -11,20 +10,12 @@ __all__ = ['ClassOverlapMetric']
 
 @METRICS.register_module()
 class ClassOverlapMetric(BaseMetric):
-    """Average number of classes per image that the prediction recovers.
+    """Mean number of classes per image: labelled, predicted, and overlapping (Table 9).
 
-    Per image, over its pixels that are not ignored: the classes of the ground
-    truth, the classes of the prediction, and the classes that overlap (at
-    least one pixel both predicted and labelled as the class: the paper's
-    "predicted classes that overlap with the ground truth", Table 9). Reports
-    their means over the images: ``mean_gt_classes``, ``mean_pred_classes``,
-    ``mean_overlap_classes``. Use it beside MMSeg's ``IoUMetric`` in a
-    ``test_evaluator`` list.
-
-    Args:
-        ignore_index: Label of ignored pixels (the dataset's).
-        collect_device: Where results are gathered in distributed runs.
-        prefix: Prefix of the reported keys.
+    Over an image's pixels that are not at ``ignore_index``, a class overlaps when at least one
+    pixel is both predicted and labelled as it (the paper's "predicted classes that overlap with
+    the ground truth"). Reports ``mean_gt_classes``, ``mean_pred_classes``, ``mean_overlap_classes``;
+    use it beside MMSeg's ``IoUMetric`` in a ``test_evaluator`` list.
     """
 
     default_prefix = ''  # keys as they are (and no warning about a missing prefix)
@@ -47,8 +38,7 @@ class ClassOverlapMetric(BaseMetric):
             self.results.append(torch.stack([(gt > 0).sum(), (predicted > 0).sum(), (hit > 0).sum()]).cpu())
 
     def compute_metrics(self, results: List[torch.Tensor]) -> Dict[str, float]:
-        counts = torch.stack(results).double().numpy() if results else np.zeros((0, 3))
-        if not len(counts):
+        if not results:
             raise ValueError('ClassOverlapMetric: no image was evaluated')
-        gt, pred, overlap = counts.mean(0)
+        gt, pred, overlap = torch.stack(results).double().mean(0).tolist()
         return dict(mean_gt_classes=float(gt), mean_pred_classes=float(pred), mean_overlap_classes=float(overlap))

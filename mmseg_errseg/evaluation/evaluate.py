@@ -26,20 +26,21 @@ Checked step by step against the official evaluation (ERR-Seg's ``train_net.py
    ``SemSegEvaluator``'s: ``tests/test_evaluation.py``).
 """
 import copy
+import datetime
 import os.path as osp
 import re
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
+import numpy as np
 from mmengine.config import Config
 
+from ..converters.compare import KeyReport, compare_state_dict
 from ..datasets.benchmarks import BENCHMARKS, Benchmark, get_benchmark
+from ..utils import check_device, config_hash, environment_info, load_config, read_checkpoint, write_json
 from .per_class_iou import PerClassIoUMetric
-from ..utils import config_hash, environment_info, load_config, read_checkpoint, write_json
-from .records import eval_record
 
-__all__ = ['build_eval_config', 'config_of_checkpoint', 'load_checked_state', 'evaluate', 'format_summary']
-
-_SHOW = 5
+__all__ = ['build_eval_config', 'config_of_checkpoint', 'load_checked_state', 'evaluate', 'eval_record',
+           'format_summary']
 
 
 def _benchmark_of_config(cfg) -> Optional[Benchmark]:
@@ -48,12 +49,8 @@ def _benchmark_of_config(cfg) -> Optional[Benchmark]:
 
 
 def config_of_checkpoint(checkpoint: str):
-    """The evaluation config of a checkpoint given without a config.
-
-    A Runner checkpoint carries its config; a converted official one its
-    architecture and the official evaluation crop (768 for ERR-Seg-L), put on
-    the base model config with the default runtime.
-    """
+    """The evaluation config a checkpoint carries (a converted official one: its architecture and
+    official evaluation crop on the base model config), with the default runtime."""
     from ..apis.checkpoint import config_from_checkpoint, load_errseg_checkpoint
     cfg = config_from_checkpoint(load_errseg_checkpoint(checkpoint), checkpoint)
     if 'default_scope' not in cfg:
@@ -68,28 +65,21 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
                       num_selected: Optional[int] = None, work_dir: Optional[str] = None,
                       num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
                       extra_metrics: Sequence[dict] = ()):
-    """The config of an open-vocabulary evaluation.
+    """(Config, Benchmark) of an open-vocabulary evaluation.
 
-    The test set becomes the benchmark's (its registered dataset, the official
-    test pipeline, :class:`PerClassIoUMetric` at its ignore index), the model's
-    vocabulary its class names and its test-time P the benchmark's (unless
-    ``num_selected`` is given); ``VocabularyHook`` is added if missing.
+    The test set becomes the benchmark's (its dataset, the official test pipeline,
+    :class:`PerClassIoUMetric` at its ignore index), the model's vocabulary its class
+    names and its test-time P the benchmark's; ``VocabularyHook`` is added if missing.
 
     Args:
-        config: Any ERR-Seg config (training or evaluation): a path or a
-            :class:`~mmengine.config.Config` (e.g. :func:`config_of_checkpoint`).
+        config: Any ERR-Seg config: a path or a :class:`~mmengine.config.Config`.
         dataset: Benchmark name; default: the benchmark of the config's test set.
-        data_root: Data root holding the prepared dataset; default: the
-            config's test ``data_root``, else ``data/``.
+        data_root: Default: the config's test ``data_root``, else ``data/``.
         num_selected: Test-time P instead of the benchmark's.
         work_dir: Runner work dir; default ``work_dirs/<config name>/eval_<dataset>``.
         num_workers: Dataloader workers instead of the benchmark's default.
-        cfg_options: Further ``Config.merge_from_dict`` overrides, applied last.
-        extra_metrics: More metric configs evaluated beside the IoU metric
-            (e.g. ``dict(type='ClassOverlapMetric', ignore_index=255)``).
-
-    Returns:
-        (Config, Benchmark).
+        cfg_options: ``Config.merge_from_dict`` overrides, applied last.
+        extra_metrics: Metric configs evaluated beside the IoU metric (e.g. ``ClassOverlapMetric``).
     """
     if isinstance(config, Config):
         cfg, config = copy.deepcopy(config), 'from_checkpoint'
@@ -132,19 +122,13 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
 
 
 def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
-    """Load a checkpoint into a model after checking that it fits.
-
-    Args:
-        model: The (unwrapped) model.
-        checkpoint: mmengine checkpoint (``state_dict`` + ``meta``) or a bare state dict.
+    """Load an mmengine checkpoint (or a bare state dict) into ``model`` after checking that it fits.
 
     Returns:
         (tensors loaded, unexpected keys ignored).
 
     Raises:
-        FileNotFoundError: No such file.
-        ValueError: Keys of the model missing from the checkpoint, or shapes
-            that differ (the first few are named).
+        ValueError: Keys of the model missing from the checkpoint, or shapes that differ (the first few named).
     """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
@@ -154,51 +138,29 @@ def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
         raise ValueError(f'{checkpoint}: not a checkpoint (expected a state dict)')
     state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
     own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}' for k, v in own.items()
-              if k in state and hasattr(state[k], 'shape') and tuple(state[k].shape) != tuple(v.shape)]
-    if missing or shapes:
-        problems = []
-        if missing:
-            problems.append(f'{len(missing)} of the model\'s {len(own)} tensors are missing '
-                            f'(e.g. {", ".join(missing[:_SHOW])})')
-        if shapes:
-            problems.append(f'{len(shapes)} have other shapes (checkpoint vs model: '
-                            f'{"; ".join(shapes[:_SHOW])})')
-        raise ValueError(f'{checkpoint} does not fit the config\'s model: {"; ".join(problems)}. '
-                         'Is it an ERR-Seg checkpoint of this model size (convert official ones with '
-                         '`errseg convert-official`)?')
-    unexpected = [k for k in state if k not in own]
+    report = compare_state_dict(state, own)
+    if report.missing or report.mismatched:
+        problems = KeyReport(report.missing, [], report.mismatched).lines(limit=5)
+        raise ValueError(f'{checkpoint} does not fit the config\'s model ({len(own)} tensors): '
+                         f'{"; ".join(problems)}. Is it an ERR-Seg checkpoint of this model size (convert '
+                         'official ones with `errseg convert-official`)?')
     model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=True)
-    return len(own), len(unexpected)
+    return len(own), len(report.unexpected)
 
 
 def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
              out: Optional[str] = None, work_dir: Optional[str] = None, num_selected: Optional[int] = None,
              num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
              extra_metrics: Sequence[dict] = (), device: Optional[str] = None) -> Dict[str, Any]:
-    """Evaluate a checkpoint on a benchmark and write its metrics record.
+    """Evaluate a checkpoint with mmengine's test loop on a benchmark; write and return its :func:`eval_record`.
 
-    Runs mmengine's test loop with the benchmark's vocabulary, test-time P and
-    ignore index (see :func:`build_eval_config`); the data root is checked
-    before anything heavy starts.
+    ``config`` None: the checkpoint's own (:func:`config_of_checkpoint`); the other arguments are
+    :func:`build_eval_config`'s, what ``extra_metrics`` report is added to the record's ``metrics``.
+    The data root is checked before anything heavy starts.
 
     Args:
-        config: ERR-Seg config; ``None``: the checkpoint's own (see :func:`config_of_checkpoint`).
-        checkpoint: Checkpoint of that config's model.
-        dataset: Benchmark name (default: the config's test set).
-        data_root: Data root (default: the config's, else ``data/``).
         out: Record path (default ``<work_dir>/eval_<dataset>.json``).
-        work_dir: Runner work dir.
-        num_selected: Test-time P instead of the benchmark's.
-        num_workers: Dataloader workers.
-        cfg_options: Further config overrides.
-        extra_metrics: More metric configs; what they report is added to the
-            record's ``metrics`` (e.g. ``ClassOverlapMetric``'s class counts).
         device: 'cpu' or 'cuda[:i]'; default mmengine's choice (CUDA when available).
-
-    Returns:
-        The record (see :func:`eval_record`), also written to ``out``.
     """
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
@@ -206,10 +168,8 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     from ..datasets.data_root import load_dataset_index
 
     if config is None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
         config = config_of_checkpoint(checkpoint)
-    device = _check_device(device)
+    device = None if device is None else check_device(device)
     cfg, bench = build_eval_config(config, dataset, data_root, num_selected, work_dir, num_workers, cfg_options,
                                    extra_metrics)
     split = load_dataset_index(cfg.test_dataloader.dataset.to_dict(), bench.name)  # one clear error, early
@@ -231,7 +191,8 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
         bench.name, bench.classes(), metric.per_class,
         num_selected=min(cfg.model.test_cfg.num_selected, num_classes),
         crop_size=tuple(model.crop_size), config=config if isinstance(config, str) else f'(from {checkpoint})',
-        cfg_hash=config_hash(cfg), checkpoint=checkpoint, environment=environment_info(str(_device(model))),
+        cfg_hash=config_hash(cfg), checkpoint=checkpoint,
+        environment=environment_info(str(next(model.parameters()).device)),
         num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
     if extra_metrics:  # IoUMetric's (rounded) summary is already there, unrounded
         record['metrics'].update({k: float(v) for k, v in reported.items() if k not in record['metrics']})
@@ -240,38 +201,44 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     return record
 
 
-def _check_device(device: Optional[str]):
-    if device is None:
-        return None
-    import torch
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f'--device {device!r} is not a device: use cpu or cuda[:index]') from None
-    if dev.type not in ('cpu', 'cuda'):
-        raise ValueError(f'--device {device!r}: only cpu and cuda are supported')
-    if dev.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f'--device {device}: CUDA is not available on this machine; use --device cpu')
-    return dev
-
-
-def _device(model) -> Any:
-    try:
-        return next(model.parameters()).device
-    except StopIteration:
-        return 'cpu'
-
-
-def format_summary(record: Dict[str, Any], paths: Sequence[str] = ()) -> str:
-    """One line per evaluation: dataset, P, crop, mIoU/mAcc/aAcc."""
+def format_summary(record: Dict[str, Any]) -> str:
+    """One line per evaluation (dataset, P, crop, mIoU/mAcc/aAcc), then the record's path if it has one."""
     m = record['metrics']
-
-    def pct(v):
-        return 'n/a' if v is None else f'{v:.2f}'
-
+    pct = {k: 'n/a' if m[k] is None else f'{m[k]:.2f}' for k in ('mIoU', 'mAcc', 'aAcc')}
     h, w = record['crop_size']
     line = (f'{record["dataset"]} ({record.get("title", "")}, {record.get("num_images", "?")} images, '
-            f'P={record["num_selected"]}, crop {h}x{w}): mIoU {pct(m["mIoU"])}  mAcc {pct(m["mAcc"])}  '
-            f'aAcc {pct(m["aAcc"])}')
-    return line + ''.join(f'\n  record: {p}' for p in paths)
+            f'P={record["num_selected"]}, crop {h}x{w}): mIoU {pct["mIoU"]}  mAcc {pct["mAcc"]}  aAcc {pct["aAcc"]}')
+    return line + (f'\n  record: {record["path"]}' if record.get('path') else '')
 
+
+def eval_record(dataset: str, classes: Sequence[str], per_class: Dict[str, np.ndarray], *,
+                num_selected: int, crop_size: Sequence[int], config: str, cfg_hash: str,
+                checkpoint: str, environment: Dict[str, str], **extra) -> Dict[str, Any]:
+    """The metrics record of one evaluation run (``per_class``: :attr:`PerClassIoUMetric.per_class`).
+
+    Returns:
+        ``{"kind": "eval", "dataset", "classes", "metrics": {"mIoU", "mAcc", "aAcc"} (percent; the
+        means over the non-null per-class values), "per_class": {"IoU", "Acc"} (percent, ``None`` for
+        a class not in the ground truth, as the official evaluator), "area": pixel counts {"intersect",
+        "union", "pred", "label"}, "num_selected", "crop_size", "config", "config_hash" (of the resolved
+        config), "checkpoint", "environment", "created", **extra}``.
+    """
+    iou, acc = np.asarray(per_class['IoU'], float), np.asarray(per_class['Acc'], float)
+    if len(iou) != len(classes):
+        raise ValueError(f'{len(iou)} per-class results for {len(classes)} classes')
+
+    def mean(v):
+        return float(np.nanmean(v)) if np.isfinite(v).any() else None
+
+    def finite_or_none(values):
+        return [float(v) if np.isfinite(v) else None for v in values]
+
+    return dict(
+        kind='eval', dataset=dataset, classes=list(classes),
+        metrics=dict(mIoU=mean(iou), mAcc=mean(acc), aAcc=float(per_class['aAcc'])),
+        per_class=dict(IoU=finite_or_none(iou), Acc=finite_or_none(acc)),
+        area={k: [int(round(float(x))) for x in per_class[k]] for k in ('intersect', 'union', 'pred', 'label')},
+        num_selected=int(num_selected), crop_size=[int(s) for s in crop_size], config=str(config),
+        config_hash=cfg_hash, checkpoint=str(checkpoint), environment=environment,
+        created=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
+        **extra)

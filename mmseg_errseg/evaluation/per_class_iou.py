@@ -13,22 +13,14 @@ __all__ = ['PerClassIoUMetric']
 class PerClassIoUMetric(IoUMetric):
     """:class:`mmseg.evaluation.IoUMetric` with the official mIoU, keeping per-class results.
 
-    Checked against the official evaluator (detectron2's ``SemSegEvaluator``,
-    which ERR-Seg and CAT-Seg use): pixels at the ignore label are left out of
-    every count, and a class's IoU is defined only when the class occurs in
-    the ground truth (``acc_valid = pos_gt > 0``; ``mIoU`` averages over those).
-    MMSeg's ``IoUMetric`` also averages the zero IoU of classes that are only
-    predicted, which lowers mIoU on vocabularies with classes absent from the
-    split (A-847, PC-459); here their IoU is NaN, like their accuracy.
-    ``mAcc`` and ``aAcc`` are the same in both.
-
-    The summary (``mIoU``, ``mAcc``, ``aAcc``, in percent, rounded as MMSeg
-    does) is returned as ``IoUMetric`` returns it. After each evaluation,
-    :attr:`per_class` holds the unrounded per-class arrays of the same
-    computation: ``IoU`` and ``Acc`` in percent (NaN where the class is not in
-    the ground truth; the means skip these), and the pixel counts
-    ``intersect``, ``union``, ``pred`` and ``label``. Configure it as
-    ``IoUMetric`` (``ignore_index`` must be the dataset's).
+    As detectron2's ``SemSegEvaluator`` (ERR-Seg's and CAT-Seg's): a class's IoU is
+    defined only when it occurs in the ground truth, and ``mIoU`` averages those.
+    MMSeg's ``IoUMetric`` also averages the zero IoU of classes only predicted, which
+    lowers mIoU on vocabularies with classes absent from the split (A-847, PC-459).
+    ``mAcc`` and ``aAcc`` are the same in both. The summary is returned as ``IoUMetric``
+    returns it; after each evaluation :attr:`per_class` holds the unrounded ``IoU``
+    and ``Acc`` (percent, NaN where the class is not in the ground truth), ``aAcc`` and
+    the pixel counts ``intersect``, ``union``, ``pred`` and ``label``.
     """
 
     default_prefix = ''  # keys as IoUMetric's (and no warning about a missing prefix)

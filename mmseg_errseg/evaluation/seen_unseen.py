@@ -37,16 +37,7 @@ def _preview(names: Sequence[str], n: int = 5) -> str:
 
 @dataclass(frozen=True)
 class SeenUnseenSplit:
-    """The seen and unseen classes of one evaluation vocabulary.
-
-    Args:
-        dataset: Evaluation vocabulary key (e.g. 'ade847').
-        train: Training vocabulary key (e.g. 'coco_stuff171').
-        encoder: Id of the text encoder that measured the similarities.
-        threshold: A class is seen when its best similarity is >= threshold.
-        seen: Names of the seen classes.
-        unseen: Names of the unseen classes.
-    """
+    """The seen and unseen classes of one evaluation vocabulary (the fields of the split file)."""
 
     dataset: str
     train: str
@@ -71,15 +62,7 @@ class SeenUnseenSplit:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = 'split') -> 'SeenUnseenSplit':
-        """Validate and build a split from its JSON object.
-
-        Args:
-            data: The parsed JSON.
-            source: Where it came from, for error messages.
-
-        Returns:
-            The split.
-        """
+        """Validate and build a split from its JSON object (``source`` names it in errors)."""
         if not isinstance(data, dict):
             raise ValueError(f'{source}: expected a JSON object with keys {_KEYS}, got {type(data).__name__}')
         missing = [k for k in _KEYS if k not in data]
@@ -116,16 +99,9 @@ class SeenUnseenSplit:
                     threshold=self.threshold, seen=list(self.seen), unseen=list(self.unseen))
 
     def masks(self, classes: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
-        """Boolean masks of the seen and the unseen classes over a class list.
+        """(seen, unseen) boolean masks over ``classes``, which the split must cover exactly.
 
-        Names are matched after stripping surrounding spaces (as the model's
-        vocabulary does). The split must cover the class list exactly.
-
-        Args:
-            classes: The evaluated class names, in order.
-
-        Returns:
-            (seen, unseen) boolean arrays of len(classes).
+        Names are matched after stripping surrounding spaces (as the model's vocabulary does).
         """
         if isinstance(classes, str) or len(classes) == 0:
             raise ValueError(f'cannot split an empty class list into seen/unseen (split of {self.dataset!r})')
@@ -150,17 +126,13 @@ class SeenUnseenSplit:
 
 def seen_unseen_miou(classes: Sequence[str], iou: Sequence[float],
                      split: SeenUnseenSplit) -> Dict[str, float]:
-    """Mean IoU over the seen and over the unseen classes.
+    """Mean IoU over the seen and over the unseen classes of ``classes``.
 
-    Args:
-        classes: Class names, in the order of ``iou``.
-        iou: Per-class IoU (any unit: the means are in the same unit); NaN or
-            None for a class that never occurs (then it is left out, as in mIoU).
-        split: The seen/unseen split of this class list.
+    ``iou`` is per class, in any unit; NaN or None for a class that never occurs (left out, as in mIoU).
 
     Returns:
-        ``seen`` and ``unseen`` mean IoU (NaN when no class of the subset
-        occurs), ``num_seen`` / ``num_unseen`` (classes in each subset) and
+        ``seen`` and ``unseen`` mean IoU (NaN when no class of the subset occurs),
+        ``num_seen`` / ``num_unseen`` (classes in each subset) and
         ``num_seen_valid`` / ``num_unseen_valid`` (those that occur).
     """
     iou = np.array([np.nan if v is None else v for v in iou], dtype=np.float64)
@@ -179,15 +151,10 @@ def seen_unseen_miou(classes: Sequence[str], iou: Sequence[float],
 
 @METRICS.register_module()
 class SeenUnseenIoUMetric(IoUMetric):
-    """MMSeg's :class:`IoUMetric`, plus mIoU over the seen and the unseen classes.
-
-    Reports everything ``IoUMetric`` does, plus ``mIoU_seen`` and ``mIoU_unseen``
-    (percent, like ``mIoU``; NaN when no class of the subset occurs).
+    """MMSeg's :class:`IoUMetric`, plus ``mIoU_seen`` and ``mIoU_unseen`` (percent; NaN when no class occurs).
 
     Args:
-        split: A seen/unseen split file (see the module docstring), its parsed
-            JSON object, or a :class:`SeenUnseenSplit`. Its classes must be the
-            dataset's.
+        split: A split file, its parsed JSON object or a :class:`SeenUnseenSplit` of the dataset's classes.
         **kwargs: :class:`IoUMetric` arguments (``ignore_index``, ...).
     """
 

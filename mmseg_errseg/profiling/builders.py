@@ -1,11 +1,5 @@
-"""Build the models the profiler measures, offline and with clear errors.
-
-* ERR-Seg (or any MMSeg segmentor) from a config file, with ``model.*`` overrides,
-  the network input size and a vocabulary of T classes;
-* SAN ViT-B/16 from the config MMSeg itself ships (located through the
-  installed ``mmseg`` package, every download path nulled);
-* the cost-aggregation baseline: ERR-Seg with every reduction switched off.
-"""
+"""Build the models the profiler measures, offline (every download path nulled) and with clear errors:
+any MMSeg segmentor from a config, SAN ViT-B/16 from the config MMSeg ships, the cost-aggregation baseline."""
 import copy
 import os
 import warnings
@@ -31,16 +25,7 @@ SAN_CONFIG = 'san/san-vit-b16_coco-stuff164k-640x640.py'
 
 
 def check_input_size(size: Sequence[int], option: str = '--input') -> Tuple[int, int]:
-    """Validate a network input size (H, W).
-
-    Args:
-        size: Two positive integers, multiples of 32 (the coarsest stride of the
-            models profiled here).
-        option: How the user spelled the value, for the error message.
-
-    Returns:
-        ``(H, W)`` as a tuple of ints.
-    """
+    """``(H, W)``: two positive multiples of 32 (the coarsest stride here); ``option`` names it in errors."""
     try:
         h, w = (int(s) for s in size)
     except (TypeError, ValueError):
@@ -52,14 +37,7 @@ def check_input_size(size: Sequence[int], option: str = '--input') -> Tuple[int,
 
 
 def vocabulary_of_size(num_classes: int) -> Tuple[str, List[str]]:
-    """T class names: the shipped vocabulary with exactly T classes, else placeholders.
-
-    Args:
-        num_classes: T >= 1 (847 -> ADE20K-847, 150 -> ADE20K-150, ...).
-
-    Returns:
-        ``(source, names)``: the shipped vocabulary's name (or ``'synthetic'``) and the names.
-    """
+    """``(source, names)``: the shipped vocabulary with exactly T names (847: ade847, ...), else placeholders."""
     if num_classes < 1:
         raise ValueError(f'--num-classes must be >= 1, got {num_classes}')
     for name in VOCABULARIES:
@@ -70,14 +48,7 @@ def vocabulary_of_size(num_classes: int) -> Tuple[str, List[str]]:
 
 
 def load_model_config(config: str):
-    """Read an MMEngine config that defines ``model``, with a clear error if it cannot.
-
-    Args:
-        config: Path of the config file.
-
-    Returns:
-        The :class:`mmengine.config.Config`.
-    """
+    """The :class:`mmengine.config.Config` of a file that defines ``model``, with a clear error if not."""
     from mmengine.config import Config
     if not os.path.isfile(config):
         raise FileNotFoundError(f'config {config!r}: no such file')
@@ -109,16 +80,12 @@ def _null_pretrained(model_cfg: Dict[str, Any]) -> None:
 
 def build_segmentor(cfg, overrides: Optional[Dict[str, Any]] = None,
                     input_size: Optional[Tuple[int, int]] = None, source: str = 'config') -> nn.Module:
-    """Build ``cfg.model`` with random weights (pretrained paths nulled), in eval mode.
+    """``cfg.model`` with random weights (pretrained paths nulled), in eval mode.
 
     Args:
-        cfg: A config with a ``model`` dict (see :func:`load_model_config`).
         overrides: Nested ``model`` overrides, e.g. :data:`COST_AGGREGATION_BASELINE`.
         input_size: For ERR-Seg, the network input (H, W) (sets ``crop_size``).
         source: How to name the config in errors.
-
-    Returns:
-        The model.
     """
     from mmengine.config import Config, ConfigDict
     from mmengine.registry import init_default_scope
@@ -153,14 +120,7 @@ def san_config_path() -> Path:
 
 
 def build_san(class_names: Sequence[str]) -> nn.Module:
-    """SAN ViT-B/16 from MMSeg's config for a vocabulary, random weights, offline.
-
-    Args:
-        class_names: The T class names (SAN appends a background embedding).
-
-    Returns:
-        The :class:`mmseg.models.MultimodalEncoderDecoder`, in eval mode.
-    """
+    """SAN ViT-B/16 (``MultimodalEncoderDecoder``, eval mode) from MMSeg's config for T class names, offline."""
     path = san_config_path()
     cfg = load_model_config(str(path))
     names = list(class_names)

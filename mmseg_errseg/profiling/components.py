@@ -1,15 +1,13 @@
 """Named components of a model: a partition of its modules (or parameters) by name.
 
-A component is declared as module-name patterns (``*`` stands for one whole
-dotted segment, e.g. ``decode_head.rrca.layers.*.spatial``). Every
-module belongs to the component whose pattern matches its nearest ancestor (or
-itself); the most specific match wins. So ``decode_head.rrca`` can own the RRCA
-guidance projections while ``decode_head.rrca.layers.*.spatial`` owns the
-spatial blocks inside it, and the components never overlap. Names matched by no
-pattern belong to :data:`OTHER`.
+A component is a list of module-name patterns (``*``: one whole dotted segment). A module
+belongs to the component matching itself or else its nearest ancestor, so ``decode_head.rrca``
+owns the RRCA guidance projections while ``decode_head.rrca.layers.*.spatial`` owns the spatial
+blocks inside it. Names matched by no pattern belong to :data:`OTHER`.
 """
+import collections
 import re
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Sequence
 
 __all__ = ['OTHER', 'ComponentMap', 'ERRSEG_COMPONENTS', 'ERRSEG_PARAM_GROUPS', 'SAN_COMPONENTS',
            'SAN_PARAM_GROUPS', 'AGGREGATOR_COMPONENTS']
@@ -27,8 +25,7 @@ ERRSEG_COMPONENTS = {
 }
 #: The aggregator of Table 11: the RRCA layers (spatial and class blocks).
 AGGREGATOR_COMPONENTS = ('RRCA spatial', 'RRCA class')
-#: Parameter groups of ERR-Seg: the CLIP image tower (with the os16 downsampling copy),
-#: the rest of CLIP (text tower, logit scale), the decoder.
+#: Parameter groups: the CLIP image tower (with the os16 downsampling copy), the rest of CLIP, the decoder.
 ERRSEG_PARAM_GROUPS = {
     'visual': ['backbone.clip.visual', 'backbone.os16_downsample'],
     'text': ['backbone'],
@@ -54,12 +51,7 @@ def _pattern_regex(pattern: str) -> 're.Pattern':
 
 
 class ComponentMap:
-    """Assigns dotted names (modules or parameters) to components.
-
-    Args:
-        components: Component name -> list of patterns. An empty mapping puts
-            everything in :data:`OTHER`.
-    """
+    """Assigns dotted names (modules or parameters) to components (name -> list of patterns)."""
 
     def __init__(self, components: Mapping[str, Sequence[str]]):
         if OTHER in components:
@@ -68,67 +60,36 @@ class ComponentMap:
         self._patterns = [(name, _pattern_regex(p)) for name, ps in components.items() for p in ps]
         self._cache: Dict[str, str] = {}
 
-    def _own(self, name: str) -> Optional[str]:
-        owners = {comp for comp, regex in self._patterns if regex.fullmatch(name)}
-        if len(owners) > 1:
-            raise ValueError(f'{name!r} matches several components: {sorted(owners)}')
-        return owners.pop() if owners else None
-
     def component_of(self, name: str) -> str:
         """The component owning ``name`` (its own match, else its nearest matched ancestor)."""
         if name not in self._cache:
-            own = self._own(name) if name else None
-            if own is None:
-                parent = name.rpartition('.')[0]
-                own = self.component_of(parent) if name else OTHER
-            self._cache[name] = own
+            owners = {comp for comp, regex in self._patterns if regex.fullmatch(name)} if name else set()
+            if len(owners) > 1:
+                raise ValueError(f'{name!r} matches several components: {sorted(owners)}')
+            self._cache[name] = owners.pop() if owners else (
+                self.component_of(name.rpartition('.')[0]) if name else OTHER)
         return self._cache[name]
 
     def roots(self, names: Iterable[str]) -> Dict[str, str]:
-        """The names whose component differs from their parent's: where components begin.
-
-        Args:
-            names: Dotted module names ('' for the root is implied).
-
-        Returns:
-            Name -> component, for every boundary (timing hooks go there).
-        """
-        out = {}
-        for name in names:
-            if not name:
-                continue
-            comp = self.component_of(name)
-            if comp != self.component_of(name.rpartition('.')[0]):
-                out[name] = comp
-        return out
+        """Name -> component of the (module) names whose component differs from their parent's."""
+        return {name: self.component_of(name) for name in names
+                if name and self.component_of(name) != self.component_of(name.rpartition('.')[0])}
 
     def partition(self, totals: Mapping[str, float]) -> Dict[str, float]:
-        """Split per-module inclusive totals into per-component exclusive sums.
-
-        Args:
-            totals: Inclusive total of every module (the root is ''), e.g.
-                fvcore's ``by_module()``. A module's own share is its total minus
-                its direct children's.
-
-        Returns:
-            Component -> sum, with :data:`OTHER` last; the values add up to ``totals['']``.
-        """
-        children: Dict[str, float] = {}
+        """Per-module inclusive totals (the root is '', e.g. fvcore's ``by_module()``) -> per-component
+        exclusive sums, :data:`OTHER` last; they add up to ``totals['']``."""
+        children = collections.Counter()
         for name, value in totals.items():
             if name:
-                parent = name.rpartition('.')[0]
-                children[parent] = children.get(parent, 0) + value
-        out = {name: 0 for name in self.names}
-        out[OTHER] = 0
+                children[name.rpartition('.')[0]] += value
+        out = dict.fromkeys([*self.names, OTHER], 0)
         for name, value in totals.items():
-            own = value - children.get(name, 0)
-            out[self.component_of(name)] += own
+            out[self.component_of(name)] += value - children[name]
         return out
 
     def group_parameters(self, named_parameters: Iterable) -> Dict[str, int]:
         """Count parameters (elements) per component, :data:`OTHER` last."""
-        out = {name: 0 for name in self.names}
-        out[OTHER] = 0
+        out = dict.fromkeys([*self.names, OTHER], 0)
         for name, param in named_parameters:
             out[self.component_of(name)] += param.numel()
         return out

@@ -1,38 +1,66 @@
 """FLOP counting: fvcore with attention counted, and a ptflops cross-check.
 
-fvcore traces the forward (TorchScript) and counts per op with 1 FMA = 1 flop,
-the paper's convention; :data:`~.flop_handles.FVCORE_EXTRA_HANDLES` adds the
-attention it skips. ptflops' aten backend counts at the dispatcher instead (a
-different mechanism), which makes it an independent check of the matrix-product
-share. The two conventions differ by design: ptflops adds one MAC per bias
-element and skips normalisation and interpolation, fvcore the reverse.
+Convention of the paper and of fvcore: one fused multiply-add is one flop;
+softmax, scaling and other element-wise work are not counted. fvcore traces the
+forward and has no handle for ``scaled_dot_product_attention`` or ``baddbmm``
+(nor has ptflops): both are added here. ptflops' aten backend counts at the
+dispatcher instead, an independent check of the matrix-product share (it adds
+one MAC per bias element and skips normalisation and interpolation).
 
-The reported GFLOPs follow the paper's convention: the architecture as the
-official code executes it. Where our model computes the same function with
-less work (a linear map of ``[x || g]`` as ``W_x x + W_g g``, the guidance
-term once per image instead of once per class), the count runs the model in
-its official form (:func:`paper_convention`) and the executed count is
-reported beside it (:func:`count_paper_and_executed`).
+The reported GFLOPs follow the architecture as the official code executes it.
+Where our model computes the same function with less work (a linear map of
+``[x || g]`` as ``W_x x + W_g g``), the count runs the model in its official form
+(:func:`paper_convention`) and the executed count is reported beside it.
 """
 import contextlib
 import io
+import math
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import ContextManager, Dict, Optional, Tuple
+from typing import ContextManager, Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
 from .components import ComponentMap
-from .flop_handles import FVCORE_EXTRA_HANDLES, ptflops_extra_hooks
 
-__all__ = ['FlopCount', 'count_flops', 'count_paper_and_executed', 'paper_convention', 'ptflops_macs',
-           'MATMUL_OPERATORS']
+__all__ = ['attention_flops', 'FlopCount', 'count_flops', 'count_paper_and_executed', 'paper_convention',
+           'ptflops_macs', 'MATMUL_OPERATORS', 'FVCORE_EXTRA_HANDLES']
 
-#: fvcore operator names of the multiply-add (matrix product) work; the rest are
-#: normalisation, interpolation and pooling estimates.
+#: fvcore operator names of the matrix-product work; the rest are normalisation, interpolation, pooling.
 MATMUL_OPERATORS = ('linear', 'conv', 'einsum', 'matmul', 'bmm', 'addmm', 'mm', 'baddbmm',
                     'scaled_dot_product_attention')
+
+
+def attention_flops(q_shape: Sequence[int], k_shape: Sequence[int], v_shape: Sequence[int]) -> int:
+    """Multiply-adds of softmax(Q K^T) V: ``prod(N...) * L * S * (E + Ev)``.
+
+    For Q (N..., L, E), K (N..., S, E), V (N..., S, Ev), batch dims broadcast.
+    """
+    if len(q_shape) < 2 or len(k_shape) < 2 or len(v_shape) < 2:
+        raise ValueError(f'attention needs (..., L, E) operands, got {q_shape}, {k_shape}, {v_shape}')
+    batch = torch.broadcast_shapes(tuple(q_shape[:-2]), tuple(k_shape[:-2]), tuple(v_shape[:-2]))
+    return math.prod(batch) * q_shape[-2] * k_shape[-2] * (q_shape[-1] + v_shape[-1])
+
+
+def _baddbmm_flops(batch1_shape: Sequence[int], batch2_shape: Sequence[int]) -> int:
+    n, l, e = batch1_shape  # the product only: the added bias (an attention mask) is element-wise
+    return n * l * e * batch2_shape[-1]
+
+
+def _shapes(inputs) -> list:
+    from fvcore.nn.jit_handles import get_shape
+    return [get_shape(x) for x in inputs[:3]]
+
+
+#: fvcore (JIT trace) op -> handle, for the ops fvcore has none for (SDPA is one op whatever kernel runs it).
+FVCORE_EXTRA_HANDLES = {
+    'aten::scaled_dot_product_attention': lambda inputs, outputs: attention_flops(*_shapes(inputs)),
+    'aten::baddbmm': lambda inputs, outputs: _baddbmm_flops(*_shapes(inputs)[1:3]),
+}
+# The fused kernels SDPA dispatches to (the math fallback decomposes into bmm, which ptflops counts).
+_SDPA_KERNELS = ('_scaled_dot_product_flash_attention_for_cpu', '_scaled_dot_product_flash_attention',
+                 '_scaled_dot_product_efficient_attention', '_scaled_dot_product_cudnn_attention')
 
 
 @dataclass
@@ -43,11 +71,8 @@ class FlopCount:
         total: All counted flops.
         by_component: Component -> flops (exclusive; sums to ``total``).
         by_operator: fvcore operator -> flops.
-        added: Flops of the ops fvcore has no handle for and this package
-            counts (:data:`~.flop_handles.FVCORE_EXTRA_HANDLES`: attention),
-            included in ``total``: what fvcore alone would have missed.
-        uncounted: Operators fvcore has no handle for -> occurrences. By the
-            convention these are element-wise and data-movement ops.
+        added: Flops of :data:`FVCORE_EXTRA_HANDLES` (attention): what fvcore alone misses.
+        uncounted: Operators with no handle -> occurrences (element-wise and data movement).
     """
     total: int
     by_component: Dict[str, int] = field(default_factory=dict)
@@ -57,67 +82,48 @@ class FlopCount:
 
     @property
     def matmul(self) -> int:
-        """The multiply-add (matrix product) share of ``total``."""
+        """The matrix-product share of ``total``."""
         return sum(v for k, v in self.by_operator.items() if k in MATMUL_OPERATORS)
 
     def to_dict(self) -> dict:
         return dict(asdict(self), matmul=self.matmul)
 
 
-def _strip_prefix(totals: Dict[str, int], prefix: str) -> Dict[str, int]:
-    """Re-key per-module totals relative to the submodule ``prefix`` (the root keeps '')."""
-    if not prefix:
-        return dict(totals)
-    out = {'': totals['']}
-    for name, value in totals.items():
-        if name.startswith(prefix + '.'):
-            out[name[len(prefix) + 1:]] = value
-    return out
-
-
 def count_flops(module: nn.Module, inputs: Tuple[torch.Tensor, ...],
                 components: Optional[ComponentMap] = None, prefix: str = '') -> FlopCount:
-    """Count the FLOPs of ``module(*inputs)`` with fvcore, attention included.
+    """Count the FLOPs of ``module(*inputs)`` (one traced forward) with fvcore, attention included.
 
     Args:
-        module: Called as ``module(*inputs)``; it is traced once (one forward runs).
+        module: Called as ``module(*inputs)``.
         inputs: Example inputs; only their shapes matter.
-        components: How to split the total by module name; names are relative to
-            the submodule ``prefix``. ``None``: no split.
+        components: How to split the total; its patterns name modules below ``prefix``.
         prefix: Name of the submodule the component patterns refer to.
-
-    Returns:
-        A :class:`FlopCount`.
     """
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # torch.jit deprecation notices at fvcore's import
         from fvcore.nn import FlopCountAnalysis
-
-    analysis = FlopCountAnalysis(module, inputs)
-    for name, handle in FVCORE_EXTRA_HANDLES.items():
-        analysis.set_op_handle(name, handle)
-    analysis.unsupported_ops_warnings(False)
-    analysis.uncalled_modules_warnings(False)
-    analysis.tracer_warnings('none')
+    analysis = FlopCountAnalysis(module, inputs).set_op_handle(**FVCORE_EXTRA_HANDLES)
+    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings('none')
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter('ignore')  # torch.jit deprecation and tracer notices
-        total = int(analysis.total())
         by_operator = {k: int(v) for k, v in analysis.by_operator().items()}
         by_module = {k: int(v) for k, v in analysis.by_module().items()}
-        uncounted = dict(analysis.unsupported_ops().most_common())
-    added = sum(v for k, v in by_operator.items() if f'aten::{k}' in FVCORE_EXTRA_HANDLES)
-    split = components.partition(_strip_prefix(by_module, prefix)) if components else {}
-    return FlopCount(total=total, by_component=split, by_operator=by_operator,
-                     added=added, uncounted=uncounted)
+        count = FlopCount(total=int(analysis.total()), by_operator=by_operator,
+                          uncounted=dict(analysis.unsupported_ops().most_common()))
+    count.added = sum(v for k, v in by_operator.items() if f'aten::{k}' in FVCORE_EXTRA_HANDLES)
+    if components:
+        if prefix:  # re-key relative to the submodule ``prefix`` (the root keeps '')
+            by_module = {'': by_module[''], **{k[len(prefix) + 1:]: v for k, v in by_module.items()
+                                               if k.startswith(prefix + '.')}}
+        count.by_component = components.partition(by_module)
+    return count
 
 
 def paper_convention(model: nn.Module) -> Optional[ContextManager]:
     """The context that runs ``model`` as the official code does, or None if it always does.
 
-    ERR-Seg's guided layers compute their linear maps of a concatenation in a
-    split form by default; ``mmseg_errseg.models.concatenated_guidance``
-    switches them to the official concatenation (same outputs to float
-    rounding, the official FLOPs). Models without such layers (SAN) need none.
+    ``mmseg_errseg.models.concatenated_guidance`` switches ERR-Seg's guided layers from
+    their split form to the official concatenation (same outputs to float rounding).
     """
     try:
         from ..models.guided_attention import concatenated_guidance
@@ -129,18 +135,9 @@ def paper_convention(model: nn.Module) -> Optional[ContextManager]:
 def count_paper_and_executed(module: nn.Module, inputs: Tuple[torch.Tensor, ...], model: nn.Module,
                              components: Optional[ComponentMap] = None,
                              prefix: str = '') -> Tuple[FlopCount, Optional[FlopCount]]:
-    """FLOPs in the paper's convention, and the executed FLOPs when they differ.
+    """``(paper, executed)`` FLOPs (see :func:`count_flops`); ``executed`` is None when they agree.
 
-    Args:
-        module: Called as ``module(*inputs)`` (see :func:`count_flops`).
-        inputs: Example inputs.
-        model: The model ``module`` runs (switched by :func:`paper_convention`).
-        components: How to split the totals by module name.
-        prefix: Name of the submodule the component patterns refer to.
-
-    Returns:
-        ``(paper, executed)``: ``executed`` is None when the model executes the
-        official form or counts the same.
+    ``model`` is what ``module`` runs, switched by :func:`paper_convention`.
     """
     convention = paper_convention(model)
     if convention is None:
@@ -163,23 +160,19 @@ class _BoundCall(nn.Module):
 
 
 def ptflops_macs(module: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> int:
-    """MACs of ``module(*inputs)`` by ptflops' aten backend, fused attention kernels included.
-
-    Args:
-        module: Called as ``module(*inputs)`` once.
-        inputs: Example inputs.
-
-    Returns:
-        The MAC count (matrix products, convolutions and their bias additions).
-    """
+    """MACs of ``module(*inputs)`` by ptflops' aten backend, fused attention kernels and baddbmm hooked."""
     from ptflops import get_model_complexity_info
 
+    aten = torch.ops.aten
+    hooks = {getattr(aten, name): lambda args, out: attention_flops(*(a.shape for a in args[:3]))
+             for name in _SDPA_KERNELS if hasattr(aten, name)}
+    hooks[aten.baddbmm] = lambda args, out: _baddbmm_flops(args[1].shape, args[2].shape)
     log = io.StringIO()
     with contextlib.redirect_stdout(log), torch.no_grad():
         macs, _ = get_model_complexity_info(
             _BoundCall(module, inputs), (1,), input_constructor=lambda _: {},
             print_per_layer_stat=False, as_strings=False, backend='aten', ost=log,
-            custom_modules_hooks=ptflops_extra_hooks())
+            custom_modules_hooks=hooks)
     if macs is None:  # ptflops reports failures on stdout and returns None
         raise RuntimeError(f'ptflops could not count the model: {log.getvalue().strip()[-500:]}')
     return int(macs)

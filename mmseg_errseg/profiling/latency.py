@@ -3,9 +3,10 @@ import contextlib
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable, ContextManager, Dict, List, Optional
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -14,49 +15,21 @@ from .components import OTHER, ComponentMap
 __all__ = ['LatencyStats', 'measure_latency', 'ComponentTimer']
 
 
+def _percentile(q: float) -> property:
+    return property(lambda self: float(np.percentile(self.times_ms, q)), doc=f'{q}th percentile (linear).')
+
+
 @dataclass
 class LatencyStats:
-    """Wall-clock times of repeated runs, in milliseconds.
-
-    Attributes:
-        times_ms: Every timed run, in order.
-        warmup: Untimed runs before them.
-    """
+    """Wall-clock times of ``times_ms`` (every timed run, in order) after ``warmup`` untimed runs."""
     times_ms: List[float]
     warmup: int = 0
 
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def q1_ms(self) -> float:
-        return _quantile(self.times_ms, 0.25)
-
-    @property
-    def q3_ms(self) -> float:
-        return _quantile(self.times_ms, 0.75)
-
-    @property
-    def min_ms(self) -> float:
-        return min(self.times_ms)
-
-    @property
-    def max_ms(self) -> float:
-        return max(self.times_ms)
+    min_ms, q1_ms, median_ms, q3_ms, max_ms = (_percentile(q) for q in (0, 25, 50, 75, 100))
 
     def to_dict(self) -> dict:
         return dict(asdict(self), runs=len(self.times_ms), median_ms=self.median_ms,
                     q1_ms=self.q1_ms, q3_ms=self.q3_ms, min_ms=self.min_ms, max_ms=self.max_ms)
-
-
-def _quantile(values: List[float], q: float) -> float:
-    """Linear-interpolation quantile (numpy's default), defined for one value too."""
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def _synchronize(device: torch.device) -> None:
@@ -67,38 +40,29 @@ def _synchronize(device: torch.device) -> None:
 def measure_latency(fn: Callable[[], object], runs: int, warmup: int = 1, device='cpu',
                     progress: bool = False, label: str = 'timing',
                     around_timed: Optional[ContextManager] = None) -> LatencyStats:
-    """Time ``fn()``: ``warmup`` untimed calls, then ``runs`` timed ones.
-
-    Each timed call is bracketed by device synchronisation, so asynchronous CUDA
-    work is included.
+    """Time ``fn()``: ``warmup`` untimed calls, then ``runs`` timed ones, each closed by a device sync.
 
     Args:
-        fn: The work (e.g. a forward pass under ``torch.inference_mode``).
+        fn: The work (e.g. one forward).
         runs: Timed calls, >= 1.
         warmup: Untimed calls first (allocator, kernel selection, caches).
         device: Device the work runs on.
-        progress: Show a progress bar on stderr.
+        progress: Show ``label`` and a progress bar on stderr.
         label: Shown before the progress bar.
-        around_timed: Entered after the warm-up and left after the timed runs
-            (e.g. :class:`~.memory.PeakMemory`).
-
-    Returns:
-        :class:`LatencyStats`.
+        around_timed: Entered after the warm-up, left after the timed runs (e.g. :class:`~.memory.PeakRSS`).
     """
     if runs < 1:
         raise ValueError(f'--runs must be >= 1, got {runs}')
     if warmup < 0:
         raise ValueError(f'--warmup must be >= 0, got {warmup}')
     device = torch.device(device)
-    bar = None
     if progress:
         from mmengine.utils import ProgressBar
         print(f'{label}: {warmup} warm-up + {runs} timed runs', file=sys.stderr)
         bar = ProgressBar(warmup + runs, file=sys.stderr)
     for _ in range(warmup):
         fn()
-        if bar:
-            bar.update()
+        progress and bar.update()
     _synchronize(device)
     times = []
     with around_timed or contextlib.nullcontext():
@@ -107,68 +71,46 @@ def measure_latency(fn: Callable[[], object], runs: int, warmup: int = 1, device
             fn()
             _synchronize(device)
             times.append((time.perf_counter() - start) * 1e3)
-            if bar:
-                bar.update()
-    if bar:
+            progress and bar.update()
+    if progress:
         sys.stderr.write('\n')
     return LatencyStats(times, warmup)
 
 
-@dataclass
-class _Frame:
-    component: str
-    start: float
-    nested: float = 0.0
-
-
-@dataclass
 class ComponentTimer:
-    """Times the components of a model with forward hooks (exclusive times).
+    """Times the components of a model with forward hooks where components begin (exclusive times).
 
-    Hooks sit where components begin (:meth:`ComponentMap.roots`); a
-    component's time excludes the components nested in it, and what no
-    component covers is :data:`OTHER`. On CUDA every hook synchronises, so the
-    instrumented forward is slower than an uninstrumented one: compare
-    components with each other, and the total with :func:`measure_latency`.
-
-    Args:
-        model: The model whose module names the map refers to.
-        components: The component map.
-        device: Device the model runs on.
+    A component's time excludes the components nested in it; what no component
+    covers is :data:`OTHER`. On CUDA every hook synchronises, so the instrumented
+    forward is slower than a plain one: compare components with each other, and
+    the total with :func:`measure_latency`.
     """
-    model: nn.Module
-    components: ComponentMap
-    device: object = 'cpu'
-    totals_ms: Dict[str, List[float]] = field(default_factory=dict)
 
-    def __post_init__(self):
-        self.device = torch.device(self.device)
-        self._stack: List[_Frame] = []
-        self._handles = []
+    def __init__(self, model: nn.Module, components: ComponentMap, device='cpu'):
+        self.model, self.components, self.device = model, components, torch.device(device)
+        self.totals_ms: Dict[str, List[float]] = {}
+        self._stack: List[list] = []  # [component, start, time of nested components]
         self._run: Dict[str, float] = {}
+        self._handles = []
 
     def _now(self) -> float:
         _synchronize(self.device)
         return time.perf_counter()
 
-    def _enter(self, component: str):
-        def hook(module, args):
-            self._stack.append(_Frame(component, self._now()))
-        return hook
-
-    def _exit(self, module, args, output):
-        frame = self._stack.pop()
-        elapsed = self._now() - frame.start
-        self._run[frame.component] = self._run.get(frame.component, 0.0) + elapsed - frame.nested
+    def _exit(self, module, args, output) -> None:
+        component, start, nested = self._stack.pop()
+        elapsed = self._now() - start
+        self._run[component] = self._run.get(component, 0.0) + elapsed - nested
         if self._stack:
-            self._stack[-1].nested += elapsed
+            self._stack[-1][2] += elapsed
 
     def __enter__(self) -> 'ComponentTimer':
-        names = dict(self.model.named_modules())
-        for name, component in self.components.roots(names).items():
-            module = names[name]
-            self._handles.append(module.register_forward_pre_hook(self._enter(component)))
-            self._handles.append(module.register_forward_hook(self._exit))
+        modules = dict(self.model.named_modules())
+        for name, component in self.components.roots(modules).items():
+            self._handles += [
+                modules[name].register_forward_pre_hook(
+                    lambda m, a, c=component: self._stack.append([c, self._now(), 0.0])),
+                modules[name].register_forward_hook(self._exit)]
         return self
 
     def __exit__(self, *exc) -> None:
@@ -177,23 +119,12 @@ class ComponentTimer:
         self._handles.clear()
 
     def time(self, fn: Callable[[], object], runs: int = 1) -> Dict[str, float]:
-        """Run ``fn`` ``runs`` times inside the hooks.
-
-        Args:
-            fn: One forward of :attr:`model`.
-            runs: Repetitions; the median per component is reported.
-
-        Returns:
-            Component -> median exclusive milliseconds, :data:`OTHER` (time
-            outside every component) last.
-        """
+        """Component -> median exclusive ms over ``runs`` calls of ``fn`` (one forward), :data:`OTHER` last."""
         for _ in range(runs):
-            self._run = {}
-            self._stack = []
+            self._run, self._stack = {}, []
             start = self._now()
             fn()
-            total = self._now() - start
-            self._run[OTHER] = total - sum(self._run.values())
+            self._run[OTHER] = self._now() - start - sum(self._run.values())
             for name in [*self.components.names, OTHER]:
                 self.totals_ms.setdefault(name, []).append(self._run.get(name, 0.0) * 1e3)
         return {name: statistics.median(values) for name, values in self.totals_ms.items()}

@@ -1,23 +1,17 @@
 """Peak memory of a block of work: live tensor bytes (allocator level), and the process's resident set.
 
-:class:`PeakMemory` measures the peak of the bytes held by live tensors, at the
-allocator: on CUDA the caching allocator's ``max_memory_allocated`` (reset at
-entry); on CPU the allocations and frees the c10 CPU allocator reports to
-torch's profiler (``profile_memory=True``), summed in time order. Both count
-the tensors the block allocates (kernels' workspaces included), not what the
-allocator or malloc keep cached, so SSR and CSR show as the paper's Table 11
-shows them.
-
-:class:`PeakRSS` is the process-level figure (CPU): the kernel's resident-set
-high-water mark (``VmHWM``), reset through ``/proc/self/clear_refs`` after
-returning freed heap pages to the system (glibc ``malloc_trim``); it also
-counts the runtime and malloc's caching and changes with malloc settings.
+:class:`PeakMemory` counts the tensors the block allocates (kernels' workspaces included), not what
+the allocator or malloc keep cached, so SSR and CSR show as the paper's Table 11 shows them: on CUDA
+``max_memory_allocated``, on CPU the c10 allocator's events in torch's profiler, summed in time order.
+:class:`PeakRSS` (CPU) is the kernel's resident-set high-water mark (``VmHWM``), reset through
+``/proc/self/clear_refs`` after ``malloc_trim``; it also counts the runtime and malloc's caching.
 Where it cannot be reset, the lifetime peak (``ru_maxrss``) is labelled as such.
 """
 import contextlib
 import ctypes
 import ctypes.util
 import gc
+import itertools
 import os
 import re
 import resource
@@ -29,22 +23,16 @@ import torch
 
 __all__ = ['ATTENTION_KERNELS', 'MemoryStats', 'PeakMemory', 'PeakRSS', 'current_rss', 'training_step_memory']
 
-_STATUS = '/proc/self/status'
-
-
 @dataclass
 class MemoryStats:
     """Memory of one measured block, in bytes.
 
     Attributes:
-        kind: Live tensors: 'cuda_max_allocated' or 'cpu_tensor_peak'
-            (torch profiler's allocator events; ``baseline`` is 0: ``peak``
-            counts the tensors allocated in the block, above those live at
-            entry). Process: 'cpu_peak_rss' (reset at entry) or
+        kind: Live tensors: 'cuda_max_allocated' or 'cpu_tensor_peak' (``baseline`` 0: ``peak``
+            counts the tensors allocated in the block). Process: 'cpu_peak_rss' (reset at entry) or
             'cpu_lifetime_peak_rss' (could not be reset: an upper bound).
         peak: Peak during the block.
         baseline: The same quantity at entry (weights, cached text, the runtime).
-        delta: ``peak - baseline``: what the block itself needed at its peak.
     """
     kind: str
     peak: int
@@ -52,25 +40,26 @@ class MemoryStats:
 
     @property
     def delta(self) -> int:
+        """What the block itself needed at its peak."""
         return max(self.peak - self.baseline, 0)
 
     def to_dict(self) -> dict:
         return dict(asdict(self), delta=self.delta)
 
 
-def _status_kib(field: str) -> Optional[int]:
+def _status_bytes(field: str) -> Optional[int]:
+    """A field of ``/proc/self/status`` in bytes (None where /proc is unavailable)."""
     try:
-        with open(_STATUS) as f:
+        with open('/proc/self/status') as f:
             match = re.search(rf'^{field}:\s+(\d+) kB', f.read(), re.MULTILINE)
     except OSError:
         return None
-    return int(match.group(1)) if match else None
+    return int(match.group(1)) * 1024 if match else None
 
 
 def current_rss() -> Optional[int]:
     """Resident set size of this process in bytes (None where /proc is unavailable)."""
-    kib = _status_kib('VmRSS')
-    return None if kib is None else kib * 1024
+    return _status_bytes('VmRSS')
 
 
 def _trim_heap() -> None:
@@ -94,7 +83,7 @@ def _reset_rss_peak() -> bool:
             f.write('5')  # 5: reset the peak resident set size
     except OSError:
         return False
-    return _status_kib('VmHWM') is not None
+    return _status_bytes('VmHWM') is not None
 
 
 @contextlib.contextmanager
@@ -111,26 +100,8 @@ def _quiet_stderr():
         os.close(saved)
 
 
-def _cpu_tensor_peak(events) -> int:
-    """Peak of the running sum of the CPU allocator's (+alloc / -free) byte events."""
-    current = peak = 0
-    for nbytes in events:
-        current += nbytes
-        peak = max(peak, current)
-    return peak
-
-
 class PeakMemory:
-    """Context manager measuring the peak bytes of live tensors during its block.
-
-    Args:
-        device: The device the work runs on ('cpu', 'cuda', 'cuda:1', ...).
-
-    Example:
-        >>> with PeakMemory('cpu') as mem:
-        ...     model(x)
-        >>> mem.stats.delta
-    """
+    """Context manager: peak bytes of live tensors on ``device`` during its block, in ``.stats``."""
 
     def __init__(self, device):
         self.device = torch.device(device)
@@ -162,17 +133,12 @@ class PeakMemory:
         events = sorted((e for e in self._profiler.profiler.kineto_results.events()
                          if e.name() == '[memory]' and e.device_type() == DeviceType.CPU),
                         key=lambda e: e.start_ns())
-        self.stats = MemoryStats('cpu_tensor_peak', _cpu_tensor_peak(e.nbytes() for e in events), 0)
+        peak = max(itertools.accumulate((e.nbytes() for e in events), initial=0))
+        self.stats = MemoryStats('cpu_tensor_peak', peak, 0)
 
 
 class PeakRSS:
-    """Context manager measuring the process's peak resident set during its block (CPU).
-
-    Example:
-        >>> with PeakRSS() as rss:
-        ...     model(x)
-        >>> rss.stats.delta
-    """
+    """Context manager: the process's peak resident set during its block (CPU), in ``.stats``."""
 
     def __init__(self):
         self.stats: Optional[MemoryStats] = None
@@ -185,7 +151,7 @@ class PeakRSS:
 
     def __exit__(self, *exc) -> None:
         if self._resettable:
-            self.stats = MemoryStats('cpu_peak_rss', _status_kib('VmHWM') * 1024, self._baseline)
+            self.stats = MemoryStats('cpu_peak_rss', _status_bytes('VmHWM'), self._baseline)
         else:
             self.stats = MemoryStats('cpu_lifetime_peak_rss', _lifetime_peak_rss(), self._baseline)
 
@@ -197,22 +163,11 @@ ATTENTION_KERNELS = ('math', 'default')
 
 def training_step_memory(forward: torch.nn.Module, image: torch.Tensor, device,
                          attention: str = 'math') -> MemoryStats:
-    """Peak live tensor bytes of one forward and backward of ``forward(image)``.
+    """Peak live tensor bytes (:class:`PeakMemory`) of one forward and backward of ``forward(image)``.
 
-    The model stays in eval mode (no dropout, cached text embeddings); the
-    parameters that require grad (the model's fine-tuning setting) get their
-    gradients from the mean of the (first) output. What the forward saves for
-    the backward accumulates over the blocks, which is where the sequence
-    reductions save memory (Table 11).
-
-    Args:
-        forward: The target's forward module.
-        image: The input batch.
-        device: The device it runs on.
-        attention: One of :data:`ATTENTION_KERNELS`.
-
-    Returns:
-        The :class:`MemoryStats` (kind as :class:`PeakMemory`'s).
+    The model stays in eval mode; the parameters that require grad (its fine-tuning setting) get
+    gradients from the mean of the (first) output. What the forward saves for the backward is where
+    the sequence reductions save memory (Table 11). ``attention``: one of :data:`ATTENTION_KERNELS`.
     """
     from torch.nn.attention import SDPBackend, sdpa_kernel
     if attention not in ATTENTION_KERNELS:

@@ -5,7 +5,7 @@ import pandas as pd
 
 from .components import OTHER
 from .execution import EXECUTION_MODES
-from .flop_handles import FVCORE_EXTRA_HANDLES
+from .flops import FVCORE_EXTRA_HANDLES
 
 __all__ = ['format_record', 'component_frame']
 
@@ -33,18 +33,12 @@ def component_frame(record: Mapping) -> pd.DataFrame:
     """Per component: GFLOPs, share of the total, instrumented time and its share."""
     flops = (record.get('flops') or {}).get('by_component', {})
     times = record.get('component_latency_ms') or {}
-    names = list(dict.fromkeys([*flops, *times]))
-    total_f = sum(flops.values()) or None
-    total_t = sum(times.values()) or None
-    rows = []
-    for name in names:
-        f, t = flops.get(name), times.get(name)
-        rows.append({'component': name,
-                     'GFLOPs': None if f is None else f / 1e9,
-                     'FLOPs %': None if f is None or not total_f else 100 * f / total_f,
-                     'ms (instrumented)': t,
-                     'time %': None if t is None or not total_t else 100 * t / total_t})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(index=pd.Index(list(dict.fromkeys([*flops, *times])), name='component'))
+    frame['GFLOPs'] = pd.Series(flops, dtype=float) / 1e9
+    frame['FLOPs %'] = 100 * frame['GFLOPs'] / frame['GFLOPs'].sum()
+    frame['ms (instrumented)'] = pd.Series(times, dtype=float)
+    frame['time %'] = 100 * frame['ms (instrumented)'] / frame['ms (instrumented)'].sum()
+    return frame.reset_index()
 
 
 def _settings_line(record: Mapping) -> str:

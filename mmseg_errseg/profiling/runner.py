@@ -1,9 +1,5 @@
-"""Profile runs (one setting and its baselines) and their execution.
-
-A :class:`RunSpec` says what to build; :func:`run_specs` builds one model at a
-time, profiles it, writes its record (if asked) and frees it before the next,
-so several full-size models fit in memory one after the other.
-"""
+"""Profile runs: a :class:`RunSpec` says what to build; :func:`run_specs` builds, profiles, writes and frees
+one model at a time, so several full-size models fit in memory one after the other."""
 import gc
 import sys
 from dataclasses import dataclass
@@ -13,16 +9,16 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from ..datasets.benchmarks import get_benchmark
+from ..utils import check_device, config_hash
 from ..vocabularies import load_vocabulary
 from .builders import (COST_AGGREGATION_BASELINE, SAN_CONFIG, build_san, build_segmentor, check_input_size,
                        load_model_config, san_config_path, vocabulary_of_size)
 from .profiler import profile_target
-from ..utils import config_hash
 from .records import save_record
 from .targets import ProfileTarget, errseg_target, san_target, segmentor_target
 
 __all__ = ['ERRSEG', 'SAN', 'COST_AGG', 'RunSpec', 'Vocabulary', 'resolve_vocabulary', 'setting_specs',
-           'build_target', 'run_specs', 'check_device']
+           'build_target', 'run_specs']
 
 #: Display names of the profiled methods.
 ERRSEG, SAN, COST_AGG = 'ERR-Seg', 'SAN ViT-B/16', 'cost-aggregation baseline'
@@ -41,15 +37,11 @@ class RunSpec:
 
     Attributes:
         method: Display name (ERR-Seg, SAN ViT-B/16, cost-aggregation baseline, ...).
-        model: 'config' (``config`` with ``overrides``) or 'san' (MMSeg's SAN config).
-        config: Config file of 'config' models.
-        overrides: Nested ``model`` overrides.
-        vocabulary: The T classes.
+        model: 'config' (``config`` with nested ``model`` ``overrides``) or 'san' (MMSeg's SAN config).
         num_selected: P (ERR-Seg); None: the config's ``test_cfg``.
-        input_size: Network input (H, W).
         benchmark: Benchmark name for records and tables, if any.
         text: How class embeddings are cached (:data:`~.targets.TEXT_MODES`).
-        checkpoint: Weights to load (plain config only).
+        checkpoint: Weights to load ('config' models only).
     """
     method: str
     model: str
@@ -63,35 +55,11 @@ class RunSpec:
     checkpoint: Optional[str] = None
 
 
-def check_device(device: str) -> torch.device:
-    """The requested device, or a clear error if it cannot be used."""
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f'--device {device!r} is not a device: use cpu or cuda[:index]') from None
-    if dev.type not in ('cpu', 'cuda'):
-        raise ValueError(f'--device {device!r}: only cpu and cuda are supported')
-    if dev.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError('--device cuda: CUDA is not available in this PyTorch build/machine; '
-                         'use --device cpu')
-    return dev
-
-
 def resolve_vocabulary(num_classes: Optional[int] = None, vocabulary: Optional[str] = None,
                        benchmark: Optional[str] = None, default: Optional[Vocabulary] = None
                        ) -> Vocabulary:
-    """The classes to profile with.
-
-    Args:
-        num_classes: T: the shipped list with T names (847: ADE20K-847, ...), else placeholders.
-        vocabulary: A shipped vocabulary name or a file
-            (see :func:`~mmseg_errseg.vocabularies.load_vocabulary`).
-        benchmark: A benchmark (its paper title, ``'A-847'``, or name).
-        default: Used when nothing is given (the config's vocabulary).
-
-    Returns:
-        :class:`Vocabulary`.
-    """
+    """The classes to profile with: T names (:func:`~.builders.vocabulary_of_size`), a shipped vocabulary
+    or file, a benchmark's (its paper title ``'A-847'`` or name), else ``default`` (the config's)."""
     given = [x for x in (num_classes, vocabulary, benchmark) if x is not None]
     if len(given) > 1:
         raise ValueError('give at most one of --num-classes, --vocabulary and --benchmark')
@@ -122,20 +90,9 @@ def setting_specs(config: str, *, num_classes: Optional[int] = None, vocabulary:
                   benchmark: Optional[str] = None, num_selected: Optional[int] = None,
                   input_size: Optional[Sequence[int]] = None, baselines: bool = False,
                   text: str = 'random', checkpoint: Optional[str] = None) -> List[RunSpec]:
-    """The runs of one setting: CONFIG, and with ``baselines`` SAN and the cost-aggregation baseline.
-
-    Args:
-        config: The model config.
-        num_classes, vocabulary, benchmark: The classes (see :func:`resolve_vocabulary`).
-        num_selected: P; defaults to the benchmark's official P, else the config's.
-        input_size: (H, W); defaults to the config's ``crop_size``.
-        baselines: Add SAN ViT-B/16 (MMSeg's config) and the cost-aggregation baseline.
-        text: How class embeddings are cached.
-        checkpoint: Weights for CONFIG's model.
-
-    Returns:
-        The specs, CONFIG first.
-    """
+    """The runs of one setting (``errseg profile``'s options): CONFIG, then with ``baselines`` SAN and the
+    cost-aggregation baseline. P defaults to the benchmark's official P, else the config's; the input size
+    to the config's ``crop_size``; the classes are resolved by :func:`resolve_vocabulary`."""
     cfg = load_model_config(config)
     size, default_vocab, default_p = _config_defaults(cfg)
     if input_size is not None:
@@ -195,18 +152,9 @@ def build_target(spec: RunSpec, device) -> ProfileTarget:
 def run_specs(specs: Sequence[RunSpec], device='cpu', out_dir: Optional[str] = None,
               progress: bool = False, on_record: Optional[Callable[[dict], None]] = None,
               **profile_kwargs) -> List[dict]:
-    """Build, profile and free each spec in turn.
+    """Build, profile (``profile_kwargs``: :func:`~.profiler.profile_target`'s) and free each spec in turn.
 
-    Args:
-        specs: The runs.
-        device: Where the models run.
-        out_dir: Write each record there as soon as it is measured (atomically).
-        progress: Report stages on stderr.
-        on_record: Called with each record when it is ready.
-        **profile_kwargs: Passed to :func:`~.profiler.profile_target`.
-
-    Returns:
-        The records, in the order of ``specs``.
+    Each record is written to ``out_dir`` (atomically) and passed to ``on_record`` as soon as it is measured.
     """
     device = check_device(str(device))
     records = []

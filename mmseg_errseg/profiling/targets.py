@@ -8,9 +8,10 @@ is never part of a measurement, as in the paper):
 * SAN (MMSeg's ``MultimodalEncoderDecoder``): ``encode_decode``: image -> T maps;
 * any other MMSeg segmentor: its tensor-mode forward.
 """
-from contextlib import contextmanager
+import contextlib
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
+from unittest import mock
 
 import torch
 import torch.nn as nn
@@ -27,33 +28,21 @@ TEXT_MODES = ('random', 'encode')
 
 
 class _Forward(nn.Module):
-    """``model`` registered as the child 'model', so module names keep a fixed prefix."""
+    """``model`` as the child 'model' (fixed module-name prefix); ``forward(image)`` calls ``run``."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, run):
         super().__init__()
         self.model = model
+        object.__setattr__(self, 'run', run)
 
-
-class _ERRSegDecode(_Forward):
-    def __init__(self, model: nn.Module, num_selected: Optional[int]):
-        super().__init__(model)
-        self.num_selected = num_selected
-
-    def forward(self, image: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        return self.model.decode(image, self.num_selected)
-
-
-class _EncodeDecode(_Forward):
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        h, w = image.shape[-2:]
-        metas = [dict(ori_shape=(h, w), img_shape=(h, w), pad_shape=(h, w), padding_size=[0, 0, 0, 0])
-                 ] * image.shape[0]
-        return self.model.encode_decode(image, metas)
-
-
-class _TensorForward(_Forward):
     def forward(self, image: torch.Tensor):
-        return self.model(image, None, mode='tensor')
+        return self.run(self.model, image)
+
+
+def _encode_decode(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
+    h, w = image.shape[-2:]
+    meta = dict(ori_shape=(h, w), img_shape=(h, w), pad_shape=(h, w), padding_size=[0, 0, 0, 0])
+    return model.encode_decode(image, [meta] * image.shape[0])
 
 
 @dataclass
@@ -79,49 +68,28 @@ class ProfileTarget:
 
     PREFIX = 'model'
 
-    def example_input(self, device='cpu', seed: int = 0) -> torch.Tensor:
+    def example_input(self, device='cpu') -> torch.Tensor:
         """A deterministic normalised image batch (1, 3, H, W)."""
-        gen = torch.Generator().manual_seed(seed)
-        return torch.randn(1, 3, *self.input_size, generator=gen).to(device)
-
-    def to(self, device) -> 'ProfileTarget':
-        self.forward.to(device)
-        return self
+        return torch.randn(1, 3, *self.input_size, generator=torch.Generator().manual_seed(0)).to(device)
 
 
-@contextmanager
-def _random_text_tower(model: nn.Module, seed: int = 0) -> Iterator[None]:
-    """Make ERR-Seg's text tower return seeded random embeddings while the cache fills."""
-    backbone = model.backbone
-    dim = backbone.embed_dim
-    gen = torch.Generator().manual_seed(seed)
-
-    def encode_text(tokens: torch.Tensor) -> torch.Tensor:
-        return torch.randn(tokens.shape[0], dim, generator=gen).to(tokens.device)
-
-    backbone.encode_text = encode_text  # instance attribute shadows the method
-    try:
-        yield
-    finally:
-        del backbone.encode_text
+def _random_text_tower(model: nn.Module):
+    """ERR-Seg's text tower returning seeded random embeddings while the cache fills."""
+    gen, dim = torch.Generator().manual_seed(0), model.backbone.embed_dim
+    return mock.patch.object(model.backbone, 'encode_text',
+                             lambda tokens: torch.randn(tokens.shape[0], dim, generator=gen).to(tokens.device))
 
 
 def errseg_target(model: nn.Module, class_names: Sequence[str], num_selected: Optional[int],
                   input_size: Tuple[int, int], name: str = 'ERR-Seg', text: str = 'random',
                   settings: Optional[Dict] = None) -> ProfileTarget:
-    """ERR-Seg measured through ``decode`` with its vocabulary's embeddings cached.
+    """ERR-Seg (built, on its device) measured through ``decode`` with its vocabulary's embeddings cached.
 
     Args:
-        model: A built :class:`~mmseg_errseg.models.ERRSeg` in eval mode, on its device.
-        class_names: The T class names.
         num_selected: P kept classes; None keeps the config's ``test_cfg`` value.
         input_size: Network input (H, W); must equal the model's ``crop_size``.
-        name: Display name.
         text: One of :data:`TEXT_MODES`.
         settings: Extra fields for the record.
-
-    Returns:
-        The target.
     """
     if text not in TEXT_MODES:
         raise ValueError(f'text must be one of {TEXT_MODES}, got {text!r}')
@@ -139,12 +107,8 @@ def errseg_target(model: nn.Module, class_names: Sequence[str], num_selected: Op
     if p is not None and p > len(class_names):
         raise ValueError(f'--num-selected {p} is larger than the vocabulary ({len(class_names)} '
                          'classes): choose P <= T')
-    with torch.inference_mode():
-        if text == 'random':
-            with _random_text_tower(model):
-                model.text_embeddings()
-        else:
-            model.text_embeddings()
+    with torch.inference_mode(), _random_text_tower(model) if text == 'random' else contextlib.nullcontext():
+        model.text_embeddings()
     kept = p if (p is not None and head.rrhc.class_removal) else len(class_names)
     info = dict(num_classes=len(class_names), num_selected=p, kept_classes=kept, text=text,
                 input=list(input_size), sr_ratio=[layer.spatial.attn.sr_ratio for layer in
@@ -153,7 +117,7 @@ def errseg_target(model: nn.Module, class_names: Sequence[str], num_selected: Op
                             if layer.classes is not None],
                 mlp_type=_mlp_type(head), class_removal=head.rrhc.class_removal)
     info.update(settings or {})
-    return ProfileTarget(name, model, _ERRSegDecode(model, p), tuple(input_size),
+    return ProfileTarget(name, model, _Forward(model, lambda m, image: m.decode(image, p)), tuple(input_size),
                          ComponentMap(ERRSEG_COMPONENTS), ComponentMap(ERRSEG_PARAM_GROUPS), info)
 
 
@@ -167,22 +131,11 @@ def _mlp_type(head: nn.Module) -> Optional[str]:
 
 def san_target(model: nn.Module, class_names: Sequence[str], input_size: Tuple[int, int],
                name: str = 'SAN ViT-B/16', settings: Optional[Dict] = None) -> ProfileTarget:
-    """SAN measured through ``encode_decode`` with random class embeddings cached.
+    """SAN (``MultimodalEncoderDecoder`` built for ``class_names``) measured through ``encode_decode``.
 
-    SAN's text encoder averages 14 prompt templates per class, minutes of CPU
-    time for hundreds of classes, and is excluded from the measurement anyway;
-    its per-class cache is filled with random unit vectors instead (the weights
-    are random too).
-
-    Args:
-        model: A built SAN (``MultimodalEncoderDecoder``) in eval mode.
-        class_names: The T class names (the vocabulary its text encoder was built with).
-        input_size: Image (H, W).
-        name: Display name.
-        settings: Extra fields for the record.
-
-    Returns:
-        The target.
+    Its text encoder (14 prompt templates per class: minutes of CPU for hundreds of
+    classes, and excluded from the measurement anyway) is replaced by a cache of
+    random unit vectors (the weights are random too).
     """
     encoder = model.text_encoder
     if not getattr(encoder, 'cache_feature', False) or encoder.dataset_name is not None:
@@ -196,7 +149,7 @@ def san_target(model: nn.Module, class_names: Sequence[str], input_size: Tuple[i
     info = dict(num_classes=len(class_names), num_selected=None, kept_classes=len(class_names),
                 text='random', input=list(input_size))
     info.update(settings or {})
-    return ProfileTarget(name, model, _EncodeDecode(model.eval()), tuple(input_size),
+    return ProfileTarget(name, model, _Forward(model.eval(), _encode_decode), tuple(input_size),
                          ComponentMap(SAN_COMPONENTS), ComponentMap(SAN_PARAM_GROUPS), info)
 
 
@@ -205,7 +158,6 @@ def segmentor_target(model: nn.Module, input_size: Tuple[int, int], name: str,
     """Any other MMSeg segmentor, through its tensor-mode forward; components are its children."""
     children: Dict[str, List[str]] = {n: [n] for n, _ in model.named_children()
                                       if n != 'data_preprocessor'}
-    info = dict(input=list(input_size))
-    info.update(settings or {})
-    return ProfileTarget(name, model, _TensorForward(model.eval()), tuple(input_size),
-                         ComponentMap(children), ComponentMap(children), info)
+    forward = _Forward(model.eval(), lambda m, image: m(image, None, mode='tensor'))
+    return ProfileTarget(name, model, forward, tuple(input_size), ComponentMap(children), ComponentMap(children),
+                         {'input': list(input_size), **(settings or {})})

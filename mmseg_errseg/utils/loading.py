@@ -1,9 +1,9 @@
-"""Reading the files a user names (configs, checkpoints) with errors that name the file and the fix."""
+"""Reading what a user names (configs, checkpoints, devices) with errors that name it and the fix."""
 import os
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-__all__ = ['load_config', 'read_checkpoint', 'config_errors']
+__all__ = ['load_config', 'read_checkpoint', 'config_errors', 'check_device']
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None):
@@ -61,3 +61,17 @@ def config_errors(source: str) -> Iterator[None]:
         if 'registry' not in str(e):
             raise
         raise ValueError(f'{source}: {e.args[0] if e.args else e}') from e
+
+
+def check_device(device: str):
+    """``torch.device(device)``, or one line naming the bad ``--device`` and the fix."""
+    import torch
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f'--device {device!r} is not a device: use cpu or cuda[:index]') from None
+    if dev.type not in ('cpu', 'cuda'):
+        raise ValueError(f'--device {device!r}: only cpu and cuda are supported')
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f'--device {device}: CUDA is not available on this machine; use --device cpu')
+    return dev
