@@ -17,11 +17,12 @@ import io
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import ContextManager, Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
+from ..models.guided_attention import concatenated_guidance as paper_convention  # the official form's FLOPs
 from .components import ComponentMap
 
 __all__ = ['attention_flops', 'FlopCount', 'count_flops', 'count_paper_and_executed', 'paper_convention',
@@ -119,19 +120,6 @@ def count_flops(module: nn.Module, inputs: Tuple[torch.Tensor, ...],
     return count
 
 
-def paper_convention(model: nn.Module) -> Optional[ContextManager]:
-    """The context that runs ``model`` as the official code does, or None if it always does.
-
-    ``mmseg_errseg.models.concatenated_guidance`` switches ERR-Seg's guided layers from
-    their split form to the official concatenation (same outputs to float rounding).
-    """
-    try:
-        from ..models.guided_attention import concatenated_guidance
-    except ImportError:  # a model revision without the split form executes the official one
-        return None
-    return concatenated_guidance(model)
-
-
 def count_paper_and_executed(module: nn.Module, inputs: Tuple[torch.Tensor, ...], model: nn.Module,
                              components: Optional[ComponentMap] = None,
                              prefix: str = '') -> Tuple[FlopCount, Optional[FlopCount]]:
@@ -139,10 +127,7 @@ def count_paper_and_executed(module: nn.Module, inputs: Tuple[torch.Tensor, ...]
 
     ``model`` is what ``module`` runs, switched by :func:`paper_convention`.
     """
-    convention = paper_convention(model)
-    if convention is None:
-        return count_flops(module, inputs, components, prefix), None
-    with convention:
+    with paper_convention(model):
         paper = count_flops(module, inputs, components, prefix)
     executed = count_flops(module, inputs, components, prefix)
     return paper, (None if executed.total == paper.total else executed)
