@@ -2,7 +2,8 @@
 
 Each training has its own work dir (named by its run key); the Runner resumes
 from the last checkpoint there, so an interrupted sweep continues where it
-stopped. The total batch of the config (the paper's 4) is kept across
+stopped, bit-identically (``RandomStateHook`` keeps the random states in the
+checkpoints). The total batch of the config (the paper's 4) is kept across
 processes: each of N processes loads batch / N images.
 """
 import copy
@@ -32,8 +33,10 @@ def prepare_train_config(cfg, work_dir: Path, data_root: Optional[str], dist: Di
     """
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = str(work_dir)
-    cfg.resume = True  # from the last checkpoint in work_dir, if any
+    # from the last checkpoint in work_dir, if any (asked only then: mmengine prints a line when there is none)
+    cfg.resume = (work_dir / 'last_checkpoint').is_file()
     cfg.load_from = None
+    cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='RandomStateHook')]
     cfg.launcher = dist.launcher
     cfg.experiment_name = work_dir.name  # one logger and one visualizer per training
     if isinstance(cfg.get('visualizer'), dict):
@@ -77,9 +80,11 @@ def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistI
     """
     from mmengine.runner import Runner, find_latest_checkpoint
 
+    import mmseg_errseg.engine  # noqa: F401  (registers RandomStateHook)
+
     train_dir = work_dir / 'train' / f'{run.slug}-{run.key[:16]}'
     cfg = prepare_train_config(run.context['config'], train_dir, data_root, dist, log_level)
-    resumed_from = find_latest_checkpoint(str(train_dir)) if train_dir.is_dir() else None
+    resumed_from = find_latest_checkpoint(str(train_dir)) if cfg.resume else None
     runner = Runner.from_cfg(cfg)
     config_path = train_dir / 'config.py'
     if dist.is_main:  # the config as one process runs it: what evaluations load
