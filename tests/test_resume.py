@@ -51,12 +51,13 @@ def _evaluate(work_dir: Path, result: dict, data: Path) -> str:
     return json.dumps(record['metrics'], sort_keys=True)
 
 
-def test_killed_and_resumed_training_is_bit_identical(tmp_path):
+def test_killed_and_resumed_training_is_bit_identical(tmp_path, capsys):
     from mmengine.config import Config
     data = tmp_path / 'data'
     ensure_smoke_data(data, names=('coco_stuff171', 'voc20'))
     config = str(SMOKE.train_config('b'))
     straight = _train(Config.fromfile(config), tmp_path / 'straight', data)
+    assert 'Did not find last_checkpoint' not in capsys.readouterr().out  # a fresh training is not a failed resume
 
     killed = tmp_path / 'killed'
     script = tmp_path / 'killed.py'
