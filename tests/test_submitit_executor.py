@@ -108,3 +108,20 @@ def test_bad_executor_options_are_one_line(flags, message, tmp_path, capsys):
 def test_status_of_a_work_dir_that_no_sweep_used(tmp_path, capsys):
     assert main(['reproduce', '--status', str(tmp_path)]) == 1
     assert 'not the work dir of a sweep' in capsys.readouterr().err
+
+
+def test_a_job_whose_run_is_recorded_does_nothing_and_a_requeued_job_is_the_same_job(tmp_path, monkeypatch):
+    from mmseg_errseg.harness import executor
+    from mmseg_errseg.harness.executor import ExecutionContext
+    from mmseg_errseg.harness.record_store import RecordStore
+    from mmseg_errseg.harness.submitit_executor import RunJob
+    run = Run('eval', dict(n=1), 'an evaluation', 'e')
+    store = RecordStore(tmp_path)
+    ctx = ExecutionContext(tmp_path, None, store)
+    ran = []
+    monkeypatch.setattr(executor, '_dispatch', lambda r, c: ran.append(r.label) or dict(metrics=dict(mIoU=1.0)))
+    job = RunJob(run, ctx)
+    assert job().startswith('mIoU 1.00') and ran == ['an evaluation'] and run.key in RecordStore(tmp_path)
+    assert job() == 'recorded' and ran == ['an evaluation']  # e.g. requeued after it finished: not redone
+    again = job.checkpoint()
+    assert again.function is job and not again.args

@@ -121,8 +121,7 @@ def _record_notes(plan, store) -> str:
     lines = []
     stale = {k: why for k, why in store.stale().items() if k in plan.runs}
     if stale:
-        verb = 'shown marked (--accept-stale)' if store.accept_stale else \
-            'run again (or rendered marked with --accept-stale)'
+        verb = 'shown marked: --accept-stale' if store.accept_stale else 'run again; --accept-stale shows them marked'
         lines.append(f'Stale records ({len(stale)}, {verb}):')
         for why, n in Counter(stale.values()).items():
             lines.append(f'  - {n} runs: {why}')
@@ -157,6 +156,7 @@ def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print) -> i
     from .results import provenance_info, write_results
     from .scales import FULL, SMOKE
     from .smoke_data import ensure_smoke_data
+    from .submitit_executor import Resources
 
     _check(opts)
     if opts.status:
@@ -169,7 +169,6 @@ def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print) -> i
     threads = opts.threads or scale.torch_threads
     if threads:
         torch.set_num_threads(threads)
-    from .submitit_executor import Resources
     resources = Resources.make(opts.smoke, opts.resources, opts.partition)
     dist = setup_launcher(opts.launcher)
     data_root = str(work_dir / 'data') if opts.smoke else opts.data_root

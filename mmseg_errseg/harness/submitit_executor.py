@@ -160,6 +160,8 @@ class RunJob(submitit.helpers.Checkpointable):
             return 'recorded'
         if self.threads:
             torch.set_num_threads(self.threads)
+        if self.launcher == 'slurm' and 'SLURM_JOB_ID' in os.environ:  # two trainings may share a node
+            os.environ.setdefault('MASTER_PORT', str(20000 + int(os.environ['SLURM_JOB_ID']) % 20000))
         dist = setup_launcher(self.launcher)
         state = job_state_file(self.ctx.work_dir, self.run.key)
         if dist.is_main:
