@@ -111,3 +111,20 @@ def test_committed_results_come_from_a_clean_revision():
         revisions = [prov.get('revision')] + [r['produced']['revision'] for r in prov['runs'] if r.get('produced')]
         dirty = [r for r in revisions if not r or 'uncommitted' in r]
         assert not dirty, f'{path.relative_to(REPO)} names a dirty or unknown revision: {dirty[0]!r}'
+
+
+def test_a_training_never_resumes_the_checkpoints_of_other_code(tmp_path):
+    from mmseg_errseg.harness.train_run import _set_aside_other_code
+    train_dir = tmp_path / 'train' / 'b-official-0123'
+    train_dir.mkdir(parents=True)
+    (train_dir / 'last_checkpoint').write_text('iter_6.pth')
+    (train_dir / 'code.json').write_text(json.dumps(dict(sha256='0' * 64)))
+    _set_aside_other_code(train_dir)
+    aside = [p.name for p in train_dir.parent.iterdir() if p.name.startswith('b-official-0123.stale-000000000000-')]
+    assert len(aside) == 1 and (train_dir.parent / aside[0] / 'last_checkpoint').is_file()
+    assert not (train_dir / 'last_checkpoint').exists()
+    now = json.loads((train_dir / 'code.json').read_text())['sha256']
+    assert now == fingerprint.code_fingerprint('train')['sha256']
+    (train_dir / 'last_checkpoint').write_text('iter_3.pth')  # an interrupted training of this code: resumed
+    _set_aside_other_code(train_dir)
+    assert (train_dir / 'last_checkpoint').is_file() and len(list(train_dir.parent.iterdir())) == 2
