@@ -125,3 +125,54 @@ def test_a_job_whose_run_is_recorded_does_nothing_and_a_requeued_job_is_the_same
     assert job() == 'recorded' and ran == ['an evaluation']  # e.g. requeued after it finished: not redone
     again = job.checkpoint()
     assert again.function is job and not again.args
+
+
+def test_jobs_wait_for_their_inputs_and_local_efficiency_runs_run_alone(tmp_path, monkeypatch):
+    """The submission loop against fake jobs: what is in flight whenever a job is submitted."""
+    from types import SimpleNamespace
+
+    from mmseg_errseg.harness import executor, submitit_executor
+    from mmseg_errseg.harness.executor import ExecutionContext
+    from mmseg_errseg.harness.planner import Plan, PlanOptions
+    from mmseg_errseg.harness.record_store import RecordStore
+    from mmseg_errseg.harness.scales import SMOKE
+    train = Run('train', dict(n=1), 'training', 't')
+    runs = [train, Run('eval', dict(n=2), 'evaluation', 'e', deps=(train.key,)),
+            Run('profile', dict(n=3), 'profile 1', 'p1'), Run('profile', dict(n=4), 'profile 2', 'p2'),
+            Run('analysis', dict(n=5), 'statistics', 'a')]
+    plan = Plan([], {r.key: r for r in runs}, {}, PlanOptions(SMOKE))
+    store = RecordStore(tmp_path)
+    running, submitted = [], []
+
+    class Job:
+        def __init__(self, fn):
+            self.fn, self.polls, self.job_id = fn, 0, str(len(submitted))
+            self.paths = SimpleNamespace(stdout=tmp_path / 'out', stderr=tmp_path / 'err')
+
+        def done(self):
+            self.polls += 1
+            if self.polls == 2:  # finishes on the second look
+                self.fn()
+                running.remove(self.fn.run.label)
+            return self.polls >= 2
+
+        def exception(self):
+            return None
+
+    class Executor:
+        def submit(self, fn):
+            submitted.append((fn.run.label, sorted(running), sorted(store.get(k)['run']['label'] for k in store)))
+            running.append(fn.run.label)
+            return Job(fn)
+    monkeypatch.setattr(submitit_executor, 'make_executor', lambda *a, **k: Executor())
+    monkeypatch.setattr(executor, '_dispatch', lambda run, ctx: dict(done=run.label))
+    out = submitit_executor.submit_plan(plan, ExecutionContext(tmp_path, None, store), 'submitit-local',
+                                        Resources.make(True), max_parallel=3, poll_s=0, echo=lambda _: None)
+    assert sorted(out.ran) == sorted(r.key for r in runs) and not out.failed
+    at = {label: (others, recorded) for label, others, recorded in submitted}
+    assert 'training' in at['evaluation'][1]  # submitted once its training is recorded
+    for label in ('profile 1', 'profile 2'):  # alone: nothing in flight when submitted ...
+        assert at[label][0] == []
+    for label, others, _ in submitted:  # ... and nothing submitted while one runs
+        assert not any(o.startswith('profile') for o in others), (label, others)
+    assert max(len(others) for _, others, _ in submitted) >= 1  # the rest did run side by side

@@ -8,9 +8,9 @@ Slurm at once with ``--dependency=afterok`` on the job that makes it. Jobs are
 requeued on preemption or timeout (submitit's checkpointing): a training
 resumes from its last checkpoint, and a job whose run is recorded meanwhile
 does nothing. ``--executor submitit-local`` runs the same jobs as subprocesses
-of this machine. Job ids and logs are kept in ``<work_dir>/jobs`` (see
-:mod:`.sweep_status`); the command can be stopped and started again: jobs in
-flight are found again, not submitted twice.
+of this machine (an efficiency run alone: it measures time). Job ids and logs
+are kept in ``<work_dir>/jobs`` (see :mod:`.sweep_status`); the command can be
+stopped and started again: jobs in flight are found again, not submitted twice.
 """
 import dataclasses
 import json
@@ -272,6 +272,10 @@ def submit_plan(plan: Plan, ctx: ExecutionContext, executor: str, resources: Res
         for run in list(pending):
             if limit is not None and len(in_flight) >= limit:
                 break
+            # locally, jobs share this machine: an efficiency run (it measures time) runs alone
+            timing = cluster == 'local' and any(registry[k]['kind'] == 'profile' for k in in_flight)
+            if timing or cluster == 'local' and run.kind == 'profile' and in_flight:
+                continue
             missing = [d for d in run.deps if d not in store]
             failed = [d for d in missing if d in out.failed or d not in in_flight and d not in
                       {r.key for r in pending}]
