@@ -84,6 +84,16 @@ def test_the_paper_layout_with_footnotes(recorded):
     assert notes == ['[1] no record: not run yet (run the same command again)']
 
 
+def test_values_of_records_that_are_not_current_carry_their_mark(recorded, monkeypatch):
+    plan, store, _ = recorded
+    eval_key = _cell(plan, 'table9', 'w/ removal', 'A-847 mIoU')[0]
+    mark = 'made with uncommitted changes in its code (abc123)'
+    monkeypatch.setattr(store, 'mark', lambda key: mark if key == eval_key else None)
+    frame, notes = wide_table(EXPERIMENTS['table8'], _cells_of(plan, store, 'table8'))
+    assert frame[frame['#'] == '2'].iloc[0]['A-847 ours'] == '27.5 [2]'  # the value, marked
+    assert notes == ['[1] no record: not run yet (run the same command again)', f'[2] {mark}']
+
+
 def test_files_are_labelled_smoke(recorded, tmp_path):
     plan, store, _ = recorded
     exp = EXPERIMENTS['table9']

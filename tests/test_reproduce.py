@@ -144,6 +144,19 @@ def test_clear_errors(tmp_path, capsys):
     assert "unknown dataset 'ade20k'" in capsys.readouterr().err
 
 
+def test_dry_run_checks_that_a_checkpoint_is_one(tmp_path, capsys):
+    import torch
+    notes = tmp_path / 'notes.pth'
+    notes.write_text('not weights')
+    assert main(['reproduce', '--tables', '7', '--checkpoint', f'b={notes}', '--dry-run']) == 1
+    err = capsys.readouterr().err
+    assert f"--checkpoint 'b={notes}': not a PyTorch checkpoint" in err and len(err.strip().splitlines()) == 1
+    weights = tmp_path / 'errseg_b.pth'
+    torch.save(dict(state_dict={}), weights)
+    assert main(['reproduce', '--tables', '7', '--checkpoint', f'b={weights}', '--dry-run', '--work-dir',
+                 str(tmp_path / 'wd')]) == 0
+
+
 @pytest.mark.slow
 def test_efficiency_tables_run_at_full_size_without_data_or_checkpoints(tmp_path):
     """Tables 4 and 11 at smoke scale: the efficiency columns are ERR-Seg-B at 640x640, measured for real."""

@@ -26,7 +26,10 @@ def add_parser(sub):
         '  errseg reproduce --tables 7,8,14 --checkpoint b=errseg_b.pth --checkpoint l=errseg_l.pth \\\n'
         '      --data-root data\n'
         '  torchrun --nproc_per_node 4 -m mmseg_errseg reproduce --launcher pytorch --data-root data\n'
-        '  srun -N 2 --ntasks-per-node 4 errseg reproduce --launcher slurm --data-root data')
+        '  srun -N 2 --ntasks-per-node 4 errseg reproduce --launcher slurm --data-root data\n'
+        '  errseg reproduce --executor slurm --partition gpu --resources train.gpus=4 train.time=4320 \\\n'
+        '      eval.gpus=1 --data-root data        # every run its own Slurm job (submitit)\n'
+        '  errseg reproduce --status work_dirs/reproduce')
     p.add_argument('--tables', default='all', metavar='LIST',
                    help='"all" (default) or a comma list of tables and figures: 1-14, fig1, fig6, fig7 '
                    '(e.g. 4,8,11)')
@@ -54,7 +57,47 @@ def add_parser(sub):
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                    help='overrides of every training config, as MMSeg\'s tools (they change the record keys), '
                    'e.g. model.backbone.pretrained=open_clip_convnext_b.bin')
+    p.add_argument('--accept-stale', action='store_true',
+                   help='use records made by other code (a changed model, data, evaluation or profiling file, or '
+                   'library version) instead of running them again; their cells are marked')
+    p.add_argument('--executor', choices=('inline', 'submitit-local', 'slurm'), default='inline',
+                   help='inline (default): every run in this process; slurm: every run its own Slurm job through '
+                   'submitit (trainings multi-GPU, evaluations after their training, requeued on preemption); '
+                   'submitit-local: the same jobs as subprocesses here')
+    p.add_argument('--max-parallel', type=int, metavar='N',
+                   help='jobs in flight at most (default: no limit on Slurm, 1 with submitit-local)')
+    p.add_argument('--resources', nargs='+', default=[], metavar='KIND.KEY=VALUE',
+                   help='job resources per run kind (train, eval, profile, analysis, or all): gpus (per node), '
+                   'nodes, time (minutes), cpus (per task), partition; e.g. train.gpus=4 train.time=4320 eval.gpus=1')
+    p.add_argument('--resources-file', metavar='YAML', help='the same as a YAML mapping: KIND: {KEY: VALUE}')
+    p.add_argument('--partition', metavar='NAME', help='Slurm partition of every job')
+    p.add_argument('--status', metavar='WORK_DIR',
+                   help='show every run of the sweep that used WORK_DIR (recorded, running, queued, failed with its '
+                   'log, stale, cannot run) and exit')
     p.set_defaults(run=run)
+
+
+def _resources(pairs, path):
+    """``--resources-file`` then ``--resources``: kind -> key -> value."""
+    out = {}
+    if path:
+        import yaml
+        try:
+            with open(path, encoding='utf-8') as f:
+                loaded = yaml.safe_load(f) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ValueError(f'--resources-file {path!r}: {e}') from None
+        if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
+            raise ValueError(f'--resources-file {path!r}: expected a mapping KIND: {{KEY: VALUE}}, '
+                             'e.g. "train: {gpus: 4, time: 4320}"')
+        out = {str(k): dict(v) for k, v in loaded.items()}
+    for pair in pairs:
+        name, sep, value = pair.partition('=')
+        kind, dot, key = name.partition('.')
+        if not sep or not dot:
+            raise ValueError(f'--resources {pair!r}: expected KIND.KEY=VALUE, e.g. train.gpus=4')
+        out.setdefault(kind, {})[key] = value
+    return out
 
 
 def run(args) -> int:
@@ -71,5 +114,7 @@ def run(args) -> int:
         tables=args.tables, data_root=args.data_root, checkpoints=parse_checkpoints(args.checkpoint),
         work_dir=args.work_dir, out=args.out, launcher=args.launcher, smoke=args.smoke, dry_run=args.dry_run,
         datasets=[d.strip() for d in args.datasets.split(',') if d.strip()] if args.datasets else None,
-        threads=args.threads, num_workers=args.num_workers, cfg_options=options, debug=args.debug)
+        threads=args.threads, num_workers=args.num_workers, cfg_options=options, debug=args.debug,
+        accept_stale=args.accept_stale, executor=args.executor, max_parallel=args.max_parallel,
+        resources=_resources(args.resources, args.resources_file), partition=args.partition, status=args.status)
     return reproduce(opts, getattr(args, 'argv', ['reproduce']), render=write_results)

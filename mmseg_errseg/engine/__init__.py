@@ -1,4 +1,5 @@
 from .optim_constructor import ERRSegOptimWrapperConstructor
+from .random_state_hook import RandomStateHook
 from .vocabulary_hook import VocabularyHook
 
-__all__ = ['VocabularyHook', 'ERRSegOptimWrapperConstructor']
+__all__ = ['ERRSegOptimWrapperConstructor', 'RandomStateHook', 'VocabularyHook']

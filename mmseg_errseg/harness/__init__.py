@@ -2,21 +2,27 @@
 
 ``errseg reproduce`` is the command line (:func:`reproduce`); the pieces: the
 experiment declarations (:data:`EXPERIMENTS`), the scales (:data:`SCALES`),
-the planner (:func:`make_plan`), the record store (:class:`RecordStore`) and
-the executor (:func:`execute`). Tables and plots are views over the records, a
-layer above (``mmseg_errseg.views``).
+the planner (:func:`make_plan`), the record store (:class:`RecordStore`, whose
+records are current while their code fingerprint is, :func:`code_fingerprint`)
+and the executors (:func:`execute` in this process, :func:`submit_plan` as
+submitit jobs, :func:`sweep_status` where they stand). Tables and plots are
+views over the records, a layer above (``mmseg_errseg.views``).
 """
 from .executor import ExecutionContext, Outcome, execute
 from .experiments import Column, Experiment, Variant
+from .fingerprint import code_fingerprint
 from .paper_experiments import EXPERIMENTS, experiment_keys, get_experiment
 from .planner import Plan, PlanOptions, make_plan
-from .record_store import RecordStore
+from .record_store import RecordState, RecordStore
 from .reproduce import ReproduceOptions, reproduce
 from .runs import Run, run_key
 from .scales import FULL, SCALES, SMOKE, Scale
+from .submitit_executor import Resources, submit_plan
+from .sweep_status import sweep_status
 
 __all__ = [
     'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'get_experiment', 'Plan', 'PlanOptions',
-    'make_plan', 'RecordStore', 'Run', 'run_key', 'ExecutionContext', 'Outcome', 'execute', 'ReproduceOptions',
-    'reproduce', 'Scale', 'SCALES', 'FULL', 'SMOKE'
+    'make_plan', 'RecordState', 'RecordStore', 'code_fingerprint', 'Run', 'run_key', 'ExecutionContext', 'Outcome',
+    'execute', 'Resources', 'submit_plan', 'sweep_status', 'ReproduceOptions', 'reproduce', 'Scale', 'SCALES',
+    'FULL', 'SMOKE'
 ]

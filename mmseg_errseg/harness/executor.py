@@ -1,17 +1,21 @@
-"""Run a plan: skip what is recorded or cannot run, run the rest, record each run as it finishes."""
+"""Run a plan in this process (``--executor inline``): skip what is recorded or cannot run, run the rest.
+
+Each run is recorded as it finishes. A stale record (made by other code,
+see :mod:`.fingerprint`) is not served by the store, so its run is run again.
+"""
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .distributed import DistInfo, leave_group
 from .planner import Plan
 from .record_store import RecordStore
 from .runs import Run
 
-__all__ = ['ExecutionContext', 'Outcome', 'execute', 'summarise_result']
+__all__ = ['ExecutionContext', 'Outcome', 'execute', 'run_once', 'summarise_result', 'sweep_outcome']
 
 
 @dataclass
@@ -29,6 +33,7 @@ class ExecutionContext:
         eval_log_level: Log level of evaluations.
         provenance: Command and environment, stored in every record.
         debug: Print tracebacks of failed runs.
+        accept_stale: Stale records count as recorded (``--accept-stale``).
     """
     work_dir: Path
     data_root: Optional[str]
@@ -40,6 +45,7 @@ class ExecutionContext:
     eval_log_level: str = 'WARNING'
     provenance: Dict[str, Any] = field(default_factory=dict)
     debug: bool = False
+    accept_stale: bool = False
 
 
 @dataclass
@@ -50,12 +56,28 @@ class Outcome:
     blocked: List[str] = field(default_factory=list)
     failed: Dict[str, str] = field(default_factory=dict)
     waiting: Dict[str, str] = field(default_factory=dict)
+    stale: Dict[str, str] = field(default_factory=dict)
 
     def why(self, key: str) -> Optional[str]:
         """Why a run has no record after this sweep (``None`` if it has one or was not considered)."""
         if key in self.failed:
-            return f'failed: {self.failed[key]}'
-        return self.waiting.get(key)
+            why = f'failed: {self.failed[key]}'
+        else:
+            why = self.waiting.get(key)
+        if key in self.stale:
+            why = '; '.join(filter(None, [why, self.stale[key]]))
+        return why or None
+
+
+def run_once(run: Run, ctx: ExecutionContext) -> Tuple[Dict[str, Any], float]:
+    """Run one run and record it (first process only); returns (result, seconds)."""
+    ctx.store.code(run.kind)  # the record is stamped with the code the run starts with
+    t0 = time.perf_counter()
+    result = _dispatch(run, ctx)
+    seconds = time.perf_counter() - t0
+    if ctx.dist.is_main:
+        ctx.store.write(run, result, seconds, ctx.provenance)
+    return result, seconds
 
 
 def _dispatch(run: Run, ctx: ExecutionContext) -> Dict[str, Any]:
@@ -91,6 +113,18 @@ def summarise_result(kind: str, result: Dict[str, Any]) -> str:
         return 'recorded'
 
 
+def sweep_outcome(plan: Plan, store: RecordStore) -> Tuple[Outcome, List[Run]]:
+    """What a sweep starts from: the recorded and blocked runs, the stale records, and the runs to do."""
+    out = Outcome()
+    runs = plan.ordered()
+    todo = [r for r in runs if r.key not in store and not r.blocked]
+    out.recorded = [r.key for r in runs if r.key in store]
+    out.blocked = [r.key for r in runs if r.key not in store and r.blocked]
+    stale = store.stale()
+    out.stale = {r.key: stale[r.key] for r in runs if r.key in stale and r.key not in store}
+    return out, todo
+
+
 def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = print) -> Outcome:
     """Run every run of a plan that has no record and can run, recording each as it finishes.
 
@@ -107,12 +141,8 @@ def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = pri
     Returns:
         The :class:`Outcome`.
     """
-    out = Outcome()
+    out, todo = sweep_outcome(plan, ctx.store)
     store = ctx.store
-    runs = plan.ordered()
-    todo = [r for r in runs if r.key not in store and not r.blocked]
-    out.recorded = [r.key for r in runs if r.key in store]
-    out.blocked = [r.key for r in runs if r.key not in store and r.blocked]
     main = ctx.dist.is_main
     say = echo if main else (lambda _: None)
     elapsed: Dict[str, List[float]] = {}
@@ -131,9 +161,8 @@ def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = pri
             continue
         eta = _eta(elapsed, todo[i - 1:])
         say(f'[{i}/{len(todo)}] {run.label}  (elapsed {_fmt(time.perf_counter() - start)}{eta})')
-        t0 = time.perf_counter()
         try:
-            result = _dispatch(run, ctx)
+            result, seconds = run_once(run, ctx)
         except KeyboardInterrupt:
             raise
         except Exception as e:  # one run's failure must not lose the sweep: report, go on
@@ -142,11 +171,9 @@ def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = pri
             if ctx.debug:
                 traceback.print_exc(file=sys.stderr)
             continue
-        seconds = time.perf_counter() - t0
         elapsed.setdefault(run.kind, []).append(seconds)
         if main:
-            path = store.write(run, result, seconds, ctx.provenance)
-            say(f'    {summarise_result(run.kind, result)}  ({seconds:.1f} s; {store.relative(path)})')
+            say(f'    {summarise_result(run.kind, result)}  ({seconds:.1f} s; {store.relative(store.path(run.key))})')
         out.ran.append(run.key)
     if not left_group:
         leave_group(ctx.dist)

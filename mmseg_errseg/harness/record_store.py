@@ -4,35 +4,98 @@ A record exists only once its run has finished: it is written to a temporary
 file in the same folder, flushed to disk, and renamed into place, so an
 interrupted sweep leaves either the complete record or none. Records are found
 by their run key, whatever their file name.
+
+Every record is stamped with the code fingerprint of its kind
+(:mod:`.fingerprint`). A record whose stamp differs from the code now is
+*stale*: it is not served (its run is planned again) unless the store accepts
+stale records, and then it is served marked (:meth:`RecordStore.mark`). A
+record made with uncommitted changes in the code it ran is served, marked.
 """
 import datetime
 import json
 import warnings
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Dict, Iterator, Optional, Union
 
 from ..utils import write_json
+from .fingerprint import changed_parts, code_fingerprint
 from .runs import Run
 
-__all__ = ['RecordStore']
+__all__ = ['RecordState', 'RecordStore']
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """How a record stands against the code now.
+
+    Args:
+        status: ``'current'``, ``'dirty'`` (same code, but made with uncommitted
+            changes in it) or ``'stale'`` (the code or a library changed since).
+        why: In words, for the plan and the table cells ('' when current).
+    """
+    status: str
+    why: str = ''
 
 
 class RecordStore:
     """Records of finished runs under ``<work_dir>/records/<kind>/``.
 
+    Membership and :meth:`get` see the records that are served:
+    current and dirty ones, and stale ones only with ``accept_stale``.
+
     Args:
         work_dir: The harness's work dir.
+        accept_stale: Serve stale records too (marked, see :meth:`mark`).
     """
 
-    def __init__(self, work_dir: Union[str, Path]):
+    def __init__(self, work_dir: Union[str, Path], accept_stale: bool = False):
         self.work_dir = Path(work_dir)
         self.root = self.work_dir / 'records'
+        self.accept_stale = accept_stale
+        self._all: Dict[str, Dict[str, Any]] = {}
         self._records: Dict[str, Dict[str, Any]] = {}
         self._paths: Dict[str, Path] = {}
+        self._code: Dict[str, dict] = {}
         self.reload()
+
+    def code(self, kind: str) -> dict:
+        """The code fingerprint of a run kind now (computed once per store)."""
+        if kind not in self._code:
+            self._code[kind] = code_fingerprint(kind)
+        return self._code[kind]
+
+    def state(self, key: str) -> Optional[RecordState]:
+        """How the record of a run key stands against the code now (``None``: no record)."""
+        record = self._all.get(key)
+        if record is None:
+            return None
+        stamp = record.get('code')
+        why = changed_parts(stamp, self.code(record['run']['kind']))
+        if why:
+            return RecordState('stale', f'stale record ({why})')
+        if stamp.get('dirty'):
+            revision = record.get('provenance', {}).get('revision') or 'an unknown revision'
+            return RecordState('dirty', f'made with uncommitted changes in its code ({revision})')
+        return RecordState('current')
+
+    def mark(self, key: str) -> Optional[str]:
+        """What a served record that is not current must be shown with (``None``: current or absent)."""
+        state = self.state(key) if key in self._records else None
+        return state.why if state is not None and state.status != 'current' else None
+
+    def stale(self) -> Dict[str, str]:
+        """Run key -> why, for every stale record on disk (served or not)."""
+        out = {}
+        for key in self._all:
+            state = self.state(key)
+            if state.status == 'stale':
+                out[key] = state.why
+        return out
 
     def reload(self) -> None:
         """(Re-)read every record on disk."""
+        self._all.clear()
         self._records.clear()
         self._paths.clear()
         if not self.root.is_dir():
@@ -44,8 +107,10 @@ class RecordStore:
             except (OSError, ValueError, KeyError, TypeError) as e:
                 warnings.warn(f'ignoring {path}: not a harness record ({type(e).__name__}: {e})')
                 continue
-            self._records[key] = record
+            self._all[key] = record
             self._paths[key] = path
+            if self.accept_stale or self.state(key).status != 'stale':
+                self._records[key] = record
 
     def __contains__(self, key: str) -> bool:
         return key in self._records
@@ -61,7 +126,7 @@ class RecordStore:
         return self._records.get(key)
 
     def path(self, key: str) -> Optional[Path]:
-        """Where the record of a run key is, or ``None``."""
+        """Where the record of a run key is (served or not), or ``None``."""
         return self._paths.get(key)
 
     def path_for(self, run: Run) -> Path:
@@ -78,14 +143,16 @@ class RecordStore:
             provenance: Command and environment of the sweep that ran it.
 
         Returns:
-            The record's path.
+            The record's path (stamped with the code fingerprint of its kind as
+            this store first computed it: the code the run started with).
         """
         record = dict(
             run=dict(key=run.key, kind=run.kind, label=run.label, spec=run.spec),
             created=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
-            seconds=round(float(seconds), 3), provenance=provenance or {}, result=result)
+            seconds=round(float(seconds), 3), provenance=provenance or {}, code=self.code(run.kind), result=result)
         path = self.path_for(run)
         write_json(path, record)
+        self._all[run.key] = record
         self._records[run.key] = record
         self._paths[run.key] = path
         return path

@@ -4,7 +4,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-__all__ = ['ReproduceOptions', 'parse_checkpoints', 'reproduce']
+__all__ = ['ReproduceOptions', 'parse_checkpoints', 'check_checkpoint', 'reproduce']
+
+#: What a sweep saves of its options (``--status`` re-plans the same sweep from them).
+_SWEEP_FILE = 'sweep.json'
+_SWEEP_KEYS = ('tables', 'data_root', 'checkpoints', 'smoke', 'datasets', 'cfg_options', 'executor')
+
+
+def check_checkpoint(path: str, given: str) -> None:
+    """Refuse a file that is not a PyTorch checkpoint, without loading it (it may be GBs).
+
+    Raises:
+        ValueError: Neither torch's zip format (with ``data.pkl``) nor its legacy pickle format.
+    """
+    import zipfile
+    fix = ' (give a .pth saved by torch.save / mmengine; convert official weights with `errseg convert-official`)'
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as z:
+                if any(n.endswith('data.pkl') for n in z.namelist()):
+                    return
+        except (OSError, zipfile.BadZipFile):
+            pass
+        raise ValueError(f'--checkpoint {given!r}: a zip file but not a PyTorch checkpoint' + fix)
+    with open(path, 'rb') as f:
+        if f.read(2) != b'\x80\x02':  # torch's legacy format: a pickle (protocol 2) of its magic number
+            raise ValueError(f'--checkpoint {given!r}: not a PyTorch checkpoint' + fix)
 
 
 @dataclass
@@ -23,6 +48,12 @@ class ReproduceOptions:
     num_workers: Optional[int] = None
     cfg_options: Dict[str, Any] = field(default_factory=dict)
     debug: bool = False
+    accept_stale: bool = False
+    executor: str = 'inline'
+    max_parallel: Optional[int] = None
+    resources: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    partition: Optional[str] = None
+    status: Optional[str] = None
 
 
 def parse_checkpoints(values: Sequence[str]) -> Dict[str, str]:
@@ -45,6 +76,7 @@ def parse_checkpoints(values: Sequence[str]) -> Dict[str, str]:
         if not Path(path).is_file():
             raise FileNotFoundError(f'--checkpoint {value!r}: no such file (give CKPT for ERR-Seg-B, or b=CKPT / '
                                     'l=CKPT; convert official weights with `errseg convert-official`)')
+        check_checkpoint(path, value)
         out[size] = path
     return out
 
@@ -61,6 +93,43 @@ def _check(opts: ReproduceOptions) -> None:
         raise ValueError(f'--threads must be >= 1, got {opts.threads}')
     if opts.num_workers is not None and opts.num_workers < 0:
         raise ValueError(f'--num-workers must be >= 0, got {opts.num_workers}')
+    if opts.max_parallel is not None and opts.max_parallel < 1:
+        raise ValueError(f'--max-parallel must be >= 1, got {opts.max_parallel}')
+    if opts.executor != 'inline' and opts.launcher != 'none':
+        raise ValueError(f'--executor {opts.executor} submits every run as its own job (trainings under the slurm '
+                         f'launcher inside theirs): drop --launcher {opts.launcher}')
+    if opts.status and not Path(opts.status, 'records').is_dir() and not Path(opts.status, _SWEEP_FILE).is_file():
+        raise FileNotFoundError(f'--status {opts.status!r}: not the work dir of a sweep (no records/ or '
+                                f'{_SWEEP_FILE} in it)')
+
+
+def _saved_options(opts: ReproduceOptions) -> ReproduceOptions:
+    """``--status WORK_DIR``: the options of the sweep that used it (what it saved), else the ones given."""
+    import dataclasses
+    import json
+    try:
+        saved = json.loads(Path(opts.status, _SWEEP_FILE).read_text(encoding='utf-8'))
+    except (OSError, ValueError):
+        saved = {}
+    return dataclasses.replace(opts, work_dir=opts.status, dry_run=True,
+                               **{k: v for k, v in saved.items() if k in _SWEEP_KEYS})
+
+
+def _record_notes(plan, store) -> str:
+    """The plan's records that are not current: stale ones (run again) and marked ones (shown marked)."""
+    from collections import Counter
+    lines = []
+    stale = {k: why for k, why in store.stale().items() if k in plan.runs}
+    if stale:
+        verb = 'shown marked: --accept-stale' if store.accept_stale else 'run again; --accept-stale shows them marked'
+        lines.append(f'Stale records ({len(stale)}, {verb}):')
+        for why, n in Counter(stale.values()).items():
+            lines.append(f'  - {n} runs: {why}')
+    marked = Counter(store.mark(k) for k in plan.runs if k not in stale and store.mark(k))
+    if marked:
+        lines.append(f'Records shown marked ({sum(marked.values())}):')
+        lines += [f'  - {n} runs: {why}' for why, n in marked.items()]
+    return '\n'.join(lines)
 
 
 def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print, render=None) -> int:
@@ -89,8 +158,11 @@ def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print, rend
     from .results import provenance_info
     from .scales import FULL, SMOKE
     from .smoke_data import ensure_smoke_data
+    from .submitit_executor import Resources
 
     _check(opts)
+    if opts.status:
+        opts = _saved_options(opts)
     keys = experiment_keys(opts.tables)
     datasets = [get_benchmark(d).name for d in opts.datasets] if opts.datasets else None
     scale = SMOKE if opts.smoke else FULL
@@ -99,6 +171,7 @@ def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print, rend
     threads = opts.threads or scale.torch_threads
     if threads:
         torch.set_num_threads(threads)
+    resources = Resources.make(opts.smoke, opts.resources, opts.partition)
     dist = setup_launcher(opts.launcher)
     data_root = str(work_dir / 'data') if opts.smoke else opts.data_root
     if opts.smoke and not opts.dry_run:
@@ -109,22 +182,38 @@ def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print, rend
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     t0 = time.perf_counter()
     plan = make_plan([EXPERIMENTS[k] for k in keys], PlanOptions(
-        scale, data_root, dict(opts.checkpoints), datasets, dict(opts.cfg_options), can_train=dist.cuda,
-        profiler_missing=profiler_missing(), device=device))
-    store = RecordStore(work_dir)
+        scale, data_root, dict(opts.checkpoints), datasets, dict(opts.cfg_options),
+        can_train=dist.cuda or opts.executor == 'slurm', profiler_missing=profiler_missing(), device=device))
+    store = RecordStore(work_dir, accept_stale=opts.accept_stale)
+    if opts.status:
+        from .sweep_status import format_status, sweep_status
+        echo(format_status(sweep_status(plan, store)))
+        return 0
     if dist.is_main:
         echo(format_plan(plan, store))
+        notes = _record_notes(plan, store)
+        if notes:
+            echo(notes)
         echo(f'work dir: {work_dir}   results: {out_dir}   (planned in {time.perf_counter() - t0:.1f} s)')
     if opts.dry_run:
         return 0
+    if dist.is_main:
+        from ..utils import write_json
+        write_json(work_dir / _SWEEP_FILE, {k: getattr(opts, k) for k in _SWEEP_KEYS})
     provenance = provenance_info(list(argv), dict(
-        tables=keys, scale=scale.name, datasets=datasets, launcher=opts.launcher, processes=dist.world_size,
+        tables=keys, scale=scale.name, datasets=datasets, launcher=opts.launcher, executor=opts.executor,
+        processes=dist.world_size,
         torch_threads=torch.get_num_threads(), checkpoints={k: Path(v).name for k, v in opts.checkpoints.items()},
         cfg_options=opts.cfg_options, work_dir=str(work_dir), out=str(out_dir)), device)
     ctx = ExecutionContext(work_dir, data_root, store, dist, device, num_workers=0 if opts.smoke and
                            opts.num_workers is None else opts.num_workers,
-                           train_log_level='ERROR' if opts.smoke else None, provenance=provenance, debug=opts.debug)
-    outcome = execute(plan, ctx, echo)
+                           train_log_level='ERROR' if opts.smoke else None, provenance=provenance, debug=opts.debug,
+                           accept_stale=opts.accept_stale)
+    if opts.executor == 'inline':
+        outcome = execute(plan, ctx, echo)
+    else:
+        from .submitit_executor import submit_plan
+        outcome = submit_plan(plan, ctx, opts.executor, resources, opts.max_parallel, threads=threads, echo=echo)
     if not dist.is_main:
         return 0
     if render is not None:

@@ -4,13 +4,13 @@ from pathlib import Path
 from typing import Sequence
 
 from ..datasets.benchmarks import EVAL_BENCHMARKS, TRAIN_BENCHMARK
+from ..utils import write_json
 from .scales import SMOKE_DATA
 
 __all__ = ['ensure_smoke_data', 'SMOKE_DATASETS']
 
 SMOKE_DATASETS = (TRAIN_BENCHMARK,) + tuple(EVAL_BENCHMARKS)
 _MARKER = '.errseg_smoke_data.json'
-
 
 def ensure_smoke_data(root: Path, names: Sequence[str] = SMOKE_DATASETS) -> bool:
     """Write the smoke datasets under ``root`` unless they are there already.
@@ -25,7 +25,6 @@ def ensure_smoke_data(root: Path, names: Sequence[str] = SMOKE_DATASETS) -> bool
     Returns:
         Whether anything was generated.
     """
-    from ..utils import write_json
 
     from ..datasets import make_dataset
     spec = dict(SMOKE_DATA, size=list(SMOKE_DATA['size']), datasets=list(names))

@@ -2,14 +2,18 @@
 
 Each training has its own work dir (named by its run key); the Runner resumes
 from the last checkpoint there, so an interrupted sweep continues where it
-stopped. The total batch of the config (the paper's 4) is kept across
+stopped, bit-identically (``RandomStateHook`` keeps the random states in the
+checkpoints). The total batch of the config (the paper's 4) is kept across
 processes: each of N processes loads batch / N images.
 """
 import copy
+import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from ..utils import write_json
 from .distributed import DistInfo
 from .runs import Run
 
@@ -32,8 +36,10 @@ def prepare_train_config(cfg, work_dir: Path, data_root: Optional[str], dist: Di
     """
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = str(work_dir)
-    cfg.resume = True  # from the last checkpoint in work_dir, if any
+    # from the last checkpoint in work_dir, if any (asked only then: mmengine prints a line when there is none)
+    cfg.resume = (work_dir / 'last_checkpoint').is_file()
     cfg.load_from = None
+    cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='RandomStateHook')]
     cfg.launcher = dist.launcher
     cfg.experiment_name = work_dir.name  # one logger and one visualizer per training
     if isinstance(cfg.get('visualizer'), dict):
@@ -59,6 +65,22 @@ def prepare_train_config(cfg, work_dir: Path, data_root: Optional[str], dist: Di
     return cfg
 
 
+def _set_aside_other_code(train_dir: Path) -> None:
+    """Never resume checkpoints of other code: a training dir made by it is renamed, and this one stamped."""
+
+    from .fingerprint import code_fingerprint
+    now = code_fingerprint('train')['sha256']
+    stamp = train_dir / 'code.json'
+    try:
+        made_by = json.loads(stamp.read_text(encoding='utf-8'))['sha256']
+    except (OSError, ValueError, KeyError, TypeError):
+        made_by = None
+    if made_by != now and train_dir.is_dir() and any(train_dir.iterdir()):
+        train_dir.rename(train_dir.with_name(f'{train_dir.name}.stale-{(made_by or "unknown")[:12]}-{time.time():.0f}'))
+    if made_by != now:
+        write_json(stamp, dict(sha256=now))
+
+
 def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistInfo,
                  log_level: Optional[str] = None) -> Dict[str, Any]:
     """Train (or resume) a run's model and return what its record keeps.
@@ -77,9 +99,16 @@ def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistI
     """
     from mmengine.runner import Runner, find_latest_checkpoint
 
+    import mmseg_errseg.engine  # noqa: F401  (registers RandomStateHook)
+
     train_dir = work_dir / 'train' / f'{run.slug}-{run.key[:16]}'
+    if dist.is_main:
+        _set_aside_other_code(train_dir)
+    if dist.distributed:
+        import torch.distributed
+        torch.distributed.barrier()
     cfg = prepare_train_config(run.context['config'], train_dir, data_root, dist, log_level)
-    resumed_from = find_latest_checkpoint(str(train_dir)) if train_dir.is_dir() else None
+    resumed_from = find_latest_checkpoint(str(train_dir)) if cfg.resume else None
     runner = Runner.from_cfg(cfg)
     config_path = train_dir / 'config.py'
     if dist.is_main:  # the config as one process runs it: what evaluations load

@@ -23,7 +23,8 @@ from ..profiling.components import AGGREGATOR_COMPONENTS
 
 __all__ = ['CellValue', 'Lookup', 'plan_lookup', 'profile_metrics', 'experiment_cells']
 
-#: (row index, row, column) -> (the results of the cell's records, or None; why not; record names).
+#: (row index, row, column) -> (the results of the cell's records, or None; why not, or the mark of records
+#: served though not current (stale under --accept-stale, made with uncommitted changes); record names).
 Lookup = Callable[[int, Variant, Column], Tuple[Optional[List[dict]], Optional[str], Tuple[str, ...]]]
 
 
@@ -33,7 +34,7 @@ class CellValue:
 
     Args:
         ours: Our measured value, or ``None``.
-        note: Why ``ours`` is missing (``None`` when measured).
+        note: Why ``ours`` is missing, or the mark its records carry (``None``: measured, current).
         paper: The paper's figure (``None``: none, see ``paper_dash``).
         paper_dash: The paper prints '-' here.
         records: Record files the value was read from.
@@ -137,7 +138,8 @@ def plan_lookup(plan, store, why_missing: Callable[[str], str]) -> Lookup:
         missing = [k for k in cell.runs if store.get(k) is None]
         if missing:
             return None, f'no record: {why_missing(missing[0])}', ()
-        return ([store.get(k)['result'] for k in cell.runs], None,
+        marks = '; '.join(m for m in map(store.mark, cell.runs) if m)  # served but not current: say so
+        return ([store.get(k)['result'] for k in cell.runs], marks or None,
                 tuple(store.relative(store.path(k)) for k in cell.runs))
     return lookup
 
@@ -154,7 +156,7 @@ def cell_value(experiment: Experiment, index: int, column: Column, lookup: Looku
     value, why = _read(column, experiment.metric_of(variant, column), experiment.dataset_of(variant, column),
                        results, resolve)
     device = _device(results[0]) if column.source == 'profile' else None
-    return CellValue(value, None if value is not None else why, paper, paper_dash, paths, device)
+    return CellValue(value, reason if value is not None else why, paper, paper_dash, paths, device)
 
 
 def _per_row(values: List[CellValue], ref: CellValue) -> List[CellValue]:

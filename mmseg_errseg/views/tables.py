@@ -28,7 +28,8 @@ def _fmt(value: float, digits: int, signed: bool = False) -> str:
 def wide_table(experiment: Experiment, cells: pd.DataFrame, smoke: bool = False) -> Tuple[pd.DataFrame, List[str]]:
     """The paper's layout: one row per paper row, per column ours / paper / difference.
 
-    Cells without a number of ours read ``n/a [k]``, footnote ``k`` saying why.
+    Cells without a number of ours read ``n/a [k]``, footnote ``k`` saying why; a number from records that
+    are not current (stale, uncommitted code) reads ``x [k]``, footnote ``k`` saying which.
     Rows are the experiment's variants by position (labels may repeat, as
     Table 3's "ERR-Seg (ours)" in both backbone groups).
 
@@ -55,8 +56,8 @@ def wide_table(experiment: Experiment, cells: pd.DataFrame, smoke: bool = False)
         digits = int(r.digits) + (1 if smoke else 0)
         if experiment.layout == 'param_per_dataset':
             row[f'{r.column} {experiment.param}'] = f'{variant.x:g}' if variant.x is not None else ''
-        if not np.isnan(r.ours):
-            ours = _fmt(r.ours, digits)
+        if not np.isnan(r.ours):  # a value from records that are not current carries their mark
+            ours = _fmt(r.ours, digits) + (f' [{notes.setdefault(r.note, len(notes) + 1)}]' if r.note else '')
         else:
             ours = f'n/a [{notes.setdefault(r.note, len(notes) + 1)}]'
         # latency and memory of ours are of another device: not beside the paper's (see the ratio columns)
