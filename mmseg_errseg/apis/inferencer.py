@@ -320,7 +320,8 @@ class ERRSegInferencer(BaseInferencer):
                 with self._recording_class_scores() as scores:
                     samples = self.forward(batch)
                 for k, sample, image_scores in zip(group, samples, scores[0]):
-                    sample.set_metainfo(dict(kept_scores=image_scores[sample.kept_classes].tolist()))
+                    kept = sample.kept_classes  # a device tensor (no sync in the forward); lists for the caller
+                    sample.set_metainfo(dict(kept_classes=kept.tolist(), kept_scores=image_scores[kept].tolist()))
                     name, source = chunk[k]
                     yield self._result(name, source if isinstance(source, str) else None, images[k],
                                        sample, names, palette, out_dir, opacity, return_vis)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from ..models.unused_parameters import has_unused_parameters
 from ..utils import write_json
 from .distributed import DistInfo
 from .runs import Run
@@ -56,9 +57,10 @@ def prepare_train_config(cfg, work_dir: Path, data_root: Optional[str], dist: Di
                              f'processes: use a number of processes that divides {total}')
         cfg.train_dataloader.batch_size = total // dist.world_size
     if dist.distributed:
-        # Several switches leave parameters out of the graph (e.g. no class aggregation); on CPU the
-        # module must not be given device ids.
-        wrapper = dict(type='MMDistributedDataParallel', broadcast_buffers=False, find_unused_parameters=True)
+        # Only some switches leave parameters out of the graph (DDP's search for them costs every step);
+        # on CPU the module must not be given device ids.
+        wrapper = dict(type='MMDistributedDataParallel', broadcast_buffers=False,
+                       find_unused_parameters=has_unused_parameters(cfg.model))
         if not dist.cuda:
             wrapper['device_ids'] = None
         cfg.model_wrapper_cfg = wrapper
