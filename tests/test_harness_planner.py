@@ -138,5 +138,7 @@ def test_profile_run_measures_the_configuration_it_names(tmp_path):
         benchmark='voc20', num_selected=16, input_size=(64, 64)))
     run.spec.update(runs=1, warmup=0)
     record = run_profile(run)
-    assert record['settings']['benchmark'] == 'PAS-20' and profile_metrics(record)['gflops'] > 0
+    metrics = profile_metrics(record)
+    assert record['settings']['benchmark'] == 'PAS-20' and metrics['gflops'] > 0
     assert record['settings']['overrides'] == {'decode_head': {'sr_ratio': 1}}
+    assert metrics['train_memory_gib'] > metrics['memory_gib'] > 0  # a backward keeps what inference frees

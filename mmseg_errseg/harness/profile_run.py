@@ -30,7 +30,7 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
 
     Returns:
         The record of :func:`mmseg_errseg.profiling.profile_target` (GFLOPs per
-        component, parameters, memory, latency, per-component latency); with
+        component, parameters, memory, training-step memory, latency, per-component latency); with
         ``baselines`` in the context, the records of SAN and of the
         cost-aggregation baseline measured in the same run under ``baselines``.
     """
@@ -51,14 +51,13 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
         vocabulary=profiling.runner.resolve_vocabulary(vocabulary=bench.vocabulary),
         input_size=tuple(ctx['input_size']), num_selected=ctx['num_selected'], overrides=nested or None,
         benchmark=bench.title)
-    specs = [spec]
+    options = dict(runs=run.spec['runs'], warmup=run.spec['warmup'], ptflops=False, components=True, progress=True)
+    # the memory Table 11 compares: a forward and backward keeps what SSR and CSR shrink (inference does not)
+    record, = profiling.run_specs([spec], device, training_memory=True, **options)
     if ctx.get('baselines'):  # measured in the same run, for ratios that hold across devices
         common = dict(vocabulary=spec.vocabulary, input_size=spec.input_size, benchmark=spec.benchmark)
-        specs += [profiling.RunSpec(profiling.SAN, 'san', None, **common),
-                  profiling.RunSpec(profiling.COST_AGG, 'config', ctx['config'],
-                                    overrides=profiling.COST_AGGREGATION_BASELINE, **common)]
-    record, *baselines = profiling.run_specs(specs, device, runs=run.spec['runs'], warmup=run.spec['warmup'],
-                                             ptflops=False, components=True, progress=True)
-    if baselines:
-        record['baselines'] = dict(zip(BASELINES, baselines))
+        baselines = [profiling.RunSpec(profiling.SAN, 'san', None, **common),
+                     profiling.RunSpec(profiling.COST_AGG, 'config', ctx['config'],
+                                       overrides=profiling.COST_AGGREGATION_BASELINE, **common)]
+        record['baselines'] = dict(zip(BASELINES, profiling.run_specs(baselines, device, **options)))
     return record
