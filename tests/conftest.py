@@ -34,3 +34,10 @@ def tiny_model():
 def _seed_and_threads():
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _records_of_a_committed_tree(monkeypatch):
+    """Records made in a test are stamped as of a clean tree, whatever the developer's git status."""
+    from mmseg_errseg.harness import fingerprint
+    monkeypatch.setattr(fingerprint, '_dirty', lambda root, entries: False)
