@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ..datasets.benchmarks import Benchmark, get_benchmark, test_pipeline
 from ..utils import config_hash
 from .experiments import Column, Experiment, Variant
+from .paper_experiments import BASELINES_AT
 from .runs import KINDS, Run, run_key, slugify
 from .scales import Scale
 

@@ -6,7 +6,6 @@ architecture, latency of the device; the classes are the benchmark's names
 """
 from typing import Any, Dict, Optional
 
-from .paper_experiments import BASELINES
 from .runs import Run
 
 __all__ = ['profiler_missing', 'run_profile']
@@ -31,8 +30,8 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
     Returns:
         The record of :func:`mmseg_errseg.profiling.profile_target` (GFLOPs per
         component, parameters, memory, training-step memory, latency, per-component latency); with
-        ``baselines`` in the context, the records of SAN and of the
-        cost-aggregation baseline measured in the same run under ``baselines``.
+        ``baselines`` in the context (keys of ``paper_experiments.BASELINES``), their records,
+        measured in the same run, under ``baselines``.
     """
     from .. import profiling
     from ..datasets.benchmarks import get_benchmark
@@ -56,8 +55,9 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
     record, = profiling.run_specs([spec], device, training_memory=True, **options)
     if ctx.get('baselines'):  # measured in the same run, for ratios that hold across devices
         common = dict(vocabulary=spec.vocabulary, input_size=spec.input_size, benchmark=spec.benchmark)
-        baselines = [profiling.RunSpec(profiling.SAN, 'san', None, **common),
-                     profiling.RunSpec(profiling.COST_AGG, 'config', ctx['config'],
-                                       overrides=profiling.COST_AGGREGATION_BASELINE, **common)]
-        record['baselines'] = dict(zip(BASELINES, profiling.run_specs(baselines, device, **options)))
+        specs = dict(san=profiling.RunSpec(profiling.SAN, 'san', None, **common),
+                     cost_aggregation=profiling.RunSpec(profiling.COST_AGG, 'config', ctx['config'],
+                                                        overrides=profiling.COST_AGGREGATION_BASELINE, **common))
+        keys = list(ctx['baselines'])
+        record['baselines'] = dict(zip(keys, profiling.run_specs([specs[k] for k in keys], device, **options)))
     return record
