@@ -263,10 +263,11 @@ class _Planner:
         p = min(int(variant.test.get('num_selected', bench.num_selected)), bench.num_classes)
         # ERR-Seg as the paper configures it is measured beside its baselines (SAN, cost aggregation) in
         # the same run, so that its latency can be compared as a ratio with the paper's (Table 4)
-        baselines = config_hash(cfg.model) == config_hash(self._base[name].model) and not variant.train_crop
+        official = config_hash(cfg.model) == config_hash(self._base[name].model) and not variant.train_crop
+        baselines = tuple(BASELINES_AT.get(bench.name, ())) if official else ()
         spec = dict(model=config_hash(cfg.model), benchmark=bench.name, num_selected=p, input=[size, size],
                     runs=self.o.scale.profile_runs, warmup=self.o.scale.profile_warmup, device=self.o.device,
-                    **({'baselines': True} if baselines else {}))
+                    **({'baselines': list(baselines)} if baselines else {}))
         label = f'profile {_describe(variant)} at {bench.title} (T={bench.num_classes}, P={p}, {size}x{size})'
         run = Run('profile', spec, label, slugify(f'{variant.model}-{bench.name}-p{p}-{size}'),
                   reasons=[self.o.profiler_missing] if self.o.profiler_missing else [],
