@@ -146,7 +146,7 @@ def _profile(latency_ms, aggregator_ms, memory_gib, device='cpu', **extra):
     per = aggregator_ms / len(AGGREGATOR_COMPONENTS)
     return dict(kind='profile', environment=dict(device=device), latency=dict(median_ms=latency_ms),
                 memory=dict(delta=memory_gib * 2 ** 30, kind='cpu_tensor_peak'),
-                training_memory=dict(delta=2 * memory_gib * 2 ** 30, kind='cpu_tensor_peak'),
+                attention_memory=dict(delta=2 * memory_gib * 2 ** 30, kind='cpu_tensor_peak'),
                 flops=dict(total=300e9, by_component={'CLIP visual': 170e9,
                                                       **{c: 25e9 for c in AGGREGATOR_COMPONENTS}}),
                 params=dict(total=120e6), component_latency_ms={c: per for c in AGGREGATOR_COMPONENTS}, **extra)
@@ -157,7 +157,7 @@ def test_profile_metrics():
     assert m['gflops'] == 300 and m['visual_gflops'] == 170 and m['decoder_gflops'] == 130
     assert m['aggregator_gflops'] == pytest.approx(25 * len(AGGREGATOR_COMPONENTS))
     assert m['aggregator_ms'] == pytest.approx(400)
-    assert m['memory_gib'] == 2.0 and m['train_memory_gib'] == 4.0
+    assert m['memory_gib'] == 2.0 and m['attention_memory_gib'] == 4.0
     assert m['latency_ms'] == 900 and m['params_m'] == 120
 
 
@@ -173,7 +173,7 @@ def test_table11_ratios_to_ssr_off_csr_off_measured_on_one_device():
     assert both['diff'] == pytest.approx(1762 / 3647 - 0.48)
     assert cells.loc[('SSR off, CSR off', 'Memory ÷ off/off'), 'ours'] == 1.0
     assert cells.loc[('SSR on, CSR on', 'Memory ÷ off/off'), 'ours'] == pytest.approx(4.0 / 1.0)
-    assert cells.loc[('SSR on, CSR on', 'Memory'), 'ours'] == 8.0  # Table 11: the training step's peak
+    assert cells.loc[('SSR on, CSR on', 'Memory'), 'ours'] == 8.0  # Table 11: explicit attention's peak
     frame, _ = wide_table(exp, cells.reset_index())
     row = frame[frame['Variant'] == 'SSR on, CSR on'].iloc[0]
     assert row['Latency ours'] == '1762' and row['Latency paper'] == ''  # another device: not beside the paper's

@@ -9,7 +9,7 @@ import torch.nn as nn
 from mmseg_errseg.profiling import (ComponentMap, ComponentTimer, PeakMemory, compare_outputs,
                                     errseg_target, measure_latency, profile_target)
 from mmseg_errseg.profiling.components import OTHER
-from mmseg_errseg.profiling.memory import PeakRSS, current_rss, training_step_memory
+from mmseg_errseg.profiling.memory import PeakRSS, current_rss, explicit_attention_memory, training_step_memory
 
 from conftest import TINY_VOCAB, build_model
 
@@ -50,16 +50,23 @@ def test_peak_rss_sees_a_freed_allocation():
     assert 0 < current_rss() < 10 * 2 ** 40
 
 
-def _training_peak(ssr, csr):
-    """Tiny ERR-Seg at 256x256, T = P = 32: the aggregator's activations dominate what the backward keeps."""
+def _peak(ssr, csr, measure=training_step_memory, size=256):
+    """Tiny ERR-Seg, T = P = 32: the aggregator's attention and activations dominate."""
     torch.manual_seed(0)
-    model = build_model(**{'decode_head.sr_ratio': ssr, 'decode_head.class_pool': csr, 'crop_size': (256, 256)})
-    target = errseg_target(model.eval(), [f'class {i}' for i in range(32)], 32, (256, 256))
-    return training_step_memory(target.forward, target.example_input(), 'cpu').peak
+    model = build_model(**{'decode_head.sr_ratio': ssr, 'decode_head.class_pool': csr, 'crop_size': (size, size)})
+    target = errseg_target(model.eval(), [f'class {i}' for i in range(32)], 32, (size, size))
+    return measure(target.forward, target.example_input(), 'cpu').peak
+
+
+def test_explicit_attention_peak_falls_with_ssr():
+    """Inference with explicit attention (Table 11's memory): the spatial attention map sets the peak."""
+    peaks = {(ssr, csr): _peak(ssr, csr, explicit_attention_memory, size=384) for ssr in (1, 2) for csr in (1, 2)}
+    assert peaks[(2, 1)] < 0.5 * peaks[(1, 1)] and peaks[(2, 2)] < 0.5 * peaks[(1, 2)]
+    assert peaks[(1, 2)] == peaks[(1, 1)]  # CSR shrinks the class block's maps, which never set this peak
 
 
 def test_ssr_and_csr_each_lower_the_peak_tensor_memory():
-    peaks = {(ssr, csr): _training_peak(ssr, csr) for ssr in (1, 2) for csr in (1, 2)}
+    peaks = {(ssr, csr): _peak(ssr, csr) for ssr in (1, 2) for csr in (1, 2)}
     assert peaks[(2, 1)] < 0.9 * peaks[(1, 1)]  # SSR: keys and values (and their attention) on 1/4 of the grid
     assert peaks[(1, 2)] < 0.9 * peaks[(1, 1)]  # CSR: the class block on 1/4 of the pixels
     assert peaks[(2, 2)] < min(peaks[(2, 1)], peaks[(1, 2)])

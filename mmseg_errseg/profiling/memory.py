@@ -21,7 +21,8 @@ from typing import Optional
 
 import torch
 
-__all__ = ['ATTENTION_KERNELS', 'MemoryStats', 'PeakMemory', 'PeakRSS', 'current_rss', 'training_step_memory']
+__all__ = ['ATTENTION_KERNELS', 'MemoryStats', 'PeakMemory', 'PeakRSS', 'current_rss', 'explicit_attention_memory',
+           'training_step_memory']
 
 @dataclass
 class MemoryStats:
@@ -181,4 +182,18 @@ def training_step_memory(forward: torch.nn.Module, image: torch.Tensor, device,
             del out, logits
     finally:
         forward.zero_grad(set_to_none=True)
+    return mem.stats
+
+
+def explicit_attention_memory(forward: torch.nn.Module, image: torch.Tensor, device) -> MemoryStats:
+    """Peak live tensor bytes of one inference forward with attention computed explicitly.
+
+    The official code forms softmax(QK^T) as a tensor (as torch's 'math' attention kernel does); that
+    map, of L x S per class and head, is what SSR (fewer keys) and CSR (fewer classes) shrink, Table 11's
+    memory. Fused kernels never hold it, so the default forward's peak cannot show the reductions.
+    """
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), PeakMemory(device) as mem:
+        out = forward(image)
+        del out
     return mem.stats
