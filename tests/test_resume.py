@@ -5,6 +5,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import torch
 
 from conftest import REPO
@@ -17,6 +18,8 @@ from mmseg_errseg.harness.train_run import run_training
 _KILLED = textwrap.dedent('''
     import os, signal, sys
     from pathlib import Path
+    import torch
+    torch.set_num_threads(1)  # as the test process: one thread, one summation order
     from mmengine.config import Config
     from mmengine.hooks import Hook
     from mmseg.registry import HOOKS
@@ -51,7 +54,16 @@ def _evaluate(work_dir: Path, result: dict, data: Path) -> str:
     return json.dumps(record['metrics'], sort_keys=True)
 
 
-def test_killed_and_resumed_training_is_bit_identical(tmp_path, capsys):
+@pytest.fixture
+def one_thread():
+    """Both processes on one thread, so that nothing but the resume could make them differ."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_killed_and_resumed_training_is_bit_identical(tmp_path, capsys, one_thread):
     from mmengine.config import Config
     data = tmp_path / 'data'
     ensure_smoke_data(data, names=('coco_stuff171', 'voc20'))
