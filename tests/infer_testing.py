@@ -3,6 +3,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from conftest import CONFIGS, TINY_VOCAB, build_model
 
@@ -32,3 +33,16 @@ def write_image(path: Path, height: int = 40, width: int = 56, seed: int = 0) ->
     image = np.random.RandomState(seed).randint(0, 256, (height, width, 3), dtype=np.uint8)
     assert cv2.imwrite(str(path), image)
     return image
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    """A tiny ERR-Seg checkpoint, once per test module."""
+    return str(save_tiny_checkpoint(tmp_path_factory.mktemp('cli') / 'tiny.pth'))
+
+
+def one_line_error(capsys) -> str:
+    """The one line a command printed on stderr (no traceback)."""
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from infer_testing import TINY_CONFIG, save_tiny_checkpoint, write_image
+from infer_testing import TINY_CONFIG, checkpoint, one_line_error as _error, write_image  # noqa: F401
 
 import mmseg_errseg.cli.check_golden as check_golden
 from mmseg_errseg.cli import main
@@ -57,17 +57,6 @@ def test_console_script_is_the_fast_entry_point():
 
 
 # ------------------------------------------------------------------ one line for bad input
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    return str(save_tiny_checkpoint(tmp_path_factory.mktemp('cli') / 'tiny.pth'))
-
-
-def _error(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err  # one line, no traceback
-    return err[0]
-
-
 def test_config_with_a_syntax_error(checkpoint, tmp_path, capsys):
     bad = tmp_path / 'bad.py'
     bad.write_text("model = dict(type='ERRSeg'\n")

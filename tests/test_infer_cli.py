@@ -5,20 +5,9 @@ import cv2
 import pandas as pd
 import pytest
 import torch
-from infer_testing import TINY_CONFIG, save_tiny_checkpoint, write_image
+from infer_testing import TINY_CONFIG, checkpoint, one_line_error as _error, write_image  # noqa: F401
 
 from mmseg_errseg.cli import main
-
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    return str(save_tiny_checkpoint(tmp_path_factory.mktemp('cli') / 'tiny.pth'))
-
-
-def _error(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err  # one line, no traceback
-    return err[0]
 
 
 def test_folder_with_synonyms_and_clamped_p(checkpoint, tmp_path, capsys):
