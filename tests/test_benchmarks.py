@@ -4,9 +4,8 @@ from mmengine.config import Config
 
 from conftest import CONFIGS
 from mmseg_errseg.datasets import BENCHMARKS, EVAL_BENCHMARKS, get_benchmark
-from mmseg_errseg.datasets.prepare.ade20k import ade847_ade20k_ids
-from mmseg_errseg.datasets.prepare.coco_stuff import COCO_STUFF171_RAW_IDS
-from mmseg_errseg.datasets.prepare.pascal_context import PASCAL_CONTEXT_VAL_IDS, PC59_CONTEXT_IDS
+from mmseg_errseg.datasets.prepare.releases import (COCO_STUFF171_RAW_IDS, PASCAL_CONTEXT_VAL_IDS, PC59_CONTEXT_IDS,
+                                                    ade847_ade20k_ids)
 from mmseg_errseg.vocabularies import load_vocabulary
 
 # official eval.sh (SAMPLE_CLASSES_NUM) and the paper (Sec. 4.3.2)

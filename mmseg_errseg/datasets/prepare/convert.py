@@ -1,27 +1,26 @@
-"""What every conversion shares: items, atomic writes, image placement, checks, progress, reports."""
+"""The one split converter every release goes through: checks, atomic writes, image placement, reports."""
+import inspect
 import os
 import os.path as osp
 import shutil
-import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image, UnidentifiedImageError
 
 from ...utils import atomic_path
-from ..benchmarks import Benchmark
+from ..benchmarks import Benchmark, get_benchmark
 from ..loading import read_label_map
+from .releases import READERS, Plan
 
-__all__ = [
-    'Item', 'SplitReport', 'PrepareReport', 'LINK_MODES', 'require', 'lookup_table',
-    'check_range', 'place_file', 'save_array_atomic', 'split_items', 'folder_items', 'convert_split', 'convert_splits',
-    'read_id_list'
-]
+__all__ = ['prepare', 'convert_split', 'PrepareReport', 'SplitReport', 'LINK_MODES']
 
 #: How images reach the prepared layout when it is not the raw folder itself.
 LINK_MODES = ('symlink', 'hardlink', 'copy')
+#: Readers whose converter writes every image (A-847 re-saves them): ``link`` does not apply.
+_WRITES_IMAGES = ('ade847', )
 _SHOW = 3
 
 
@@ -76,18 +75,37 @@ class PrepareReport:
         return out
 
 
-#: converter(source) -> (label map, image array to write or None, labelled pixels mapped to ignore)
-Converter = Callable[[Any], Tuple[np.ndarray, Optional[np.ndarray], int]]
+def prepare(name: str, src: str, dst: str, link: Optional[str] = None, overwrite: bool = False, nproc: int = 1,
+            **options: Any) -> PrepareReport:
+    """Convert the raw release ``src`` of a benchmark into the prepared layout under the data root ``dst``.
 
-
-def require(name: str, src: str, paths: Sequence[str], expected: str) -> None:
-    """Raise one error naming every required raw file/folder that is missing."""
-    missing = [p for p in paths if not osp.exists(osp.join(src, p))]
+    Args:
+        name: The benchmark.
+        src: Its raw release folder (see ``Benchmark.raw_release``); may lie inside ``dst`` (in place).
+        dst: The data root.
+        link: How unchanged images are placed, one of :data:`LINK_MODES` (default: symlink).
+        overwrite: Rewrite outputs that exist (otherwise they are checked, not rewritten).
+        nproc: Worker processes.
+        options: The reader's own (``splits``, ``ids``, ``source``); ``None`` values are ignored, an option
+            the benchmark's reader does not take is an error.
+    """
+    bench = get_benchmark(name)
+    read = READERS[bench.name]
+    accepted = [k for k in inspect.signature(read).parameters if k not in ('bench', 'src')]
+    accepted += ['nproc', 'overwrite'] + ([] if bench.name in _WRITES_IMAGES else ['link'])
+    given = dict(options, link=link)
+    unknown = [k for k, v in given.items() if v is not None and k not in accepted]
+    if unknown:
+        raise ValueError(f'{bench.name}: option(s) {", ".join("--" + k for k in unknown)} do not apply; '
+                         f'it takes {", ".join("--" + k for k in accepted)}')
     if not osp.isdir(src):
-        raise FileNotFoundError(f'{name}: --src {src!r} does not exist (expected {expected})')
-    if missing:
-        raise FileNotFoundError(f'{name}: --src {src!r} lacks {", ".join(repr(m) for m in missing)} '
-                                f'(expected {expected})')
+        raise FileNotFoundError(f'{bench.name}: --src {src!r} does not exist (expected {bench.raw_release})')
+    plan: Plan = read(bench, src, **{k: v for k, v in options.items() if v is not None})
+    report = PrepareReport(bench.name, dst, notes=list(plan.notes))
+    for split, entries in plan.splits.items():
+        report.splits.append(convert_split(bench, split, split_items(bench, split, dst, entries), plan.convert, dst,
+                                           link=link or 'symlink', overwrite=overwrite, nproc=nproc))
+    return report
 
 
 def _paths(source: Any) -> List[str]:
@@ -99,108 +117,42 @@ def _paths(source: Any) -> List[str]:
     return []
 
 
-def split_items(bench: Benchmark, split: str, dst: str, entries: Iterable[Tuple[str, str, Any]],
-                what: str) -> List[Item]:
-    """The items of one split, once every raw file they read is known to exist.
-
-    Args:
-        bench: The benchmark (its prepared layout and label suffix).
-        split: ``'val'`` or ``'train'``.
-        dst: The data root.
-        entries: ``(stem, raw image, converter input)`` per image; the input's paths are checked too.
-        what: How an error names the raw files, e.g. ``'validation images of val.txt'``.
-
-    Raises:
-        FileNotFoundError: Naming how many raw files are missing, and the first few.
-    """
+def split_items(bench: Benchmark, split: str, dst: str, entries: List[Tuple[str, str, Any]]) -> List[Item]:
+    """The items of ``(stem, raw image, converter input)`` entries, once every raw file they read exists."""
     out = bench.split(split)
     items = [Item(stem, image, osp.join(dst, out.img_dir, stem + '.jpg'),
                   osp.join(dst, out.seg_dir, stem + bench.seg_map_suffix), source) for stem, image, source in entries]
     paths = list(dict.fromkeys(p for i in items for p in (i.src_image, *_paths(i.source))))
     missing = [p for p in paths if not osp.isfile(p)]
     if missing:
-        raise FileNotFoundError(f'{bench.name}: {len(missing)} of {len(paths)} {what} are missing, e.g. '
-                                f'{", ".join(missing[:_SHOW])}')
+        raise FileNotFoundError(f'{bench.name}: {len(missing)} of {len(paths)} raw files of the {split} split are '
+                                f'missing, e.g. {", ".join(missing[:_SHOW])}')
     return items
 
 
-def folder_items(bench: Benchmark, split: str, dst: str, src: str, folder: str, what: str) -> List[Item]:
-    """The items of ``src/images/FOLDER/*.jpg`` with their ``src/annotations/FOLDER/*.png`` label maps."""
-    ann_dir, img_dir = osp.join(src, 'annotations', folder), osp.join(src, 'images', folder)
-    stems = sorted(f[:-4] for f in os.listdir(ann_dir) if f.endswith('.png'))
-    return split_items(bench, split, dst, [(s, osp.join(img_dir, s + '.jpg'), osp.join(ann_dir, s + '.png'))
-                                           for s in stems], what)
-
-
-def convert_splits(bench: Benchmark, dst: str, splits: Dict[str, List[Item]], convert: Converter,
-                   notes: Sequence[str] = (), **options: Any) -> PrepareReport:
-    """Convert every split (:func:`convert_split`; ``options``: ``link``, ``overwrite``, ``nproc``)."""
-    report = PrepareReport(bench.name, dst, notes=list(notes))
-    for split, items in splits.items():
-        report.splits.append(convert_split(bench, split, items, convert, dst, **options))
-    return report
-
-
-def read_id_list(path: str) -> List[str]:
-    """Image ids, one per line (blank lines skipped)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'id list {path!r} does not exist')
-    with open(path, encoding='utf-8') as f:
-        ids = [line.strip() for line in f if line.strip()]
-    if not ids:
-        raise ValueError(f'id list {path!r} is empty')
-    return ids
-
-
-def lookup_table(mapping: Dict[int, int], size: int, fill: int, dtype=np.uint16) -> np.ndarray:
-    """A label lookup table: ``table[raw] = new`` for the mapping, ``fill`` elsewhere."""
-    table = np.full(size, fill, dtype=dtype)
-    table[np.fromiter(mapping.keys(), dtype=np.int64)] = np.fromiter(mapping.values(), dtype=np.int64)
-    return table
-
-
-def check_range(values: np.ndarray, allowed: np.ndarray, path: str, expected: str) -> None:
-    """Raise when a raw label map holds values outside the release's encoding."""
-    bad = np.setdiff1d(values, allowed)
-    if bad.size:
-        raise ValueError(f'{path}: malformed label map, values {bad[:8].tolist()} are not {expected}')
-
-
-def save_array_atomic(array: np.ndarray, path: str, fmt: str) -> None:
-    """Save an image/label array (``fmt``: PNG, TIFF or JPEG) atomically."""
+def _save(array: np.ndarray, path: str, fmt: str) -> None:
     with atomic_path(path) as tmp:
         Image.fromarray(array).save(tmp, format=fmt)
 
 
 def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
-    """Make ``dst`` the file ``src`` (symlink, hard link or copy); nothing when it already is."""
-    if osp.abspath(src) == osp.abspath(dst):
+    """Make ``dst`` the file ``src`` (symlink, hard link or copy); nothing when it already is, or exists and
+    ``overwrite`` is off."""
+    if osp.abspath(src) == osp.abspath(dst) or osp.exists(dst) and (not overwrite or osp.samefile(src, dst)):
         return
-    if osp.lexists(dst):
-        if not overwrite and osp.exists(dst):
-            return
-        if osp.exists(dst) and osp.samefile(src, dst):
-            return
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(dst)}.', suffix='.tmp', dir=osp.dirname(dst))
-    os.close(fd)
-    os.remove(tmp)  # a free name beside dst for the link, then renamed over it
-    try:
-        if mode == 'symlink':
-            os.symlink(osp.abspath(src), tmp)
-        elif mode == 'hardlink':
-            os.link(src, tmp)
-        elif mode == 'copy':
+    if mode == 'copy':
+        with atomic_path(dst) as tmp:
             shutil.copyfile(src, tmp)
-        else:
-            raise ValueError(f'link mode {mode!r}: expected one of {LINK_MODES}')
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.lexists(tmp):
-            os.remove(tmp)
-        raise
+        return
+    if osp.lexists(dst):  # a link is never partial: dst is then absent (rewritten on resume) or complete
+        os.remove(dst)
+    if mode == 'symlink':
+        os.symlink(osp.abspath(src), dst)
+    else:
+        os.link(src, dst)
 
 
-def _convert(item: Item, convert: Converter) -> Tuple[np.ndarray, Optional[np.ndarray], int]:
+def _convert(item: Item, convert) -> Tuple[np.ndarray, Optional[np.ndarray], int]:
     try:
         return convert(item.source)
     except (OSError, ValueError, SyntaxError) as e:  # PIL names a BytesIO, not the file
@@ -234,10 +186,10 @@ def _process(args) -> Tuple[np.ndarray, bool, int]:
     written = overwrite or not osp.exists(item.dst_label) or not osp.exists(item.dst_image)
     if written:
         if image is not None:
-            save_array_atomic(image, item.dst_image, 'JPEG')
+            _save(image, item.dst_image, 'JPEG')
         else:
             place_file(item.src_image, item.dst_image, link, overwrite)
-        save_array_atomic(label, item.dst_label, 'TIFF' if bench.label_bits == 16 else 'PNG')
+        _save(label, item.dst_label, 'TIFF' if bench.label_bits == 16 else 'PNG')
     else:  # prepared before: checked against the conversion, not rewritten
         _check_prepared(item, label)
     values = np.unique(label)
@@ -249,19 +201,13 @@ def _process(args) -> Tuple[np.ndarray, bool, int]:
     return valid, written, unmapped
 
 
-def convert_split(bench: Benchmark, split: str, items: List[Item], convert: Converter, data_root: str, *,
+def convert_split(bench: Benchmark, split: str, items: List[Item], convert, data_root: str, *,
                   link: str = 'symlink', overwrite: bool = False, nproc: int = 1) -> SplitReport:
-    """Convert one split with a progress bar, then check what was written.
-
-    Existing outputs are kept unless ``overwrite``, after checking that they equal the conversion (label
-    maps bit for bit, images by size); every file is written atomically, so an interrupted run resumes.
-    ``convert`` is a module-level function (it runs in worker processes).
-    """
+    """Convert one split with a progress bar (``convert`` runs in worker processes), then report it."""
     if link not in LINK_MODES:
         raise ValueError(f'link mode {link!r}: expected one of {LINK_MODES}')
     if not items:
         raise FileNotFoundError(f'{bench.name}: no {split} images found')
-    s = bench.split(split)
     for folder in {osp.dirname(i.dst_image) for i in items} | {osp.dirname(i.dst_label) for i in items}:
         os.makedirs(folder, exist_ok=True)
     tasks = [(item, convert, bench, link, overwrite) for item in items]
@@ -274,10 +220,10 @@ def convert_split(bench: Benchmark, split: str, items: List[Item], convert: Conv
     except BaseException:
         print(flush=True)  # end the progress bar's line: the error starts on its own
         raise
-    present = np.unique(np.concatenate([r[0] for r in results])) if results else np.array([])
+    present = np.unique(np.concatenate([r[0] for r in results]))
+    s = bench.split(split)
     return SplitReport(
-        split=split, images=len(items), written=sum(r[1] for r in results),
-        kept=sum(not r[1] for r in results),
+        split=split, images=len(items), written=sum(r[1] for r in results), kept=sum(not r[1] for r in results),
         label_min=int(present.min()) if present.size else None,
         label_max=int(present.max()) if present.size else None,
         classes_present=int(present.size), unmapped_pixels=int(sum(r[2] for r in results)),

@@ -1,0 +1,316 @@
+"""The public raw releases: where their files are and how their labels convert (the official ``prepare_*.py``).
+
+A reader takes the raw release folder (and its own options) and returns a :class:`Plan`. A converter is a
+module-level function (it runs in worker processes): converter input -> (label map, image to write or
+``None`` to place the raw one, labelled pixels mapped to ignore).
+"""
+import functools
+import json
+import os
+import os.path as osp
+import pickle
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ..benchmarks import Benchmark
+from ..loading import read_label_map
+
+__all__ = ['Plan', 'READERS', 'ade847_ade20k_ids', 'COCO_STUFF171_RAW_IDS', 'PC59_CONTEXT_IDS',
+           'PASCAL_CONTEXT_VAL_IDS']
+
+_META = osp.join(osp.dirname(osp.dirname(__file__)), 'meta')
+#: The 5,104 PASCAL-Context validation ids (shipped copy of the official ``pascalcontext_val.txt``).
+PASCAL_CONTEXT_VAL_IDS = osp.join(_META, 'pascalcontext_val.txt')
+#: PASCAL-Context ids (``labels.txt``, 1-based) of the 59 classes, in label order.
+PC59_CONTEXT_IDS = (2, 9, 18, 19, 22, 23, 25, 31, 33, 34, 44, 45, 46, 59, 65, 68, 72, 80, 85, 98, 104, 105, 113,
+                    115, 144, 158, 159, 162, 187, 189, 207, 220, 232, 258, 259, 260, 284, 295, 296, 308, 324, 326,
+                    347, 349, 354, 355, 360, 366, 368, 397, 415, 416, 420, 424, 427, 440, 445, 454, 458)
+#: stuffthingmaps values of the 171 classes, in label order: the 80 thing ids
+#: (COCO ids 1..90 without the 10 unused ones, minus 1) then the 91 stuff ids.
+COCO_STUFF171_RAW_IDS = tuple(
+    [i for i in range(90) if i not in (11, 25, 28, 29, 44, 65, 67, 68, 70, 82)] + list(range(91, 182)))
+#: The official preparation resizes A-847 images whose shorter side exceeds this.
+_ADE847_MAX_SIDE = 512
+
+
+class Plan(NamedTuple):
+    """What a reader found: per split ``(stem, raw image, converter input)`` of each image, and how to convert."""
+    splits: Dict[str, List[Tuple[str, str, Any]]]
+    convert: Callable[[Any], Tuple[np.ndarray, Optional[np.ndarray], int]]
+    notes: Sequence[str] = ()
+
+
+def require(bench: Benchmark, src: str, *paths: str) -> None:
+    """Raise one error naming every required raw file/folder that is missing."""
+    missing = [p for p in paths if not osp.exists(osp.join(src, p))]
+    if missing:
+        raise FileNotFoundError(f'{bench.name}: --src {src!r} lacks {", ".join(repr(m) for m in missing)} '
+                                f'(expected {bench.raw_release})')
+
+
+def lookup_table(mapping: Dict[int, int], size: int, fill: int, dtype) -> np.ndarray:
+    """A label lookup table: ``table[raw] = new`` for the mapping, ``fill`` elsewhere."""
+    table = np.full(size, fill, dtype=dtype)
+    table[np.fromiter(mapping.keys(), dtype=np.int64)] = np.fromiter(mapping.values(), dtype=np.int64)
+    return table
+
+
+def check_range(values: np.ndarray, allowed: np.ndarray, path: str, expected: str) -> None:
+    """Raise when a raw label map holds values outside the release's encoding."""
+    bad = np.setdiff1d(values, allowed)
+    if bad.size:
+        raise ValueError(f'{path}: malformed label map, values {bad[:8].tolist()} are not {expected}')
+
+
+def read_id_list(path: str) -> List[str]:
+    """Image ids, one per line (blank lines skipped)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'id list {path!r} does not exist')
+    with open(path, encoding='utf-8') as f:
+        ids = [line.strip() for line in f if line.strip()]
+    if not ids:
+        raise ValueError(f'id list {path!r} is empty')
+    return ids
+
+
+def _folder_entries(src: str, folder: str) -> List[Tuple[str, str, str]]:
+    """``src/images/FOLDER/*.jpg`` with their ``src/annotations/FOLDER/*.png`` label maps."""
+    ann_dir, img_dir = osp.join(src, 'annotations', folder), osp.join(src, 'images', folder)
+    stems = sorted(f[:-4] for f in os.listdir(ann_dir) if f.endswith('.png'))
+    return [(s, osp.join(img_dir, s + '.jpg'), osp.join(ann_dir, s + '.png')) for s in stems]
+
+
+# ---------------------------------------------------------------------------- ADE20K-150
+_ADE150_LUT = lookup_table({0: 255, **{v: v - 1 for v in range(1, 151)}}, 256, 255, np.uint8)
+
+
+def _convert_ade150(path: str):
+    raw = read_label_map(path)
+    check_range(np.unique(raw), np.arange(151), path, 'ADE20K-150 labels 0..150')
+    return _ADE150_LUT[raw], None, 0
+
+
+def read_ade150(bench: Benchmark, src: str) -> Plan:
+    """ADEChallengeData2016: ``annotations/validation/*.png`` (0 unlabelled, 1..150) -> ``value - 1``, 0 -> 255."""
+    require(bench, src, 'images/validation', 'annotations/validation')
+    return Plan({'val': _folder_entries(src, 'validation')}, _convert_ade150)
+
+
+# ---------------------------------------------------------------------------- ADE20K-847
+def ade847_ade20k_ids() -> List[int]:
+    """The full-ADE20K object class index of each A-847 class, in label order."""
+    path = osp.join(_META, 'ade847_ade20k_ids.json')
+    with open(path, encoding='utf-8') as f:
+        ids = json.load(f)['ids']
+    if len(ids) != 847 or len(set(ids)) != 847:
+        raise ValueError(f'{path}: expected 847 distinct ids, got {len(ids)}')
+    return ids
+
+
+@functools.lru_cache(maxsize=1)
+def _ade847_lut() -> np.ndarray:
+    ids = ade847_ade20k_ids()
+    return lookup_table({i: k for k, i in enumerate(ids)}, max(ids) + 1, 65535, np.uint16)
+
+
+def _convert_ade847(paths):
+    img_path, seg_path = paths
+    img = np.asarray(Image.open(img_path))
+    seg = np.asarray(Image.open(seg_path))
+    if seg.ndim != 3 or seg.shape[2] < 3:
+        raise ValueError(f'{seg_path}: malformed ADE20K segmentation, expected an RGB image, got shape {seg.shape}')
+    if seg.shape[:2] != img.shape[:2]:
+        raise ValueError(f'{seg_path}: size {seg.shape[:2]} differs from its image {img.shape[:2]}')
+    objects = (seg[..., 0].astype(np.int32) // 10) * 256 + seg[..., 1].astype(np.int32)
+    h, w = img.shape[:2]
+    if min(h, w) > _ADE847_MAX_SIDE:  # the official preparation's resize (and rounding)
+        m = _ADE847_MAX_SIDE
+        h, w = (m, round(w / float(h) * m)) if w >= h else (round(h / float(w) * m), m)
+        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+        objects = cv2.resize(objects, (w, h), interpolation=cv2.INTER_NEAREST)
+    lut = _ade847_lut()
+    label = np.where(objects < lut.size, lut[np.minimum(objects, lut.size - 1)], 65535).astype(np.uint16)
+    unmapped = int(np.count_nonzero((label == 65535) & (objects != 0)))
+    return label, img, unmapped
+
+
+def _resolve(src: str, folder: str, filename: str) -> str:
+    """An index entry's image: ``folder`` starts with the release's own folder name."""
+    parts = folder.replace('\\', '/').split('/')
+    candidates = [osp.join(osp.dirname(osp.abspath(src)), *parts, filename), osp.join(src, *parts[1:], filename)]
+    if 'images' in parts:
+        candidates.append(osp.join(src, *parts[parts.index('images'):], filename))
+    return next((c for c in candidates if osp.isfile(c)), candidates[0])
+
+
+def read_ade847(bench: Benchmark, src: str) -> Plan:
+    """The full ADE20K release (``ADE20K_2021_17_01``), as the official preparation.
+
+    The validation images of ``index_ade20k.pkl`` (``ADE_val_*``) with their ``*_seg.png``; the object
+    class of a pixel is ``R // 10 * 256 + G``; the 847 benchmark classes (``meta/ade847_ade20k_ids.json``)
+    become 0..846, everything else 65535 (uint16 TIFF); images with a shorter side above 512 are
+    resized to 512 (image bilinear, labels nearest); every image is re-saved as JPEG.
+    """
+    require(bench, src, 'index_ade20k.pkl')
+    with open(osp.join(src, 'index_ade20k.pkl'), 'rb') as f:
+        index = pickle.load(f)
+    if not isinstance(index, dict) or 'filename' not in index or 'folder' not in index:
+        raise ValueError(f'{osp.join(src, "index_ade20k.pkl")}: malformed index, expected a dict with '
+                         '"filename" and "folder" lists')
+    entries = []
+    for folder, name in zip(index['folder'], index['filename']):
+        if str(name).split('_')[1:2] != ['val']:  # ADE_val_00000001.jpg: the official split rule
+            continue
+        img = _resolve(src, str(folder), str(name))
+        entries.append((osp.splitext(str(name))[0], img, (img, img[:-4] + '_seg.png')))
+    return Plan({'val': entries}, _convert_ade847,
+                ['images with a shorter side above 512 are resized to 512 and re-saved as JPEG (official)'])
+
+
+# ---------------------------------------------------------------------------- PASCAL-Context 459 / 59
+_PC59_LUT = lookup_table({cid: i for i, cid in enumerate(PC59_CONTEXT_IDS)}, 65536, 255, np.uint8)
+_PC459_LUT = lookup_table({0: 65535, **{v: v - 1 for v in range(1, 460)}}, 65536, 65535, np.uint16)
+
+
+def _context_label_map(path: str) -> np.ndarray:
+    from scipy.io import loadmat
+    try:
+        label = loadmat(path)['LabelMap']
+    except (KeyError, ValueError, OSError) as e:
+        raise ValueError(f'{path}: malformed PASCAL-Context annotation, expected a .mat with LabelMap ({e})')
+    if label.ndim != 2 or not np.issubdtype(label.dtype, np.integer):
+        raise ValueError(f'{path}: malformed LabelMap, shape {label.shape}, dtype {label.dtype}')
+    check_range(np.unique(label), np.arange(460), path, 'PASCAL-Context ids 0..459')
+    return label.astype(np.int64)
+
+
+def _convert_pc459(path: str):
+    return _PC459_LUT[_context_label_map(path)], None, 0
+
+
+def _pc59_label(raw: np.ndarray):
+    label = _PC59_LUT[raw]
+    return label, None, int(np.count_nonzero((label == 255) & (raw != 0)))
+
+
+def _convert_pc59_mat(path: str):
+    return _pc59_label(_context_label_map(path))
+
+
+def _convert_pc59_json(source):
+    from pycocotools import mask as mask_utils
+    (h, w), annotations = source
+    raw = np.zeros((h, w), dtype=np.int64)
+    for category_id, rle in annotations:  # painted in file order: later instances win, as the official script
+        raw[mask_utils.decode(rle) > 0] = category_id
+    return _pc59_label(np.clip(raw, 0, 65535))
+
+
+def _mat_entries(src: str, ids: Optional[str]):
+    return [(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(src, 'trainval', i + '.mat'))
+            for i in read_id_list(ids or PASCAL_CONTEXT_VAL_IDS)]
+
+
+def read_pc459(bench: Benchmark, src: str, ids: Optional[str] = None) -> Plan:
+    """``VOCdevkit/VOC2010`` with PASCAL-Context ``trainval/*.mat``: the validation ``ids`` (default: the
+    official 5,104), ``LabelMap - 1`` with 0 -> 65535 (uint16 TIFF)."""
+    require(bench, src, 'JPEGImages', 'trainval')
+    return Plan({'val': _mat_entries(src, ids)}, _convert_pc459)
+
+
+def _json_entries(src: str, path: str):
+    with open(path, encoding='utf-8') as f:
+        data = json.load(f)
+    try:
+        images = {d['image_id']: d for d in data['images'] if d.get('phase') == 'val'}
+        annotations = {k: [] for k in images}
+        for ann in data['annos_segmentation']:
+            if ann['image_id'] in annotations:
+                annotations[ann['image_id']].append((int(ann['category_id']), ann['segmentation']))
+    except (KeyError, TypeError) as e:
+        raise ValueError(f'{path}: malformed Detail annotations, missing {e} (expected "images" with "phase" and '
+                         '"annos_segmentation")')
+    return [(osp.splitext(d['file_name'])[0], osp.join(src, 'JPEGImages', d['file_name']),
+             ((int(d['height']), int(d['width'])), annotations[image_id]))
+            for image_id, d in sorted(images.items(), key=lambda kv: kv[1]['file_name'])]
+
+
+def read_pc59(bench: Benchmark, src: str, ids: Optional[str] = None, source: str = 'auto') -> Plan:
+    """``VOCdevkit/VOC2010``: the 59 frequent PASCAL-Context classes become 0..58, everything else 255.
+
+    ``source='json'`` (the official route; ``auto`` when present): every ``phase == "val"`` image of
+    ``trainval_merged.json``, its instance masks painted in order with their category id. ``'mat'``:
+    ``LabelMap`` of ``trainval/*.mat`` (the same ids; the JSON's public link is dead) of the ``ids``.
+    """
+    if source not in ('auto', 'json', 'mat'):
+        raise ValueError(f'pc59: --source {source!r}: expected auto, json or mat')
+    json_path = osp.join(src, 'trainval_merged.json')
+    if source == 'auto':
+        source = 'json' if osp.isfile(json_path) else 'mat'
+    require(bench, src, 'JPEGImages', 'trainval_merged.json' if source == 'json' else 'trainval')
+    if source == 'mat':
+        return Plan({'val': _mat_entries(src, ids)}, _convert_pc59_mat,
+                    ['labels from trainval/*.mat (LabelMap restricted to the 59 classes); the official route '
+                     'reads trainval_merged.json, which was not used'])
+    if ids:
+        raise ValueError('pc59: --ids applies to the trainval/*.mat source; the JSON source uses its '
+                         '"val" phase images')
+    return Plan({'val': _json_entries(src, json_path)}, _convert_pc59_json,
+                ['labels from trainval_merged.json, its "val" phase (the official route)'])
+
+
+# ---------------------------------------------------------------------------- PASCAL VOC 2012 (20 classes)
+_VOC_LUT = lookup_table({0: 255, **{k: k - 1 for k in range(1, 21)}, 255: 255}, 256, 255, np.uint8)
+_VOC_VALUES = np.array(list(range(21)) + [255])
+
+
+def _convert_voc20(path: str):
+    raw = read_label_map(path)
+    check_range(np.unique(raw), _VOC_VALUES, path, 'VOC labels 0..20 or 255')
+    return _VOC_LUT[raw], None, 0
+
+
+def read_voc20(bench: Benchmark, src: str) -> Plan:
+    """``VOCdevkit/VOC2012``: the ids of ``ImageSets/Segmentation/val.txt``, labels of ``SegmentationClassAug/``
+    (as the official README) or ``SegmentationClass/`` (identical on val); 0 (background) -> 255, k -> k - 1."""
+    require(bench, src, 'JPEGImages', 'ImageSets/Segmentation/val.txt')
+    label_dir = next((d for d in ('SegmentationClassAug', 'SegmentationClass') if osp.isdir(osp.join(src, d))), None)
+    if label_dir is None:
+        raise FileNotFoundError(f'voc20: --src {src!r} lacks SegmentationClassAug/ and SegmentationClass/ '
+                                f'(expected {bench.raw_release})')
+    ids = read_id_list(osp.join(src, 'ImageSets', 'Segmentation', 'val.txt'))
+    return Plan({'val': [(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(src, label_dir, i + '.png'))
+                         for i in ids]}, _convert_voc20, [f'labels from {label_dir}/'])
+
+
+# ---------------------------------------------------------------------------- COCO-Stuff-171
+_COCO_LUT = lookup_table({raw: i for i, raw in enumerate(COCO_STUFF171_RAW_IDS)}, 256, 255, np.uint8)
+_COCO_SPLITS = {'train': 'train2017', 'val': 'val2017'}
+
+
+def _convert_coco_stuff171(path: str):
+    raw = read_label_map(path)
+    if raw.dtype != np.uint8:
+        raise ValueError(f'{path}: malformed stuffthingmap, expected uint8 labels, got {raw.dtype}')
+    label = _COCO_LUT[raw]
+    return label, None, int(np.count_nonzero((label == 255) & (raw != 255)))
+
+
+def read_coco_stuff171(bench: Benchmark, src: str, splits: Optional[Sequence[str]] = None) -> Plan:
+    """``coco-stuff``: ``annotations/{train,val}2017/*.png`` (COCO id - 1, 255 unlabelled); the 171 ids in
+    use become 0..170 in id order, anything else 255. ``splits``: train and/or val (default both)."""
+    splits = list(splits or _COCO_SPLITS)
+    for s in splits:
+        if s not in _COCO_SPLITS:
+            raise ValueError(f'coco_stuff171: unknown split {s!r}; expected train and/or val')
+    require(bench, src, *(osp.join(d, _COCO_SPLITS[s]) for s in splits for d in ('images', 'annotations')))
+    return Plan({s: _folder_entries(src, _COCO_SPLITS[s]) for s in splits}, _convert_coco_stuff171)
+
+
+#: Benchmark name -> reader of its public release.
+READERS: Dict[str, Callable[..., Plan]] = dict(
+    ade847=read_ade847, pc459=read_pc459, ade150=read_ade150, pc59=read_pc59, voc20=read_voc20,
+    coco_stuff171=read_coco_stuff171)
