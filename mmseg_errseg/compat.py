@@ -1,28 +1,15 @@
-"""Compatibility shims for the ecosystem versions this project runs on.
+"""Compatibility shims for the ecosystem versions this project runs on, each a no-op where not needed.
 
-Each shim is applied only when the environment needs it, and is a no-op
-otherwise.
-
-1. ``mmcv.ops`` without compiled extensions. ``mmcv-lite`` (and a full mmcv
-   whose ``_ext`` could not be built for the installed torch) ships the Python
-   files of ``mmcv.ops`` but not the compiled ``mmcv._ext``, so
-   ``import mmcv.ops`` fails. mmseg 1.x imports ``point_sample`` and
-   ``sigmoid_focal_loss`` from it at import time; every other op is imported
-   inside ``try: ... except ModuleNotFoundError``. We register a small module
-   that provides those two names in pure PyTorch and raises
-   ``ModuleNotFoundError`` for any other name, exactly what mmseg expects of an
-   absent op. With a working mmcv the real ops are used.
-2. ``torch.load`` defaults to ``weights_only=True`` since torch 2.6. Checkpoints
-   written by mmengine's ``Runner`` hold a few non-tensor objects in ``meta``
-   and ``message_hub`` (mmengine's ``HistoryBuffer``, numpy arrays, scalars
-   and dtypes, and ``getattr`` calls that fetch a buffer's statistics
-   methods). We allow-list exactly those types, and ``getattr`` only on a
-   ``HistoryBuffer`` for those names, so loading stays restricted rather than
-   falling back to unrestricted unpickling.
-3. ``MMSegInferencer(cfg, weights, classes=[...])`` gives ``classes`` only to its
-   visualizer (and, without weights, sets the model's classes to Cityscapes').
-   For a model with a settable vocabulary (ERR-Seg) the given classes (and
-   palette) become the model's, so they are what it segments.
+1. ``mmcv.ops`` without compiled extensions (``mmcv-lite``, or an mmcv whose ``_ext`` does not load):
+   mmseg 1.x imports ``point_sample`` and ``sigmoid_focal_loss`` from it at import time and every other
+   op inside ``try: ... except ModuleNotFoundError``. We register a module with those two in pure
+   PyTorch that raises ``ModuleNotFoundError`` for any other name, as mmseg expects of an absent op.
+2. ``torch.load`` defaults to ``weights_only=True`` (torch >= 2.6): mmengine Runner checkpoints hold
+   ``HistoryBuffer``, numpy arrays, scalars and dtypes, and ``getattr`` calls fetching a buffer's
+   statistics methods. Exactly those are allow-listed (``getattr`` only on a ``HistoryBuffer``), so
+   loading stays restricted.
+3. ``MMSegInferencer(cfg, weights, classes=[...])`` gives ``classes`` only to its visualizer; for a
+   model with a settable vocabulary (ERR-Seg) they (and the palette) become the model's.
 """
 import functools
 import importlib
@@ -77,15 +64,6 @@ def _missing_op(name: str):
         '(mmcv-lite). Install a full mmcv build for your torch to use it.', name=name)
 
 
-def _make_fallback_ops() -> types.ModuleType:
-    module = types.ModuleType(_FALLBACK_NAME, __doc__)
-    module.point_sample = point_sample
-    module.sigmoid_focal_loss = sigmoid_focal_loss
-    module.__getattr__ = _missing_op
-    module.__errseg_fallback__ = True
-    return module
-
-
 def _install_mmcv_ops_fallback() -> None:
     try:
         import mmcv
@@ -98,9 +76,10 @@ def _install_mmcv_ops_fallback() -> None:
     except (ImportError, OSError):  # missing or unloadable mmcv._ext
         for name in [n for n in sys.modules if n == _FALLBACK_NAME or n.startswith(_FALLBACK_NAME + '.')]:
             del sys.modules[name]
-        fallback = _make_fallback_ops()
-        sys.modules[_FALLBACK_NAME] = fallback
-        mmcv.ops = fallback
+        fallback = types.ModuleType(_FALLBACK_NAME, __doc__)
+        vars(fallback).update(point_sample=point_sample, sigmoid_focal_loss=sigmoid_focal_loss,
+                              __getattr__=_missing_op, __errseg_fallback__=True)
+        sys.modules[_FALLBACK_NAME] = mmcv.ops = fallback
 
 
 def mmcv_ops_is_fallback() -> bool:
@@ -112,12 +91,7 @@ _HISTORY_BUFFER_METHODS = frozenset({'mean', 'min', 'max', 'current'})
 
 
 def _history_buffer_getattr(obj, name):
-    """``getattr`` restricted to what mmengine's pickled ``HistoryBuffer`` needs.
-
-    A ``HistoryBuffer`` pickles its registry of statistics methods as
-    ``getattr(HistoryBuffer, name)``; allowing the real ``getattr`` would let a
-    checkpoint reach any attribute of any allowed object.
-    """
+    """``getattr`` as a pickled ``HistoryBuffer`` uses it; the real one would reach any attribute."""
     from mmengine.logging import HistoryBuffer
     is_buffer = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
     if is_buffer and name in _HISTORY_BUFFER_METHODS | set(HistoryBuffer._statistics_methods):
@@ -160,15 +134,9 @@ def _inferencer_sets_vocabulary() -> None:
     MMSegInferencer.__init__ = functools.wraps(init)(__init__)
 
 
-_applied = False
-
-
+@functools.lru_cache(maxsize=None)
 def apply() -> None:
     """Apply every shim this environment needs (idempotent)."""
-    global _applied
-    if _applied:
-        return
     _install_mmcv_ops_fallback()
     _allow_runner_checkpoints()
     _inferencer_sets_vocabulary()
-    _applied = True

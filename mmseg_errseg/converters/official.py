@@ -13,8 +13,7 @@ from ..utils import read_checkpoint
 
 __all__ = [
     'OfficialCheckpointError', 'convert_decoder_state_dict', 'convert_official_state_dict',
-    'head_config_from_official', 'infer_head_config', 'split_official_state_dict',
-    'CLIP_PREFIX', 'DECODER_PREFIX', 'OFFICIAL_EVAL_CROP', 'official_eval_crop'
+    'convert_official_checkpoint', 'head_config_from_official', 'infer_head_config', 'official_eval_crop'
 ]
 
 CLIP_PREFIX = 'sem_seg_head.clip_model.'
@@ -178,14 +177,9 @@ def infer_clip_model_name(clip_sd: Mapping[str, torch.Tensor]) -> str:
     return (official or matches)[0]
 
 
-#: The network input of the official evaluation per CLIP architecture (``eval.sh``: ``INPUT.CROP.SIZE`` is
-#: 768 for ERR-Seg-L, 640 otherwise); the converted checkpoint records it and is evaluated at it.
-OFFICIAL_EVAL_CROP = {'convnext_base_w_320': 640, 'convnext_large_d_320': 768}
-
-
 def official_eval_crop(clip_model_name: str) -> Tuple[int, int]:
-    """(H, W) the official evaluation resizes images to for a CLIP architecture."""
-    size = OFFICIAL_EVAL_CROP.get(clip_model_name, 640)
+    """(H, W) the official evaluation resizes images to (``eval.sh``: 768 for ERR-Seg-L, 640 otherwise)."""
+    size = 768 if clip_model_name == 'convnext_large_d_320' else 640
     return size, size
 
 

@@ -1,12 +1,7 @@
-"""The benchmark registry: every fact about the training set and the five OVSS benchmarks.
+"""The benchmark registry: every per-dataset fact (dataset class, prepared layout, vocabulary, test-time P,
+ignore index, label encoding) of the training set and the five OVSS benchmarks, in one table.
 
-This is the one place that says, per dataset, which registered dataset class
-reads it, where its prepared files live under a data root (the official
-ERR-Seg/CAT-Seg ``DETECTRON2_DATASETS`` layout, so data prepared for the
-official code works as is), its vocabulary, its test-time P (the official
-``eval.sh``), its ignore index and its label encoding. ``errseg test``,
-``errseg prepare``, ``errseg dataset-stats``, the synthetic data generator and
-the configs in ``configs/_base_/datasets/`` (checked by the tests) follow it.
+The layout is the official ``DETECTRON2_DATASETS`` one, so data prepared for the official code works as is.
 """
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple

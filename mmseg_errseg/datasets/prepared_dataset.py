@@ -1,14 +1,23 @@
-"""Base class of the datasets in the prepared (official ERR-Seg) layout."""
+"""COCO-Stuff-171 and the five OVSS benchmarks as MMSeg datasets in the prepared (official) layout.
+
+The class names are the official ERR-Seg lists (the model's vocabulary); the label maps those of
+``errseg prepare``: uint8 PNG with ignore 255, or for A-847 and PC-459 uint16 TIFF with ignore 65535
+(read with :class:`LoadFullRangeAnnotations`). Also: checking a data root before a long run starts.
+"""
 import os
 import os.path as osp
-from typing import ClassVar, List
+from typing import ClassVar, List, Union
 
 import mmengine.fileio as fileio
-from mmseg.datasets import BaseSegDataset
+from mmseg.datasets import ADE20KDataset, BaseSegDataset, COCOStuffDataset
+from mmseg.registry import DATASETS
 
-from .benchmarks import get_benchmark
+from .benchmarks import Benchmark, get_benchmark
 
-__all__ = ['PreparedSegDataset']
+__all__ = [
+    'PreparedSegDataset', 'load_dataset_index', 'load_split', 'COCOStuff171Dataset', 'ADE20K150Dataset',
+    'ADE20K847Dataset', 'PascalContext59Dataset', 'PascalContext459Dataset', 'PascalVOC20Dataset'
+]
 
 _SHOW_MISSING = 3
 
@@ -16,15 +25,10 @@ _SHOW_MISSING = 3
 class PreparedSegDataset(BaseSegDataset):
     """A split is the set of its label maps; each needs its image.
 
-    As detectron2's ``load_sem_seg`` in the official code, the split is read
-    from the label-map folder (``data_prefix.seg_map_path``), so an image folder
-    shared by several splits (VOC's ``JPEGImages``) needs no split file. With
-    ``ann_file``, MMSeg's behaviour applies. A missing folder, an empty one or
-    label maps without images give one error that names what is missing and
-    how to prepare the data.
-
-    Subclasses set ``BENCHMARK`` (a name of :data:`BENCHMARKS`), which gives the
-    class names, the suffixes and the ignore index.
+    As detectron2's ``load_sem_seg`` in the official code, the split is read from the label-map folder, so
+    an image folder shared by several splits (VOC's ``JPEGImages``) needs no split file (with ``ann_file``,
+    MMSeg's behaviour applies). A missing folder, an empty one or label maps without images give one error
+    naming what is missing and how to prepare the data. Subclasses set ``BENCHMARK`` (suffixes, ignore index).
     """
     BENCHMARK: ClassVar[str] = ''
 
@@ -77,3 +81,46 @@ class PreparedSegDataset(BaseSegDataset):
                 f'{name}: {len(missing)} of {len(data_list)} label maps in {seg_dir!r} have no image in '
                 f'{img_dir!r} (e.g. {", ".join(missing[:_SHOW_MISSING])}); {self._prepare_hint()}')
         return data_list
+
+
+def _dataset(class_name: str, benchmark: str, doc: str, palette=None) -> type:
+    """Register a :class:`PreparedSegDataset` of ``benchmark``; no palette: MMSeg draws a seeded one."""
+    meta = dict(classes=get_benchmark(benchmark).classes())
+    if palette is not None:
+        meta['palette'] = [list(c) for c in palette]
+    cls = type(class_name, (PreparedSegDataset,), dict(BENCHMARK=benchmark, METAINFO=meta, __doc__=doc,
+                                                       __module__=__name__))
+    return DATASETS.register_module(module=cls)
+
+
+COCOStuff171Dataset = _dataset('COCOStuff171Dataset', 'coco_stuff171', 'COCO-Stuff-171, the training set.',
+                               COCOStuffDataset.METAINFO['palette'])
+ADE20K150Dataset = _dataset('ADE20K150Dataset', 'ade150', "A-150: MMSeg's ADE20K labels, zero label reduced.",
+                            ADE20KDataset.METAINFO['palette'])
+ADE20K847Dataset = _dataset('ADE20K847Dataset', 'ade847', 'A-847: the full ADE20K validation set, 16-bit labels.')
+PascalContext59Dataset = _dataset('PascalContext59Dataset', 'pc59', 'PC-59 validation; background ignored.')
+PascalContext459Dataset = _dataset('PascalContext459Dataset', 'pc459', 'PC-459 validation, 16-bit labels.')
+PascalVOC20Dataset = _dataset('PascalVOC20Dataset', 'voc20', 'PAS-20: VOC 2012 validation; background ignored.')
+
+
+def load_dataset_index(dataset_cfg: dict, name: str = '') -> PreparedSegDataset:
+    """The dataset of an MMSeg dataset config, without its pipeline (``.data_list``: label maps and images).
+
+    Raises:
+        FileNotFoundError: The data root, the label folder, its label maps or their images are missing (the
+            message names them and says how to prepare benchmark ``name``).
+    """
+    cfg = dict(dataset_cfg)
+    data_root = cfg.get('data_root')
+    if data_root and not osp.isdir(data_root):
+        hint = f'errseg prepare {name} --src RAW --dst {data_root}' if name else 'errseg prepare'
+        raise FileNotFoundError(f'data root {data_root!r} does not exist; prepare the dataset into it with `{hint}`')
+    cfg.update(pipeline=[], serialize_data=False)  # keep .data_list readable
+    cls = DATASETS.get(cfg.pop('type'))  # built directly: registry builds would re-wrap our message
+    return cls(**cfg)
+
+
+def load_split(benchmark: Union[str, Benchmark], data_root: str, split: str = 'val') -> PreparedSegDataset:
+    """The dataset, without pipeline, of a prepared split of a benchmark (see :func:`load_dataset_index`)."""
+    bench = get_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
+    return load_dataset_index(bench.dataset_cfg(data_root, split), bench.name)

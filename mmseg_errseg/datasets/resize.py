@@ -1,12 +1,8 @@
 """The official test-time resize: detectron2's ``ResizeShortestEdge`` with Pillow.
 
-The official evaluation (ERR-Seg / CAT-Seg, detectron2's default test mapper)
-reads the image with Pillow (EXIF orientation applied, converted to RGB),
-resizes the uint8 image with ``PIL.Image.resize(..., BILINEAR)`` to
-detectron2's size (:func:`shortest_edge_size`), and only then does the model
-resize to its crop. MMSeg's ``ResizeShortestEdge`` resizes with cv2 (other
-pixels) and rescales through ``mmcv.imrescale`` (other rounding: 64x148 gives
-576x1332, detectron2 576x1333); it stays available as the ``'cv2'`` pipeline
+The official evaluation resizes the Pillow-read uint8 image with ``PIL.Image.resize(..., BILINEAR)`` to
+detectron2's size (:func:`shortest_edge_size`). MMSeg's ``ResizeShortestEdge`` resizes with cv2 (other
+pixels) to ``mmcv.imrescale``'s size (64x148 gives 576x1332, detectron2 576x1333): the ``'cv2'`` pipeline
 of :func:`~mmseg_errseg.datasets.benchmarks.test_pipeline`.
 """
 from typing import Tuple
@@ -22,9 +18,8 @@ __all__ = ['PillowResizeShortestEdge', 'shortest_edge_size']
 def shortest_edge_size(h: int, w: int, short_edge: int, max_size: int) -> Tuple[int, int]:
     """detectron2's ``ResizeShortestEdge.get_output_shape``: the new (H, W).
 
-    The short side becomes ``short_edge`` unless the long side would then
-    exceed ``max_size``, in which case the long side becomes ``max_size``;
-    both sides are rounded half up.
+    The short side becomes ``short_edge`` unless the long side would then exceed ``max_size`` (then the
+    long side becomes ``max_size``); both sides are rounded half up.
     """
     size = float(short_edge)
     scale = size / min(h, w)
@@ -45,12 +40,9 @@ def _pil_resize(array: np.ndarray, size_hw: Tuple[int, int], resample: int) -> n
 class PillowResizeShortestEdge(BaseTransform):
     """Resize the short side to ``scale`` (long side at most ``max_size``) as detectron2 does.
 
-    The image is resized with ``PIL.Image.resize`` (bilinear by default,
-    detectron2's ``ResizeTransform`` for uint8 images), label maps in
-    ``seg_fields`` with nearest neighbour (detectron2's ``apply_segmentation``).
-
-    Required keys: ``img`` (uint8). Modified: ``img``, ``img_shape``, the
-    ``seg_fields``. Added: ``scale``, ``scale_factor`` (w, h), ``keep_ratio``.
+    The image with ``PIL.Image.resize`` (detectron2's ``ResizeTransform`` for uint8 images), label maps
+    in ``seg_fields`` with nearest neighbour (``apply_segmentation``). Required keys: ``img`` (uint8).
+    Modified: ``img``, ``img_shape``, the ``seg_fields``. Added: ``scale``, ``scale_factor``, ``keep_ratio``.
 
     Args:
         scale: Target length of the short side (detectron2's ``MIN_SIZE_TEST``).

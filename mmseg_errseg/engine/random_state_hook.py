@@ -1,13 +1,9 @@
 """Random states in checkpoints, so a resumed training continues exactly as an uninterrupted one.
 
-mmengine's checkpoints hold the weights, optimizer, schedulers, AMP scaler and
-iteration, and its ``IterBasedTrainLoop`` replays the sampler to the resumed
-position by drawing the batches already trained. What they lack is the random
-state: a resumed run starts from the seed, so random augmentations, drop path
-and sampling from the resumed iteration on differ. This hook saves every
-process's python, numpy and torch (CPU and CUDA) random states in each
-checkpoint and restores them once the loop has replayed the trained batches,
-just before it draws the first new one.
+mmengine's checkpoints hold weights, optimizer, schedulers, scaler and iteration, and its loop replays the
+sampler to the resumed position; but a resumed run's random augmentations, drop path and sampling start
+from the seed. This hook saves every process's python, numpy and torch (CPU, CUDA) random states and
+restores them once the loop has replayed the trained batches, just before it draws the first new one.
 """
 import random
 from typing import Any, Dict, List
@@ -60,10 +56,9 @@ class _RestoreAfter:
 class RandomStateHook(Hook):
     """Save the random states of every process in checkpoints; restore them on resume.
 
-    For iteration-based training (``IterBasedTrainLoop``). Only the first
-    process writes checkpoints, so the states are captured after each
-    iteration, before the ``CheckpointHook`` saves (gathered from every process
-    at the iterations it saves); each process restores its own.
+    For ``IterBasedTrainLoop``. The states are captured after each iteration, before the
+    ``CheckpointHook`` saves (gathered from every process at the iterations it saves, as only the first
+    writes checkpoints); each process restores its own.
     """
     priority = 'LOW'  # after the other hooks of an iteration, before CheckpointHook (VERY_LOW)
 

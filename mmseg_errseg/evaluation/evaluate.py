@@ -165,7 +165,7 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
-    from ..datasets.data_root import load_dataset_index
+    from ..datasets.prepared_dataset import load_dataset_index
 
     if config is None:
         config = config_of_checkpoint(checkpoint)

@@ -1,9 +1,8 @@
 """Atomic file writes: a file is either absent, its old version, or complete.
 
-Every writer of the project goes through :func:`atomic_path`: the data goes to a
-temporary file beside the target, is flushed to disk, gets the permissions a
-plain ``open()`` would give (``0o666 & ~umask``; ``mkstemp`` creates 0600, which
-would lock other users out of a shared data root), and is renamed over the target.
+Every writer of the project goes through :func:`atomic_path`: a temporary file beside the target, flushed,
+given the permissions a plain ``open()`` would give (``mkstemp``'s 0600 would lock other users out of a
+shared data root), and renamed over the target.
 """
 import json
 import os
@@ -39,17 +38,10 @@ def _fsync(path: PathLike) -> None:
 
 @contextmanager
 def atomic_path(path: PathLike) -> Iterator[Path]:
-    """A temporary path to write (for writers that take a path: cv2, PIL, pandas, matplotlib, torch).
+    """A temporary path beside ``path`` (folder created) for writers that take a path (PIL, pandas, torch).
 
-    The temporary file has the target's suffix (writers pick the format from it); when the block
-    succeeds it is flushed, given the umask's permissions and renamed to ``path``; when it fails it
-    is removed and ``path`` is left as it was.
-
-    Args:
-        path: The target file; its folder is created.
-
-    Yields:
-        The temporary path, in the target's folder.
+    It has the target's suffix (writers pick the format from it). When the block succeeds it becomes
+    ``path``; when it fails it is removed and ``path`` is left as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

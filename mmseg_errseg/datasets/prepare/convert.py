@@ -193,12 +193,7 @@ def _process(args) -> Tuple[np.ndarray, bool, int]:
     else:  # prepared before: checked against the conversion, not rewritten
         _check_prepared(item, label)
     values = np.unique(label)
-    valid = values[values != bench.ignore_index]
-    if valid.size and (valid.min() < 0 or valid.max() >= bench.num_classes):
-        raise ValueError(f'{item.dst_label}: label values {valid[valid >= bench.num_classes][:8].tolist()} are '
-                         f'outside 0..{bench.num_classes - 1} and not the ignore index {bench.ignore_index}; '
-                         'rerun with --overwrite')
-    return valid, written, unmapped
+    return values[values != bench.ignore_index], written, unmapped
 
 
 def convert_split(bench: Benchmark, split: str, items: List[Item], convert, data_root: str, *,
