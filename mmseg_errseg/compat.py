@@ -21,6 +21,7 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
+import torchvision
 
 __all__ = ['apply', 'mmcv_ops_is_fallback']
 
@@ -40,20 +41,18 @@ def point_sample(input: torch.Tensor, points: torch.Tensor, align_corners: bool 
 def sigmoid_focal_loss(input: torch.Tensor, target: torch.Tensor, gamma: float = 2.0,
                        alpha: float = 0.25, weight: Optional[torch.Tensor] = None,
                        reduction: str = 'mean') -> torch.Tensor:
-    """mmcv's ``sigmoid_focal_loss`` of (N, C) logits and (N,) targets (``C``: background); mean is sum / N."""
+    """mmcv's ``sigmoid_focal_loss`` of (N, C) logits and (N,) targets (``C``: background); mean is sum / N.
+
+    torchvision's focal loss on the one-hot targets, with mmcv's class weights and reductions.
+    """
     num_classes = input.size(1)
     onehot = F.one_hot(target, num_classes + 1)[:, :num_classes].to(input.dtype)
-    p = input.sigmoid()
-    pt = onehot * (1 - p) + (1 - onehot) * p
-    focal = (alpha * onehot + (1 - alpha) * (1 - onehot)) * pt.pow(gamma)
-    loss = focal * F.binary_cross_entropy_with_logits(input, onehot, reduction='none')
+    loss = torchvision.ops.sigmoid_focal_loss(input, onehot, alpha, gamma, reduction='none')
     if weight is not None:
         loss = loss * weight[target.clamp(max=num_classes - 1)].unsqueeze(1)
     if reduction == 'mean':
         return loss.sum() / input.size(0)
-    if reduction == 'sum':
-        return loss.sum()
-    return loss
+    return loss.sum() if reduction == 'sum' else loss
 
 
 def _missing_op(name: str):

@@ -5,7 +5,7 @@ plus ``visual.modify_downsample``) and ``sem_seg_head.decoder.*`` (the decoder).
 Their key names are listed in the golden data's ``official_state_dict_keys.txt``.
 """
 import re
-from typing import Callable, Dict, List, Mapping, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 
@@ -44,25 +44,18 @@ class OfficialCheckpointError(ValueError):
     """The input is not an official ERR-Seg checkpoint (or decoder state dict)."""
 
 
-def _map_key(key: str) -> Union[str, None]:
+def _map_key(key: str) -> Optional[str]:
     for pattern, repl in _COMPILED:
         m = pattern.match(key)
         if m:
-            new = repl(m) if callable(repl) else m.expand(repl)
-            return new + key[m.end():]
+            return (repl(m) if callable(repl) else m.expand(repl)) + key[m.end():]
     return None
 
 
 def convert_decoder_state_dict(sd: Mapping[str, torch.Tensor]) -> Tuple[Dict[str, torch.Tensor], List[str]]:
     """Official ``Decoder`` state dict -> (``ERRSegHead`` state dict, unmatched official keys)."""
-    out, unmatched = {}, []
-    for key, value in sd.items():
-        new = _map_key(key)
-        if new is None:
-            unmatched.append(key)
-        else:
-            out[new] = value
-    return out, unmatched
+    new = {key: _map_key(key) for key in sd}
+    return {new[k]: v for k, v in sd.items() if new[k]}, [k for k in sd if new[k] is None]
 
 
 def split_official_state_dict(sd: Mapping[str, torch.Tensor]):

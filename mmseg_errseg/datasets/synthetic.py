@@ -15,13 +15,7 @@ from PIL import Image
 
 from .benchmarks import BENCHMARKS, get_benchmark
 
-__all__ = ['make_dataset', 'class_colour']
-
-
-def class_colour(class_id: int) -> Tuple[int, int, int]:
-    """A fixed RGB colour per class id."""
-    rng = np.random.default_rng(int(class_id) + 7919)
-    return tuple(int(c) for c in rng.integers(30, 226, size=3))
+__all__ = ['make_dataset']
 
 
 def _label_map(rng: np.random.Generator, hw: Tuple[int, int], num_classes: int, ignore_index: int,
@@ -43,12 +37,10 @@ def _label_map(rng: np.random.Generator, hw: Tuple[int, int], num_classes: int, 
 
 
 def _image(rng: np.random.Generator, label: np.ndarray, ignore_index: int) -> np.ndarray:
-    ids = np.unique(label)
-    lut = {int(c): class_colour(c) for c in ids}
-    lut[ignore_index] = (0, 0, 0)
     img = np.zeros(label.shape + (3,), dtype=np.int16)
-    for c in ids:  # a handful of classes per image
-        img[label == c] = lut[int(c)]
+    for c in np.unique(label):  # a fixed colour per class id; ignored pixels stay black
+        if c != ignore_index:
+            img[label == c] = np.random.default_rng(int(c) + 7919).integers(30, 226, size=3)
     img += rng.integers(-12, 13, size=img.shape, dtype=np.int16)
     return np.clip(img, 0, 255).astype(np.uint8)
 

@@ -32,24 +32,12 @@ def _restore(states: Dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(states['cuda'])
 
 
-class _RestoreAfter:
+def _restore_after(iterator, skip: int, states: Dict[str, Any]):
     """The loop's dataloader iterator, restoring random states after the first ``skip`` batches."""
-
-    def __init__(self, iterator, skip: int, states: Dict[str, Any]):
-        self._iterator, self._left, self._states = iterator, skip, states
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self._left == 0 and self._states is not None:
-            _restore(self._states)
-            self._states = None
-        self._left -= 1
-        return next(self._iterator)
-
-    def __getattr__(self, name):
-        return getattr(self._iterator, name)
+    for _ in range(skip):
+        yield next(iterator)
+    _restore(states)
+    yield from iterator
 
 
 @HOOKS.register_module()
@@ -91,5 +79,5 @@ class RandomStateHook(Hook):
         if rank >= len(self._resumed):
             runner.logger.warning('the checkpoint has no random states for this process: they start from the seed')
             return
-        loop.dataloader_iterator = _RestoreAfter(loop.dataloader_iterator, runner.iter, self._resumed[rank])
+        loop.dataloader_iterator = _restore_after(loop.dataloader_iterator, runner.iter, self._resumed[rank])
         self._resumed = []

@@ -103,8 +103,8 @@ def prepare(name: str, src: str, dst: str, link: Optional[str] = None, overwrite
     plan: Plan = read(bench, src, **{k: v for k, v in options.items() if v is not None})
     report = PrepareReport(bench.name, dst, notes=list(plan.notes))
     for split, entries in plan.splits.items():
-        report.splits.append(convert_split(bench, split, split_items(bench, split, dst, entries), plan.convert, dst,
-                                           link=link or 'symlink', overwrite=overwrite, nproc=nproc))
+        report.splits.append(convert_split(bench, split, entries, plan.convert, dst, link=link or 'symlink',
+                                           overwrite=overwrite, nproc=nproc))
     return report
 
 
@@ -115,19 +115,6 @@ def _paths(source: Any) -> List[str]:
     if isinstance(source, tuple) and all(isinstance(s, str) for s in source):
         return list(source)
     return []
-
-
-def split_items(bench: Benchmark, split: str, dst: str, entries: List[Tuple[str, str, Any]]) -> List[Item]:
-    """The items of ``(stem, raw image, converter input)`` entries, once every raw file they read exists."""
-    out = bench.split(split)
-    items = [Item(stem, image, osp.join(dst, out.img_dir, stem + '.jpg'),
-                  osp.join(dst, out.seg_dir, stem + bench.seg_map_suffix), source) for stem, image, source in entries]
-    paths = list(dict.fromkeys(p for i in items for p in (i.src_image, *_paths(i.source))))
-    missing = [p for p in paths if not osp.isfile(p)]
-    if missing:
-        raise FileNotFoundError(f'{bench.name}: {len(missing)} of {len(paths)} raw files of the {split} split are '
-                                f'missing, e.g. {", ".join(missing[:_SHOW])}')
-    return items
 
 
 def _save(array: np.ndarray, path: str, fmt: str) -> None:
@@ -196,13 +183,23 @@ def _process(args) -> Tuple[np.ndarray, bool, int]:
     return values[values != bench.ignore_index], written, unmapped
 
 
-def convert_split(bench: Benchmark, split: str, items: List[Item], convert, data_root: str, *,
+def convert_split(bench: Benchmark, split: str, entries: List[Tuple[str, str, Any]], convert, data_root: str, *,
                   link: str = 'symlink', overwrite: bool = False, nproc: int = 1) -> SplitReport:
-    """Convert one split with a progress bar (``convert`` runs in worker processes), then report it."""
+    """Convert the ``(stem, raw image, converter input)`` entries of one split with a progress bar, once every
+    raw file they read is known to exist (``convert`` runs in worker processes); report what was done."""
     if link not in LINK_MODES:
         raise ValueError(f'link mode {link!r}: expected one of {LINK_MODES}')
-    if not items:
+    if not entries:
         raise FileNotFoundError(f'{bench.name}: no {split} images found')
+    s = bench.split(split)
+    items = [Item(stem, image, osp.join(data_root, s.img_dir, stem + '.jpg'),
+                  osp.join(data_root, s.seg_dir, stem + bench.seg_map_suffix), source)
+             for stem, image, source in entries]
+    raw = list(dict.fromkeys(p for i in items for p in (i.src_image, *_paths(i.source))))
+    missing = [p for p in raw if not osp.isfile(p)]
+    if missing:
+        raise FileNotFoundError(f'{bench.name}: {len(missing)} of {len(raw)} raw files of the {split} split are '
+                                f'missing, e.g. {", ".join(missing[:_SHOW])}')
     for folder in {osp.dirname(i.dst_image) for i in items} | {osp.dirname(i.dst_label) for i in items}:
         os.makedirs(folder, exist_ok=True)
     tasks = [(item, convert, bench, link, overwrite) for item in items]
@@ -216,7 +213,6 @@ def convert_split(bench: Benchmark, split: str, items: List[Item], convert, data
         print(flush=True)  # end the progress bar's line: the error starts on its own
         raise
     present = np.unique(np.concatenate([r[0] for r in results]))
-    s = bench.split(split)
     return SplitReport(
         split=split, images=len(items), written=sum(r[1] for r in results), kept=sum(not r[1] for r in results),
         label_min=int(present.min()) if present.size else None,
