@@ -1,6 +1,4 @@
 """errseg convert-official SRC DST: official ERR-Seg checkpoint -> mmengine checkpoint."""
-import os
-import sys
 
 
 def add_parser(sub):
@@ -22,15 +20,12 @@ def add_parser(sub):
 def run(args) -> int:
     import torch
 
-    from ..converters.compare import compare_state_dict
-    from ..converters.official import convert_official_checkpoint
-    from ..utils import atomic_path
+    from ..converters import compare_state_dict, convert_official_checkpoint
+    from ..utils import atomic_path, load_config
     from ..vocabularies import load_vocabulary
     from . import CommandError
 
-    if not os.path.isfile(args.src):
-        raise CommandError(f'{args.src}: no such file')
-    state, meta, unmatched = convert_official_checkpoint(args.src)
+    state, meta, unmatched = convert_official_checkpoint(args.src)  # a missing file: one line naming it
     info = meta['errseg']
     print(f'CLIP architecture : {info["clip_model_name"]}')
     print(f'decoder           : {info["head_config"]}')
@@ -40,10 +35,9 @@ def run(args) -> int:
     if unmatched:
         print(f'unmatched official keys ({len(unmatched)}), not written: {", ".join(unmatched)}')
     if args.config:
-        from mmengine.config import Config
-        from mmseg.registry import MODELS
         from mmengine.registry import init_default_scope
-        cfg = Config.fromfile(args.config)
+        from mmseg.registry import MODELS
+        cfg = load_config(args.config)
         init_default_scope(cfg.get('default_scope', 'mmseg'))
         cfg.model.backbone.pretrained = None
         report = compare_state_dict(state, MODELS.build(cfg.model).state_dict())
@@ -53,5 +47,5 @@ def run(args) -> int:
     meta['dataset_meta'] = dict(classes=tuple(load_vocabulary(args.vocabulary)))
     with atomic_path(args.dst) as tmp:
         torch.save(dict(meta=meta, state_dict=state), tmp)
-    print(f'written           : {args.dst}', file=sys.stdout)
+    print(f'written           : {args.dst}')
     return 0

@@ -16,22 +16,15 @@ __all__ = [
 #: Ignore label of the 16-bit benchmarks (A-847, PC-459): 255 is a class id there.
 IGNORE_16BIT = 65535
 
-#: How the test pipeline decodes and resizes the image: 'pillow' gives the official network input pixel
-#: for pixel (detectron2: Pillow decoding and bilinear resize, detectron2's rounding); 'cv2' is MMSeg's own
-#: ``ResizeShortestEdge`` (cv2 decoding and resize, mmcv's rounding), kept for comparison.
+#: How the test pipeline decodes and resizes the image: 'pillow' as the official code (pixel for pixel),
+#: 'cv2' as MMSeg's ``ResizeShortestEdge`` (kept for comparison; see ``resize.py``).
 RESIZE_BACKENDS = ('pillow', 'cv2')
 
 
 @dataclass(frozen=True)
 class Split:
-    """Where one split of a prepared dataset lives, relative to the data root.
-
-    Args:
-        img_dir: Image folder.
-        seg_dir: Label-map folder; the split is the set of its label maps.
-        official_count: Number of images of the full public release
-            (``None`` where it depends on the annotation file used).
-    """
+    """Where one split lives under the data root: its images, its label maps (which define the split), and
+    the image count of the full public release (``None`` where it depends on the annotation file)."""
     img_dir: str
     seg_dir: str
     official_count: Optional[int] = None

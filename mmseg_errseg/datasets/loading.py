@@ -57,7 +57,3 @@ class LoadFullRangeAnnotations(LoadAnnotations):
             label = lut[label]
         results['gt_seg_map'] = label
         results['seg_fields'].append('gt_seg_map')
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(ignore_index={self.ignore_index}, '
-                f"reduce_zero_label={self.reduce_zero_label}, imdecode_backend='{self.imdecode_backend}')")

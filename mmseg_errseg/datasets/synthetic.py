@@ -1,10 +1,8 @@
-"""Tiny synthetic datasets in the exact prepared layout of each benchmark.
+"""Tiny synthetic datasets in the exact prepared layout of each benchmark, for tests and smoke runs.
 
-For tests and smoke runs: ``make_dataset('ade847', root)`` writes what
-``errseg prepare ade847 --dst root`` writes (16-bit TIFF labels with class ids
-above 255 and ignore pixels), deterministically for a seed. Every image shows
-a few classes as flat colour regions (the colour is a function of the class,
-so a model can learn them) and a band of ignored pixels.
+``make_dataset('ade847', root)`` writes what ``errseg prepare ade847 --dst root`` writes (16-bit TIFF labels
+with ids above 255), deterministically for a seed: a few classes per image as flat regions of a colour
+fixed by the class (so a model can learn them), and a band of ignored pixels.
 """
 import os
 import os.path as osp

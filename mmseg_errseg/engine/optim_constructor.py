@@ -13,12 +13,10 @@ _NO_DECAY_TYPES = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._Ins
 class ERRSegOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     """mmengine's default constructor, with ``norm_decay_mult`` applied inside custom keys too.
 
-    mmengine skips ``norm_decay_mult`` for parameters a custom key matches, so with
-    the official ``backbone`` lr multiplier the CLIP norms and token embedding
-    would get weight decay under ``finetune='full'``. The official code
-    (detectron2, ``WEIGHT_DECAY_NORM = WEIGHT_DECAY_EMBEDDING = 0``) gives every
-    parameter of a norm layer or ``nn.Embedding`` ``norm_decay_mult * weight_decay``;
-    so does this constructor.
+    mmengine skips it for parameters a custom key matches, so with the official ``backbone`` lr multiplier
+    the CLIP norms and token embedding would get weight decay under ``finetune='full'``. As the official
+    code (``WEIGHT_DECAY_NORM = WEIGHT_DECAY_EMBEDDING = 0``), every parameter of a norm layer or
+    ``nn.Embedding`` gets ``norm_decay_mult * weight_decay``.
     """
 
     def __call__(self, model: nn.Module) -> OptimWrapper:

@@ -7,7 +7,7 @@ shared data root), and renamed over the target.
 import json
 import os
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Iterator, Union
 
@@ -23,17 +23,13 @@ def _umask() -> int:
 
 
 def _fsync(path: PathLike) -> None:
-    """Flush a file, or a folder's entries (best effort: not every platform opens folders)."""
-    try:
+    """Flush a file, or a folder's entries (best effort: not every platform opens or syncs folders)."""
+    with suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @contextmanager

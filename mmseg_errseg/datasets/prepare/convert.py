@@ -19,8 +19,6 @@ __all__ = ['prepare', 'convert_split', 'PrepareReport', 'SplitReport', 'LINK_MOD
 
 #: How images reach the prepared layout when it is not the raw folder itself.
 LINK_MODES = ('symlink', 'hardlink', 'copy')
-#: Readers whose converter writes every image (A-847 re-saves them): ``link`` does not apply.
-_WRITES_IMAGES = ('ade847', )
 _SHOW = 3
 
 
@@ -77,24 +75,18 @@ class PrepareReport:
 
 def prepare(name: str, src: str, dst: str, link: Optional[str] = None, overwrite: bool = False, nproc: int = 1,
             **options: Any) -> PrepareReport:
-    """Convert the raw release ``src`` of a benchmark into the prepared layout under the data root ``dst``.
+    """Convert the raw release ``src`` (``Benchmark.raw_release``; may lie inside ``dst``) of benchmark ``name``
+    into the prepared layout under the data root ``dst``.
 
-    Args:
-        name: The benchmark.
-        src: Its raw release folder (see ``Benchmark.raw_release``); may lie inside ``dst`` (in place).
-        dst: The data root.
-        link: How unchanged images are placed, one of :data:`LINK_MODES` (default: symlink).
-        overwrite: Rewrite outputs that exist (otherwise they are checked, not rewritten).
-        nproc: Worker processes.
-        options: The reader's own (``splits``, ``ids``, ``source``); ``None`` values are ignored, an option
-            the benchmark's reader does not take is an error.
+    Outputs that exist are checked, not rewritten, unless ``overwrite``; unchanged images are placed by
+    ``link`` (:data:`LINK_MODES`, default symlink); ``nproc`` worker processes. ``options`` are the reader's
+    own (``splits``, ``ids``, ``source``): ``None`` is ignored, one the reader does not take is an error.
     """
     bench = get_benchmark(name)
     read = READERS[bench.name]
-    accepted = [k for k in inspect.signature(read).parameters if k not in ('bench', 'src')]
-    accepted += ['nproc', 'overwrite'] + ([] if bench.name in _WRITES_IMAGES else ['link'])
-    given = dict(options, link=link)
-    unknown = [k for k, v in given.items() if v is not None and k not in accepted]
+    accepted = [k for k in inspect.signature(read).parameters if k not in ('bench', 'src')] + ['nproc', 'overwrite']
+    accepted += [] if bench.name == 'ade847' else ['link']  # A-847 re-saves every image
+    unknown = [k for k, v in dict(options, link=link).items() if v is not None and k not in accepted]
     if unknown:
         raise ValueError(f'{bench.name}: option(s) {", ".join("--" + k for k in unknown)} do not apply; '
                          f'it takes {", ".join("--" + k for k in accepted)}')
@@ -109,12 +101,8 @@ def prepare(name: str, src: str, dst: str, link: Optional[str] = None, overwrite
 
 
 def _paths(source: Any) -> List[str]:
-    """The files a converter input names: a path, or a tuple of paths (anything else is data)."""
-    if isinstance(source, str):
-        return [source]
-    if isinstance(source, tuple) and all(isinstance(s, str) for s in source):
-        return list(source)
-    return []
+    """The files a converter input names: a path, or the paths in a tuple (anything else is data)."""
+    return [s for s in (source if isinstance(source, tuple) else (source, )) if isinstance(s, str)]
 
 
 def _save(array: np.ndarray, path: str, fmt: str) -> None:
@@ -205,10 +193,8 @@ def convert_split(bench: Benchmark, split: str, entries: List[Tuple[str, str, An
     tasks = [(item, convert, bench, link, overwrite) for item in items]
     print(f'{bench.name} {split}: {len(items)} images')
     try:
-        if nproc > 1:
-            results = track_parallel_progress(_process, tasks, nproc, chunksize=8)
-        else:
-            results = track_progress(_process, tasks)
+        results = (track_parallel_progress(_process, tasks, nproc, chunksize=8) if nproc > 1
+                   else track_progress(_process, tasks))
     except BaseException:
         print(flush=True)  # end the progress bar's line: the error starts on its own
         raise

@@ -138,12 +138,9 @@ def _convert_ade847(paths):
 
 
 def _resolve(src: str, folder: str, filename: str) -> str:
-    """An index entry's image: ``folder`` starts with the release's own folder name."""
+    """An index entry's image: ``folder`` is ``ADE20K_2021_17_01/images/...``, whatever ``src`` is named."""
     parts = folder.replace('\\', '/').split('/')
-    candidates = [osp.join(osp.dirname(osp.abspath(src)), *parts, filename), osp.join(src, *parts[1:], filename)]
-    if 'images' in parts:
-        candidates.append(osp.join(src, *parts[parts.index('images'):], filename))
-    return next((c for c in candidates if osp.isfile(c)), candidates[0])
+    return osp.join(src, *(parts[parts.index('images'):] if 'images' in parts else parts[1:]), filename)
 
 
 def read_ade847(bench: Benchmark, src: str) -> Plan:
