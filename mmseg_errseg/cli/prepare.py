@@ -18,14 +18,12 @@ def add_parser(sub):
     datasets = '\n'.join(f'  {k:<14} {v}' for k, v in _RAW.items())
     p = sub.add_parser(
         'prepare', help='convert a public dataset release into the layout the configs read',
-        description=textwrap.fill('Convert the public raw release of DATASET (--src) into the prepared layout under the data '
-        'root --dst: the layout of the official ERR-Seg/CAT-Seg preparation (DETECTRON2_DATASETS), so '
-        'data prepared for the official code can be used as is, and --src may be the folder inside --dst '
-        '(in place). Label maps are converted as the official scripts do (A-847 and PC-459: uint16 TIFF, '
-        'ignore 65535); images are linked (or copied), A-847 images resized as the official script. '
-        'Idempotent: existing outputs are checked, not rewritten; files are written atomically, so an '
-        'interrupted run resumes. Image/label pairs and label ranges are verified.', 79)
-        + '\n\nRAW per DATASET:\n' + datasets, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=textwrap.fill(
+            'Convert the public raw release of DATASET (--src, may lie inside --dst) into the layout of the '
+            'official preparation (DETECTRON2_DATASETS) under the data root --dst, label maps as the official '
+            'scripts convert them. Idempotent: existing outputs are checked, not rewritten; atomic writes, so '
+            'an interrupted run resumes.', 79) + '\n\nRAW per DATASET:\n' + datasets,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('dataset', metavar='DATASET', choices=list(_RAW), help=', '.join(_RAW))
     p.add_argument('--src', required=True, metavar='RAW', help='the raw release folder (see above)')
     p.add_argument('--dst', required=True, metavar='DATA_ROOT', help='data root to write into (e.g. data)')

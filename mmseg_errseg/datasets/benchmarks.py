@@ -17,7 +17,7 @@ __all__ = [
 IGNORE_16BIT = 65535
 
 #: How the test pipeline decodes and resizes the image: 'pillow' as the official code (pixel for pixel),
-#: 'cv2' as MMSeg's ``ResizeShortestEdge`` (kept for comparison; see ``resize.py``).
+#: 'cv2' as MMSeg's ``ResizeShortestEdge`` (kept for comparison; see ``transforms.py``).
 RESIZE_BACKENDS = ('pillow', 'cv2')
 
 

@@ -6,7 +6,7 @@ Checked step by step against the official evaluation (ERR-Seg's ``train_net.py
 
 1. Image: read with Pillow (EXIF orientation, RGB), resized as uint8 with
    ``PIL.Image.resize(BILINEAR)`` to ``ResizeShortestEdge(800, 1333)``'s size,
-   detectron2's rounding (``datasets/resize.py``; equal pixel for pixel, up to the
+   detectron2's rounding (``datasets/transforms.py``; equal pixel for pixel, up to the
    tensor ``predict`` receives: ``tests/test_eval_pipeline.py``, and through
    ``errseg test``: ``tests/test_evaluation.py``).
 2. Normalisation ``(x - mean) / std`` with the CLIP mean/std of both released

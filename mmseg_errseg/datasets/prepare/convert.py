@@ -12,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ...utils import atomic_path
 from ..benchmarks import Benchmark, get_benchmark
-from ..loading import read_label_map
+from ..transforms import read_label_map
 from .releases import READERS, Plan
 
 __all__ = ['prepare', 'convert_split', 'PrepareReport', 'SplitReport', 'LINK_MODES']

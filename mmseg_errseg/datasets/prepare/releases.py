@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from ..benchmarks import Benchmark
-from ..loading import read_label_map
+from ..transforms import read_label_map
 
 __all__ = ['Plan', 'READERS', 'ade847_ade20k_ids', 'COCO_STUFF171_RAW_IDS', 'PC59_CONTEXT_IDS',
            'PASCAL_CONTEXT_VAL_IDS']

@@ -1,20 +1,72 @@
-"""The official test-time resize: detectron2's ``ResizeShortestEdge`` with Pillow.
+"""The evaluation pipeline's transforms: label maps at full range, and the official test-time resize.
+
+MMSeg's ``LoadAnnotations`` casts label maps to uint8, which wraps the ids of A-847 and PC-459 (and 255 is
+a class there): :class:`LoadFullRangeAnnotations` keeps their dtype.
 
 The official evaluation resizes the Pillow-read uint8 image with ``PIL.Image.resize(..., BILINEAR)`` to
-detectron2's size (:func:`shortest_edge_size`). MMSeg's ``ResizeShortestEdge`` resizes with cv2 (other
-pixels) to ``mmcv.imrescale``'s size (64x148 gives 576x1332, detectron2 576x1333): the ``'cv2'`` pipeline
-of :func:`~mmseg_errseg.datasets.benchmarks.test_pipeline`.
+detectron2's size (:func:`shortest_edge_size`): :class:`PillowResizeShortestEdge`. MMSeg's
+``ResizeShortestEdge`` resizes with cv2 (other pixels) to ``mmcv.imrescale``'s size (64x148 gives 576x1332,
+detectron2 576x1333): the ``'cv2'`` pipeline of :func:`~mmseg_errseg.datasets.benchmarks.test_pipeline`.
 """
 from typing import Tuple
 
+import mmcv
+import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 from PIL import Image
 
-__all__ = ['PillowResizeShortestEdge', 'shortest_edge_size']
+__all__ = ['LoadFullRangeAnnotations', 'read_label_map', 'PillowResizeShortestEdge', 'shortest_edge_size']
+
+def read_label_map(path: str, backend_args=None, imdecode_backend: str = 'pillow') -> np.ndarray:
+    """A (H, W) label map in its file's own integer dtype (uint8 PNG or uint16 TIFF)."""
+    label = mmcv.imfrombytes(fileio.get(path, backend_args=backend_args), flag='unchanged',
+                             backend=imdecode_backend)
+    if label is None:
+        raise ValueError(f'{path}: not a readable image')
+    if label.ndim == 3 and label.shape[2] == 1:
+        label = label[..., 0]
+    if label.ndim != 2 or not np.issubdtype(label.dtype, np.integer):
+        raise ValueError(f'{path}: expected a single-channel integer label map, got shape '
+                         f'{label.shape} and dtype {label.dtype}')
+    return label
 
 
+@TRANSFORMS.register_module()
+class LoadFullRangeAnnotations(LoadAnnotations):
+    """MMSeg's ``LoadAnnotations`` that keeps the label map's dtype.
+
+    ``reduce_zero_label`` and the dataset's ``label_map`` apply as in ``LoadAnnotations``, with
+    ``ignore_index`` for the zero label.
+    """
+
+    def __init__(self, ignore_index: int = 65535, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ignore_index = ignore_index
+
+    def transform(self, results: dict) -> dict:
+        if 'seg_map_path' not in results:  # inference (mmseg.apis strips only LoadAnnotations): no labels
+            return results
+        return super().transform(results)
+
+    def _load_seg_map(self, results: dict) -> None:
+        label = read_label_map(results['seg_map_path'], self.backend_args, self.imdecode_backend)
+        reduce_zero_label = self.reduce_zero_label
+        if reduce_zero_label is None:
+            reduce_zero_label = results.get('reduce_zero_label', False)
+        if reduce_zero_label:
+            label = label.astype(np.int64)
+            label = np.where(label == 0, self.ignore_index, label - 1)
+            label[label == self.ignore_index - 1] = self.ignore_index
+        label_map = results.get('label_map')
+        if label_map:
+            lut = np.arange(max(int(label.max()), max(label_map)) + 1, dtype=np.int64)
+            lut[list(label_map.keys())] = list(label_map.values())
+            label = lut[label]
+        results['gt_seg_map'] = label
+        results['seg_fields'].append('gt_seg_map')
 def shortest_edge_size(h: int, w: int, short_edge: int, max_size: int) -> Tuple[int, int]:
     """detectron2's ``ResizeShortestEdge.get_output_shape``: the new (H, W).
 
