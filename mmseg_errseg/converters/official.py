@@ -5,7 +5,7 @@ plus ``visual.modify_downsample``) and ``sem_seg_head.decoder.*`` (the decoder).
 Their key names are listed in the golden data's ``official_state_dict_keys.txt``.
 """
 import re
-from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 
@@ -19,9 +19,9 @@ __all__ = [
 CLIP_PREFIX = 'sem_seg_head.clip_model.'
 DECODER_PREFIX = 'sem_seg_head.decoder.'
 
-_Rule = Tuple[str, Union[str, Callable[[re.Match], str]]]
-# Official decoder key (regex on its start) -> our ERRSegHead key. First match wins.
-DECODER_RULES: List[_Rule] = [
+# Official decoder key (regex on its start) -> our ERRSegHead key (a template or a function of the match).
+# First match wins.
+DECODER_RULES = [
     (r'corr_proj_convs\.(\d+)\.0\.', r'rrhc.cost_embed.\1.'),
     (r'low_corr_fusion\.', 'rrhc.cost_fusion.'),
     (r'img_guidance_projection_agg\.', 'rrca.image_guidance_proj.'),
@@ -180,9 +180,8 @@ def convert_official_checkpoint(src: str):
     """Convert an official ERR-Seg checkpoint file (detectron2 ``model``, ``state_dict`` or bare).
 
     Returns:
-        (state dict in our layout, meta dict for the mmengine checkpoint, unmatched official keys).
-        ``meta['errseg']`` holds the CLIP architecture, the head dims and the
-        official evaluation's ``crop_size`` for that architecture.
+        (state dict in our layout, meta for the mmengine checkpoint, unmatched official keys); ``meta['errseg']``
+        holds the CLIP architecture, the head dims and the official evaluation's ``crop_size`` for them.
     """
     sd = read_checkpoint(src)
     for key in ('model', 'state_dict'):

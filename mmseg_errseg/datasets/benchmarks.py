@@ -13,9 +13,6 @@ __all__ = [
     'test_pipeline', 'train_pipeline', 'RESIZE_BACKENDS'
 ]
 
-#: Ignore label of the 16-bit benchmarks (A-847, PC-459): 255 is a class id there.
-IGNORE_16BIT = 65535
-
 #: How the test pipeline decodes and resizes the image: 'pillow' as the official code (pixel for pixel),
 #: 'cv2' as MMSeg's ``ResizeShortestEdge`` (kept for comparison; see ``transforms.py``).
 RESIZE_BACKENDS = ('pillow', 'cv2')
@@ -40,7 +37,7 @@ class Benchmark:
         dataset_type: Registered dataset class.
         num_classes: T, the vocabulary size.
         num_selected: Test-time P of the official evaluation.
-        ignore_index: Label of ignored pixels (not a class id).
+        ignore_index: Label of ignored pixels, never a class id (65535 where 255 is one: A-847, PC-459).
         seg_map_suffix: Suffix of the prepared label maps.
         splits: ``'val'`` (and ``'train'`` for COCO-Stuff).
         raw_release: The public release ``errseg prepare`` converts.
@@ -135,13 +132,13 @@ _VOC2010 = 'VOCdevkit/VOC2010'
 BENCHMARKS: Dict[str, Benchmark] = {b.name: b for b in (
     Benchmark(
         name='ade847', title='A-847', dataset_type='ADE20K847Dataset', num_classes=847,
-        num_selected=48, ignore_index=IGNORE_16BIT, seg_map_suffix='.tif',
+        num_selected=48, ignore_index=65535, seg_map_suffix='.tif',
         splits={'val': Split('ADE20K_2021_17_01/images_detectron2/validation',
                              'ADE20K_2021_17_01/annotations_detectron2/validation', 2000)},
         raw_release='the full ADE20K release ADE20K_2021_17_01 (index_ade20k.pkl, images/ADE/validation/)'),
     Benchmark(
         name='pc459', title='PC-459', dataset_type='PascalContext459Dataset', num_classes=459,
-        num_selected=48, ignore_index=IGNORE_16BIT, seg_map_suffix='.tif',
+        num_selected=48, ignore_index=65535, seg_map_suffix='.tif',
         splits={'val': Split(f'{_VOC2010}/JPEGImages', f'{_VOC2010}/annotations_detectron2/pc459_val', 5104)},
         raw_release='VOCdevkit/VOC2010 (JPEGImages/) with PASCAL-Context trainval.tar.gz extracted into it '
         '(trainval/*.mat)'),

@@ -19,8 +19,6 @@ __all__ = [
     'ADE20K847Dataset', 'PascalContext59Dataset', 'PascalContext459Dataset', 'PascalVOC20Dataset'
 ]
 
-_SHOW_MISSING = 3
-
 
 class PreparedSegDataset(BaseSegDataset):
     """A split is the set of its label maps; each needs its image.
@@ -79,7 +77,7 @@ class PreparedSegDataset(BaseSegDataset):
         if missing:
             raise FileNotFoundError(
                 f'{name}: {len(missing)} of {len(data_list)} label maps in {seg_dir!r} have no image in '
-                f'{img_dir!r} (e.g. {", ".join(missing[:_SHOW_MISSING])}); {self._prepare_hint()}')
+                f'{img_dir!r} (e.g. {", ".join(missing[:3])}); {self._prepare_hint()}')
         return data_list
 
 

@@ -67,7 +67,7 @@ def write_text(path: PathLike, text: str) -> Path:
 
 
 def write_json(path: PathLike, obj: Any, indent: int = 1) -> Path:
-    """Write ``obj`` as strict JSON (NaN and infinity are refused) and a final newline; returns the path.
+    """Write ``obj`` as strict JSON and a final newline; returns the path.
 
     Raises:
         ValueError: ``obj`` holds a NaN or an infinity (write ``None`` for "undefined").

@@ -44,12 +44,8 @@ def read_checkpoint(path: str) -> object:
 
 @contextmanager
 def config_errors(source: str) -> Iterator[None]:
-    """Turn the errors MMSeg's registries raise for a bad config into one line naming ``source``.
-
-    A key a type does not take (from the file or ``--cfg-options``) surfaces as a ``TypeError``
-    ``... got an unexpected keyword argument 'x'``, an unknown ``type`` as a ``KeyError``
-    ``'X is not in the mmseg::model registry ...'``; other errors pass unchanged.
-    """
+    """Turn the errors MMSeg's registries raise for a bad config into one line naming ``source``: a key a
+    type does not take (``TypeError``) or an unknown ``type`` (``KeyError``); other errors pass unchanged."""
     try:
         yield
     except TypeError as e:

@@ -1,5 +1,4 @@
 """Provenance of a run: the environment it ran in and a hash of the config it ran."""
-import copy
 import hashlib
 import json
 import os
@@ -26,11 +25,8 @@ def _version(dist: str) -> Optional[str]:
 
 
 def environment_info(device: Optional[str] = None) -> Dict[str, Any]:
-    """Versions and hardware of a run on ``device`` (default: ``cuda`` when available, else ``cpu``).
-
-    ``python``, ``platform``, ``device``, ``cpu`` (processor and cores), ``torch_threads``, on CUDA ``gpu``
-    and ``cuda``, and the version of each installed package of :data:`_PACKAGES`.
-    """
+    """Python, platform, device (default: ``cuda`` when available), CPU and cores, torch threads, on CUDA
+    the GPU and CUDA version, and the version of each installed package of :data:`_PACKAGES`."""
     import torch
 
     from ..version import __version__
@@ -54,11 +50,8 @@ def _strip_local(obj: Any) -> Any:
 
 
 def config_hash(cfg: Any, length: int = 64) -> str:
-    """The first ``length`` hex digits of the sha256 of a resolved config (``Config`` or dict).
-
-    The config is serialised as sorted JSON without :data:`_LOCAL_KEYS` (at any depth), so the same
-    experiment on another machine or data location hashes the same.
-    """
-    data = cfg.to_dict() if hasattr(cfg, 'to_dict') else copy.deepcopy(dict(cfg))
+    """The first ``length`` hex digits of the sha256 of a resolved config (``Config`` or dict) as sorted JSON
+    without :data:`_LOCAL_KEYS` (at any depth): the same experiment hashes the same on any machine."""
+    data = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)  # _strip_local copies, never mutates
     text = json.dumps(_strip_local(data), sort_keys=True, default=repr)
     return hashlib.sha256(text.encode('utf-8')).hexdigest()[:length]

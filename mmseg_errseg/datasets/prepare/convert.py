@@ -3,6 +3,7 @@ import inspect
 import os
 import os.path as osp
 import shutil
+from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 
@@ -19,17 +20,10 @@ __all__ = ['prepare', 'convert_split', 'PrepareReport', 'SplitReport', 'LINK_MOD
 
 #: How images reach the prepared layout when it is not the raw folder itself.
 LINK_MODES = ('symlink', 'hardlink', 'copy')
-_SHOW = 3
 
 
-@dataclass
-class Item:
-    """One image of a split: its raw image, its prepared image and label map, its converter input."""
-    stem: str
-    src_image: str
-    dst_image: str
-    dst_label: str
-    source: Any
+#: One image of a split: its raw image, its prepared image and label map, its converter input.
+Item = namedtuple('Item', 'stem src_image dst_image dst_label source')
 
 
 @dataclass
@@ -187,7 +181,7 @@ def convert_split(bench: Benchmark, split: str, entries: List[Tuple[str, str, An
     missing = [p for p in raw if not osp.isfile(p)]
     if missing:
         raise FileNotFoundError(f'{bench.name}: {len(missing)} of {len(raw)} raw files of the {split} split are '
-                                f'missing, e.g. {", ".join(missing[:_SHOW])}')
+                                f'missing, e.g. {", ".join(missing[:3])}')
     for folder in {osp.dirname(i.dst_image) for i in items} | {osp.dirname(i.dst_label) for i in items}:
         os.makedirs(folder, exist_ok=True)
     tasks = [(item, convert, bench, link, overwrite) for item in items]

@@ -32,8 +32,6 @@ PC59_CONTEXT_IDS = (2, 9, 18, 19, 22, 23, 25, 31, 33, 34, 44, 45, 46, 59, 65, 68
 #: (COCO ids 1..90 without the 10 unused ones, minus 1) then the 91 stuff ids.
 COCO_STUFF171_RAW_IDS = tuple(
     [i for i in range(90) if i not in (11, 25, 28, 29, 44, 65, 67, 68, 70, 82)] + list(range(91, 182)))
-#: The official preparation resizes A-847 images whose shorter side exceeds this.
-_ADE847_MAX_SIDE = 512
 
 
 class Plan(NamedTuple):
@@ -126,9 +124,8 @@ def _convert_ade847(paths):
         raise ValueError(f'{seg_path}: size {seg.shape[:2]} differs from its image {img.shape[:2]}')
     objects = (seg[..., 0].astype(np.int32) // 10) * 256 + seg[..., 1].astype(np.int32)
     h, w = img.shape[:2]
-    if min(h, w) > _ADE847_MAX_SIDE:  # the official preparation's resize (and rounding)
-        m = _ADE847_MAX_SIDE
-        h, w = (m, round(w / float(h) * m)) if w >= h else (round(h / float(w) * m), m)
+    if min(h, w) > 512:  # the official preparation's resize (and rounding) to a shorter side of 512
+        h, w = (512, round(w / float(h) * 512)) if w >= h else (round(h / float(w) * 512), 512)
         img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
         objects = cv2.resize(objects, (w, h), interpolation=cv2.INTER_NEAREST)
     lut = _ade847_lut()
