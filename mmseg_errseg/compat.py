@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-__all__ = ['apply', 'mmcv_ops_is_fallback']
+__all__ = ['apply']
 
 _FALLBACK_NAME = 'mmcv.ops'
 
@@ -79,11 +79,6 @@ def _install_mmcv_ops_fallback() -> None:
         vars(fallback).update(point_sample=point_sample, sigmoid_focal_loss=sigmoid_focal_loss,
                               __getattr__=_missing_op, __errseg_fallback__=True)
         sys.modules[_FALLBACK_NAME] = mmcv.ops = fallback
-
-
-def mmcv_ops_is_fallback() -> bool:
-    """Whether ``mmcv.ops`` is this module's pure-PyTorch fallback."""
-    return getattr(sys.modules.get(_FALLBACK_NAME), '__errseg_fallback__', False)
 
 
 _HISTORY_BUFFER_METHODS = frozenset({'mean', 'min', 'max', 'current'})

@@ -20,6 +20,7 @@ from PIL import Image
 
 __all__ = ['LoadFullRangeAnnotations', 'read_label_map', 'PillowResizeShortestEdge', 'shortest_edge_size']
 
+
 def read_label_map(path: str, backend_args=None, imdecode_backend: str = 'pillow') -> np.ndarray:
     """A (H, W) label map in its file's own integer dtype (uint8 PNG or uint16 TIFF)."""
     label = mmcv.imfrombytes(fileio.get(path, backend_args=backend_args), flag='unchanged',
@@ -53,10 +54,7 @@ class LoadFullRangeAnnotations(LoadAnnotations):
 
     def _load_seg_map(self, results: dict) -> None:
         label = read_label_map(results['seg_map_path'], self.backend_args, self.imdecode_backend)
-        reduce_zero_label = self.reduce_zero_label
-        if reduce_zero_label is None:
-            reduce_zero_label = results.get('reduce_zero_label', False)
-        if reduce_zero_label:
+        if self.reduce_zero_label or (self.reduce_zero_label is None and results.get('reduce_zero_label')):
             label = label.astype(np.int64)
             label = np.where(label == 0, self.ignore_index, label - 1)
             label[label == self.ignore_index - 1] = self.ignore_index
@@ -67,6 +65,8 @@ class LoadFullRangeAnnotations(LoadAnnotations):
             label = lut[label]
         results['gt_seg_map'] = label
         results['seg_fields'].append('gt_seg_map')
+
+
 def shortest_edge_size(h: int, w: int, short_edge: int, max_size: int) -> Tuple[int, int]:
     """detectron2's ``ResizeShortestEdge.get_output_shape``: the new (H, W).
 

@@ -61,10 +61,8 @@ class PrepareReport:
     notes: List[str] = field(default_factory=list)
 
     def lines(self) -> List[str]:
-        out = [f'{self.name}: prepared under {self.data_root}'] + [f'note: {n}' for n in self.notes]
-        for s in self.splits:
-            out += s.lines()
-        return out
+        return ([f'{self.name}: prepared under {self.data_root}'] + [f'note: {n}' for n in self.notes]
+                + [line for s in self.splits for line in s.lines()])
 
 
 def prepare(name: str, src: str, dst: str, link: Optional[str] = None, overwrite: bool = False, nproc: int = 1,
