@@ -1,8 +1,7 @@
 """Official ERR-Seg (detectron2) checkpoints -> this package's layout.
 
-An official checkpoint holds ``sem_seg_head.clip_model.*`` (the OpenCLIP model,
-plus ``visual.modify_downsample``) and ``sem_seg_head.decoder.*`` (the decoder).
-Their key names are listed in the golden data's ``official_state_dict_keys.txt``.
+An official checkpoint holds ``sem_seg_head.clip_model.*`` (OpenCLIP, plus ``visual.modify_downsample``) and
+``sem_seg_head.decoder.*``; the golden data's ``official_state_dict_keys.txt`` lists their keys.
 """
 import re
 from typing import Dict, List, Mapping, Optional, Tuple

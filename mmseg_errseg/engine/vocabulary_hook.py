@@ -8,11 +8,8 @@ __all__ = ['VocabularyHook']
 
 @HOOKS.register_module()
 class VocabularyHook(Hook):
-    """Set the model's vocabulary to the class names of the dataset it runs on.
-
-    Training uses the training set's classes; validation and test switch to
-    their dataset's classes and training resumes with the training classes.
-    """
+    """Set the model's vocabulary to the class names of the dataset it runs on: validation and test switch
+    to their dataset's classes, training resumes with the training set's."""
     priority = 'VERY_HIGH'
 
     @staticmethod

@@ -56,9 +56,9 @@ def lookup_table(mapping: Dict[int, int], size: int, fill: int, dtype) -> np.nda
     return table
 
 
-def check_range(values: np.ndarray, allowed: np.ndarray, path: str, expected: str) -> None:
+def check_range(label: np.ndarray, allowed: np.ndarray, path: str, expected: str) -> None:
     """Raise when a raw label map holds values outside the release's encoding."""
-    bad = np.setdiff1d(values, allowed)
+    bad = np.setdiff1d(label, allowed)
     if bad.size:
         raise ValueError(f'{path}: malformed label map, values {bad[:8].tolist()} are not {expected}')
 
@@ -74,6 +74,13 @@ def read_id_list(path: str) -> List[str]:
     return ids
 
 
+def _convert_png(path: str, lut: np.ndarray, allowed: np.ndarray, expected: str):
+    """A label map whose raw values must be ``allowed``, mapped by ``lut`` (A-150, PAS-20)."""
+    raw = read_label_map(path)
+    check_range(raw, allowed, path, expected)
+    return lut[raw], None, 0
+
+
 def _folder_entries(src: str, folder: str) -> List[Tuple[str, str, str]]:
     """``src/images/FOLDER/*.jpg`` with their ``src/annotations/FOLDER/*.png`` label maps."""
     ann_dir, img_dir = osp.join(src, 'annotations', folder), osp.join(src, 'images', folder)
@@ -85,16 +92,11 @@ def _folder_entries(src: str, folder: str) -> List[Tuple[str, str, str]]:
 _ADE150_LUT = lookup_table({0: 255, **{v: v - 1 for v in range(1, 151)}}, 256, 255, np.uint8)
 
 
-def _convert_ade150(path: str):
-    raw = read_label_map(path)
-    check_range(np.unique(raw), np.arange(151), path, 'ADE20K-150 labels 0..150')
-    return _ADE150_LUT[raw], None, 0
-
-
 def read_ade150(bench: Benchmark, src: str) -> Plan:
     """ADEChallengeData2016: ``annotations/validation/*.png`` (0 unlabelled, 1..150) -> ``value - 1``, 0 -> 255."""
     require(bench, src, 'images/validation', 'annotations/validation')
-    return Plan({'val': _folder_entries(src, 'validation')}, _convert_ade150)
+    return Plan({'val': _folder_entries(src, 'validation')}, functools.partial(
+        _convert_png, lut=_ADE150_LUT, allowed=np.arange(151), expected='ADE20K-150 labels 0..150'))
 
 
 # ---------------------------------------------------------------------------- ADE20K-847
@@ -177,7 +179,7 @@ def _context_label_map(path: str) -> np.ndarray:
         raise ValueError(f'{path}: malformed PASCAL-Context annotation, expected a .mat with LabelMap ({e})')
     if label.ndim != 2 or not np.issubdtype(label.dtype, np.integer):
         raise ValueError(f'{path}: malformed LabelMap, shape {label.shape}, dtype {label.dtype}')
-    check_range(np.unique(label), np.arange(460), path, 'PASCAL-Context ids 0..459')
+    check_range(label, np.arange(460), path, 'PASCAL-Context ids 0..459')
     return label.astype(np.int64)
 
 
@@ -258,13 +260,6 @@ def read_pc59(bench: Benchmark, src: str, ids: Optional[str] = None, source: str
 
 # ---------------------------------------------------------------------------- PASCAL VOC 2012 (20 classes)
 _VOC_LUT = lookup_table({0: 255, **{k: k - 1 for k in range(1, 21)}, 255: 255}, 256, 255, np.uint8)
-_VOC_VALUES = np.array(list(range(21)) + [255])
-
-
-def _convert_voc20(path: str):
-    raw = read_label_map(path)
-    check_range(np.unique(raw), _VOC_VALUES, path, 'VOC labels 0..20 or 255')
-    return _VOC_LUT[raw], None, 0
 
 
 def read_voc20(bench: Benchmark, src: str) -> Plan:
@@ -275,9 +270,11 @@ def read_voc20(bench: Benchmark, src: str) -> Plan:
     if label_dir is None:
         raise FileNotFoundError(f'voc20: --src {src!r} lacks SegmentationClassAug/ and SegmentationClass/ '
                                 f'(expected {bench.raw_release})')
-    ids = read_id_list(osp.join(src, 'ImageSets', 'Segmentation', 'val.txt'))
-    return Plan({'val': [(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(src, label_dir, i + '.png'))
-                         for i in ids]}, _convert_voc20, [f'labels from {label_dir}/'])
+    entries = [(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(src, label_dir, i + '.png'))
+               for i in read_id_list(osp.join(src, 'ImageSets', 'Segmentation', 'val.txt'))]
+    convert = functools.partial(_convert_png, lut=_VOC_LUT, allowed=np.array([*range(21), 255]),
+                                expected='VOC labels 0..20 or 255')
+    return Plan({'val': entries}, convert, [f'labels from {label_dir}/'])
 
 
 # ---------------------------------------------------------------------------- COCO-Stuff-171
