@@ -31,11 +31,9 @@ _FALLBACK_NAME = 'mmcv.ops'
 def point_sample(input: torch.Tensor, points: torch.Tensor, align_corners: bool = False,
                  **kwargs) -> torch.Tensor:
     """mmcv's ``point_sample``: (N, C, H, W) sampled at (N, P, 2) or (N, Hg, Wg, 2) (x, y) in [0, 1]^2."""
-    squeeze = points.dim() == 3
-    if squeeze:
-        points = points.unsqueeze(2)
-    out = F.grid_sample(input, 2.0 * points - 1.0, align_corners=align_corners, **kwargs)
-    return out.squeeze(3) if squeeze else out
+    grid = points.unsqueeze(2) if points.dim() == 3 else points
+    out = F.grid_sample(input, 2.0 * grid - 1.0, align_corners=align_corners, **kwargs)
+    return out.squeeze(3) if points.dim() == 3 else out
 
 
 def sigmoid_focal_loss(input: torch.Tensor, target: torch.Tensor, gamma: float = 2.0,
@@ -81,14 +79,11 @@ def _install_mmcv_ops_fallback() -> None:
         sys.modules[_FALLBACK_NAME] = mmcv.ops = fallback
 
 
-_HISTORY_BUFFER_METHODS = frozenset({'mean', 'min', 'max', 'current'})
-
-
 def _history_buffer_getattr(obj, name):
     """``getattr`` as a pickled ``HistoryBuffer`` uses it; the real one would reach any attribute."""
     from mmengine.logging import HistoryBuffer
     is_buffer = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
-    if is_buffer and name in _HISTORY_BUFFER_METHODS | set(HistoryBuffer._statistics_methods):
+    if is_buffer and name in {'mean', 'min', 'max', 'current', *HistoryBuffer._statistics_methods}:
         return getattr(obj, name)
     raise pickle.UnpicklingError(f'refusing getattr({type(obj).__name__}, {name!r}) in a weights-only load')
 

@@ -103,10 +103,8 @@ def head_config_from_official(cfg: Mapping) -> dict:
 
 
 def infer_head_config(decoder_sd: Mapping[str, torch.Tensor]) -> dict:
-    """``ERRSegHead`` arguments read off an official decoder state dict's shapes.
-
-    Heads (4) and CSR pooling (2) leave no trace in shapes; the official values are assumed.
-    """
+    """``ERRSegHead`` arguments read off an official decoder state dict's shapes (heads and CSR pooling leave
+    no trace in shapes: the official 4 and 2 are assumed)."""
     s = {k: tuple(v.shape) for k, v in decoder_sd.items()}
     try:
         layers = sorted({int(k.split('.')[1]) for k in s if k.startswith('aggregator_layers.')})

@@ -1,7 +1,6 @@
 """The benchmark registry: every per-dataset fact (dataset class, prepared layout, vocabulary, test-time P,
-ignore index, label encoding) of the training set and the five OVSS benchmarks, in one table.
-
-The layout is the official ``DETECTRON2_DATASETS`` one, so data prepared for the official code works as is.
+ignore index, label encoding) of the training set and the five OVSS benchmarks, in one table. The layout
+is the official ``DETECTRON2_DATASETS`` one, so data prepared for the official code works as is.
 """
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
@@ -98,11 +97,8 @@ class Benchmark:
 
 
 def test_pipeline(benchmark: Benchmark, resize_backend: str = 'pillow') -> List[dict]:
-    """Official (detectron2) test pipeline; ``resize_backend``: one of :data:`RESIZE_BACKENDS`.
-
-    The image is resized to shortest edge 800 (longest at most 1333), the model resizes it to its crop
-    and its prediction back. Labels are loaded after the resize, at the original size (the evaluator's).
-    """
+    """Official (detectron2) test pipeline: shortest edge 800 (longest at most 1333) by ``resize_backend``
+    (:data:`RESIZE_BACKENDS`); labels loaded after the resize, at the original size (the evaluator's)."""
     if resize_backend == 'pillow':
         resize = [dict(type='LoadImageFromFile', imdecode_backend='pillow'),
                   dict(type='PillowResizeShortestEdge', scale=800, max_size=1333)]

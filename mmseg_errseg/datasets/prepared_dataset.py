@@ -105,8 +105,7 @@ def load_dataset_index(dataset_cfg: dict, name: str = '') -> PreparedSegDataset:
     """The dataset of an MMSeg dataset config, without its pipeline (``.data_list``: label maps and images).
 
     Raises:
-        FileNotFoundError: The data root, the label folder, its label maps or their images are missing (the
-            message names them and says how to prepare benchmark ``name``).
+        FileNotFoundError: Naming what is missing and how to prepare benchmark ``name``.
     """
     cfg = dict(dataset_cfg)
     data_root = cfg.get('data_root')

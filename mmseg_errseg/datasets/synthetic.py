@@ -46,11 +46,8 @@ def _image(rng: np.random.Generator, label: np.ndarray, ignore_index: int) -> np
 def make_dataset(name: str, root: str, num_images: int = 4, size: Tuple[int, int] = (64, 80),
                  seed: int = 0, splits: Optional[Sequence[str]] = None,
                  max_classes: int = 5) -> Dict[str, List[Tuple[str, str]]]:
-    """Write ``num_images`` per split (default: all) of a benchmark into the data root ``root``.
-
-    ``size`` is the first image's (H, W), the others vary around it; at most ``max_classes`` (>= 2) per
-    image; the same arguments write the same files. Returns per split the (image, label map) paths.
-    """
+    """Write ``num_images`` per split (default: all) of a benchmark into the data root ``root``, the first of
+    (H, W) ``size``, with at most ``max_classes`` (>= 2) each; returns per split the (image, label map) paths."""
     bench = get_benchmark(name)
     if num_images < 1 or min(size) < 16:
         raise ValueError(f'need num_images >= 1 and size >= 16 pixels, got {num_images} and {size}')

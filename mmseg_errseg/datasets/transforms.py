@@ -1,12 +1,11 @@
 """The evaluation pipeline's transforms: label maps at full range, and the official test-time resize.
 
 MMSeg's ``LoadAnnotations`` casts label maps to uint8, which wraps the ids of A-847 and PC-459 (and 255 is
-a class there): :class:`LoadFullRangeAnnotations` keeps their dtype.
-
-The official evaluation resizes the Pillow-read uint8 image with ``PIL.Image.resize(..., BILINEAR)`` to
-detectron2's size (:func:`shortest_edge_size`): :class:`PillowResizeShortestEdge`. MMSeg's
-``ResizeShortestEdge`` resizes with cv2 (other pixels) to ``mmcv.imrescale``'s size (64x148 gives 576x1332,
-detectron2 576x1333): the ``'cv2'`` pipeline of :func:`~mmseg_errseg.datasets.benchmarks.test_pipeline`.
+a class there): :class:`LoadFullRangeAnnotations` keeps their dtype. The official evaluation resizes the
+Pillow-read uint8 image with ``PIL.Image.resize(..., BILINEAR)`` to detectron2's size
+(:func:`shortest_edge_size`): :class:`PillowResizeShortestEdge`. MMSeg's ``ResizeShortestEdge`` resizes with
+cv2 (other pixels) to ``mmcv.imrescale``'s size (64x148 gives 576x1332, detectron2 576x1333): the ``'cv2'``
+pipeline of :func:`~mmseg_errseg.datasets.benchmarks.test_pipeline`.
 """
 from typing import Tuple
 
@@ -68,11 +67,8 @@ class LoadFullRangeAnnotations(LoadAnnotations):
 
 
 def shortest_edge_size(h: int, w: int, short_edge: int, max_size: int) -> Tuple[int, int]:
-    """detectron2's ``ResizeShortestEdge.get_output_shape``: the new (H, W).
-
-    The short side becomes ``short_edge`` unless the long side would then exceed ``max_size`` (then the
-    long side becomes ``max_size``); both sides are rounded half up.
-    """
+    """detectron2's ``ResizeShortestEdge.get_output_shape``: the new (H, W), short side ``short_edge`` unless
+    the long side would exceed ``max_size`` (then that is ``max_size``), both rounded half up."""
     size = float(short_edge)
     scale = size / min(h, w)
     newh, neww = (size, scale * w) if h < w else (scale * h, size)

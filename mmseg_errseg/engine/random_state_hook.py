@@ -16,9 +16,6 @@ from mmseg.registry import HOOKS
 
 __all__ = ['RandomStateHook']
 
-_KEY = 'random_states'
-
-
 def _capture() -> Dict[str, Any]:
     return dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
                 cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
@@ -42,11 +39,10 @@ def _restore_after(iterator, skip: int, states: Dict[str, Any]):
 
 @HOOKS.register_module()
 class RandomStateHook(Hook):
-    """Save the random states of every process in checkpoints; restore them on resume.
+    """Save the random states of every process in checkpoints (``IterBasedTrainLoop``); restore them on resume.
 
-    For ``IterBasedTrainLoop``. The states are captured after each iteration, before the
-    ``CheckpointHook`` saves (gathered from every process at the iterations it saves, as only the first
-    writes checkpoints); each process restores its own.
+    Captured after each iteration, before the ``CheckpointHook`` saves (gathered from every process at the
+    iterations it saves: only the first writes checkpoints); each process restores its own.
     """
     priority = 'LOW'  # after the other hooks of an iteration, before CheckpointHook (VERY_LOW)
 
@@ -65,10 +61,10 @@ class RandomStateHook(Hook):
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if self._states:
-            checkpoint[_KEY] = self._states
+            checkpoint['random_states'] = self._states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self._resumed = checkpoint.get(_KEY) or []
+        self._resumed = checkpoint.get('random_states') or []
 
     def before_train_epoch(self, runner) -> None:
         # The loop replays `iter` batches after this hook, then trains: restore just before the next draw.

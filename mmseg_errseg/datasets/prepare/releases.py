@@ -1,8 +1,7 @@
 """The public raw releases: where their files are and how their labels convert (the official ``prepare_*.py``).
 
-A reader takes the raw release folder (and its own options) and returns a :class:`Plan`. A converter is a
-module-level function (it runs in worker processes): converter input -> (label map, image to write or
-``None`` to place the raw one, labelled pixels mapped to ignore).
+A reader takes the raw release folder (and its own options) and returns a :class:`Plan`. A converter (run in
+worker processes) maps its input to (label map, image to write or ``None``, labelled pixels set to ignore).
 """
 import functools
 import json
