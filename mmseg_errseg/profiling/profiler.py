@@ -11,9 +11,9 @@ from typing import Callable, Dict, Optional, Sequence
 import torch
 
 from ..utils import environment_info
-from .execution import EXECUTION_MODES, MIN_WARMUP, check_modes, compare_outputs, execution_mode
 from .flops import count_paper_and_executed, paper_convention, ptflops_macs
-from .latency import ComponentTimer, measure_latency
+from .latency import (EXECUTION_MODES, MIN_WARMUP, ComponentTimer, check_modes, compare_outputs, execution_mode,
+                      measure_latency)
 from .memory import PeakMemory, PeakRSS, explicit_attention_memory, training_step_memory
 from .targets import ProfileTarget
 

@@ -4,8 +4,8 @@ from typing import Mapping
 import pandas as pd
 
 from .components import OTHER
-from .execution import EXECUTION_MODES
 from .flops import FVCORE_EXTRA_HANDLES
+from .latency import EXECUTION_MODES
 
 __all__ = ['format_record', 'component_frame']
 
