@@ -26,20 +26,12 @@ def _fmt(value: float, digits: int, signed: bool = False) -> str:
 
 
 def wide_table(experiment: Experiment, cells: pd.DataFrame, smoke: bool = False) -> Tuple[pd.DataFrame, List[str]]:
-    """The paper's layout: one row per paper row, per column ours / paper / difference.
+    """(frame of strings, footnotes): the paper's layout, one row per paper row, per column ours / paper / Δ.
 
-    Cells without a number of ours read ``n/a [k]``, footnote ``k`` saying why; a number from records that
-    are not current (stale, uncommitted code) reads ``x [k]``, footnote ``k`` saying which.
-    Rows are the experiment's variants by position (labels may repeat, as
-    Table 3's "ERR-Seg (ours)" in both backbone groups).
-
-    Args:
-        experiment: The experiment.
-        cells: :func:`~mmseg_errseg.views.cells.experiment_cells`.
-        smoke: A toy-scale run: no difference column, one more decimal (its values are small).
-
-    Returns:
-        (frame of strings, footnotes).
+    A cell without a number of ours reads ``n/a [k]``, footnote ``k`` saying why; a number from records that
+    are not current (stale, uncommitted code) reads ``x [k]``, footnote ``k`` saying which. Rows are the
+    variants by position (labels may repeat: Table 3's "ERR-Seg (ours)" in both backbone groups).
+    ``smoke``: a toy-scale run, no difference column, one more decimal (its values are small).
     """
     notes: Dict[str, int] = {}
     rows: Dict[tuple, Dict[str, str]] = {}
@@ -120,40 +112,21 @@ def write_experiment(experiment: Experiment, cells: pd.DataFrame, out_dir: Path,
                      provenance: str = '') -> List[Path]:
     """Write an experiment's table as CSV (paper layout), Markdown and LaTeX, and its cells (long CSV).
 
-    Args:
-        experiment: The experiment.
-        cells: :func:`~mmseg_errseg.views.cells.experiment_cells`.
-        out_dir: Output folder.
-        smoke: Label everything as a smoke run (file names, titles, banner).
-        provenance: A line naming the command that produced it.
-
-    Returns:
-        The files written.
+    ``smoke`` labels everything as a smoke run (file names, titles, banner); ``provenance`` is a line
+    naming the command that produced it. Returns the files written.
     """
     frame, footnotes = wide_table(experiment, cells, smoke)
-    stem = experiment.key + ('_smoke' if smoke else '')
-    out = Path(out_dir)
-    files = [write_text(out / f'{stem}.csv', frame.to_csv(index=False)),
-             write_text(out / f'{stem}.md', render_markdown(experiment, frame, footnotes, smoke, provenance)),
-             write_text(out / f'{stem}.tex', render_latex(experiment, frame, footnotes, smoke)),
-             write_text(out / f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']).to_csv(
-                 index=False, float_format='%.6g'))]
-    return files
+    stem = Path(out_dir) / (experiment.key + ('_smoke' if smoke else ''))
+    return [write_text(f'{stem}.csv', frame.to_csv(index=False)),
+            write_text(f'{stem}.md', render_markdown(experiment, frame, footnotes, smoke, provenance)),
+            write_text(f'{stem}.tex', render_latex(experiment, frame, footnotes, smoke)),
+            write_text(f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']).to_csv(
+                index=False, float_format='%.6g'))]
 
 
 def write_table(experiment: Experiment, lookup: Lookup, out_dir: Path, resolve: Callable[[str], Path] = Path,
                 provenance: str = '') -> Tuple[pd.DataFrame, List[Path]]:
-    """Render an experiment's table from records a command was given (CSV, Markdown, LaTeX, cells).
-
-    Args:
-        experiment: The registry's experiment (possibly with rows of the command's own).
-        lookup: Where each cell's records come from.
-        out_dir: Output folder.
-        resolve: Path of a file a record names.
-        provenance: A line naming the command that produced it.
-
-    Returns:
-        (the cells, the files written).
-    """
+    """(cells, files): an experiment's table (possibly with rows of the command's own) from records a
+    command was given, written by :func:`write_experiment`."""
     cells = experiment_cells(experiment, lookup, resolve)
     return cells, write_experiment(experiment, cells, out_dir, smoke=False, provenance=provenance)
