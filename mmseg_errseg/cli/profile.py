@@ -69,7 +69,8 @@ def run(args) -> int:
 
     import torch
 
-    from ..profiling import format_record, run_specs, setting_specs
+    from ..profiling import run_specs, setting_specs
+    from ..views import format_record
     from . import CommandError
 
     if args.threads is not None:

@@ -105,17 +105,9 @@ def _synchronize(device: torch.device) -> None:
 def measure_latency(fn: Callable[[], object], runs: int, warmup: int = 1, device='cpu',
                     progress: bool = False, label: str = 'timing',
                     around_timed: Optional[ContextManager] = None) -> LatencyStats:
-    """Time ``fn()``: ``warmup`` untimed calls, then ``runs`` timed ones, each closed by a device sync.
-
-    Args:
-        fn: The work (e.g. one forward).
-        runs: Timed calls, >= 1.
-        warmup: Untimed calls first (allocator, kernel selection, caches).
-        device: Device the work runs on.
-        progress: Show ``label`` and a progress bar on stderr.
-        label: Shown before the progress bar.
-        around_timed: Entered after the warm-up, left after the timed runs (e.g. :class:`~.memory.PeakRSS`).
-    """
+    """Time ``fn()``: ``warmup`` untimed calls (allocator, kernel selection, caches), then ``runs`` timed ones,
+    each closed by a sync of ``device``; ``progress`` shows ``label`` and a bar on stderr; ``around_timed`` is
+    entered after the warm-up and left after the timed runs (e.g. :class:`~.memory.PeakRSS`)."""
     if runs < 1:
         raise ValueError(f'--runs must be >= 1, got {runs}')
     if warmup < 0:
@@ -143,12 +135,9 @@ def measure_latency(fn: Callable[[], object], runs: int, warmup: int = 1, device
 
 
 class ComponentTimer:
-    """Times the components of a model with forward hooks where components begin (exclusive times).
-
-    A component's time excludes the components nested in it; what no component
-    covers is :data:`OTHER`. On CUDA every hook synchronises, so the instrumented
-    forward is slower than a plain one: compare components with each other, and
-    the total with :func:`measure_latency`.
+    """Times the components of a model with forward hooks where components begin, exclusive of the components
+    nested in them (what none covers is :data:`OTHER`). On CUDA every hook synchronises, so the instrumented
+    forward is slower than a plain one: compare components with each other, the total with :func:`measure_latency`.
     """
 
     def __init__(self, model: nn.Module, components: ComponentMap, device='cpu'):

@@ -32,16 +32,9 @@ class Vocabulary(NamedTuple):
 
 @dataclass
 class RunSpec:
-    """What to build and measure.
-
-    Attributes:
-        method: Display name (ERR-Seg, SAN ViT-B/16, cost-aggregation baseline, ...).
-        model: 'config' (``config`` with nested ``model`` ``overrides``) or 'san' (MMSeg's SAN config).
-        num_selected: P (ERR-Seg); None: the config's ``test_cfg``.
-        benchmark: Benchmark name for records and tables, if any.
-        text: How class embeddings are cached (:data:`~.targets.TEXT_MODES`).
-        checkpoint: Weights to load ('config' models only).
-    """
+    """What to build and measure: ``method`` (display name), ``model`` 'config' (``config`` with nested
+    ``model`` ``overrides``, ``checkpoint`` weights) or 'san' (MMSeg's SAN config), P (None: the config's
+    ``test_cfg``), the benchmark named in records, ``text`` (:data:`~.targets.TEXT_MODES`)."""
     method: str
     model: str
     config: Optional[str]

@@ -94,13 +94,9 @@ def _null_pretrained(model_cfg: Dict[str, Any]) -> None:
 
 def build_segmentor(cfg, overrides: Optional[Dict[str, Any]] = None,
                     input_size: Optional[Tuple[int, int]] = None, source: str = 'config') -> nn.Module:
-    """``cfg.model`` with random weights (pretrained paths nulled), in eval mode.
-
-    Args:
-        overrides: Nested ``model`` overrides, e.g. :data:`COST_AGGREGATION_BASELINE`.
-        input_size: For ERR-Seg, the network input (H, W) (sets ``crop_size``).
-        source: How to name the config in errors.
-    """
+    """``cfg.model`` with random weights (pretrained paths nulled), in eval mode, nested ``overrides`` merged
+    (e.g. :data:`COST_AGGREGATION_BASELINE`); ``input_size`` sets ERR-Seg's ``crop_size``; ``source`` names
+    the config in errors."""
     from mmengine.config import Config, ConfigDict
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
@@ -177,17 +173,10 @@ def _encode_decode(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class ProfileTarget:
-    """One measured configuration.
-
-    Attributes:
-        name: Display name (method and setting).
-        model: The full model (parameters are counted on it).
-        forward: Module whose ``forward(image)`` is measured; the model is its child 'model'.
-        input_size: (H, W) of the image batch (batch 1, 3 channels).
-        components: Components of ``model`` by module name (FLOPs and time).
-        param_groups: Parameter groups of ``model`` (visual / text / decoder).
-        settings: What defines the configuration (T, P, overrides, ...), for records.
-    """
+    """One measured configuration: the full ``model`` (parameters are counted on it), the module whose
+    ``forward(image)`` is measured (the model is its child 'model'), the (H, W) of the image batch (batch 1),
+    the components of ``model`` (FLOPs and time), its parameter groups (visual / text / decoder) and the
+    settings that define it (T, P, overrides, ...) for records."""
     name: str
     model: nn.Module
     forward: nn.Module
@@ -215,11 +204,8 @@ def errseg_target(model: nn.Module, class_names: Sequence[str], num_selected: Op
                   settings: Optional[Dict] = None) -> ProfileTarget:
     """ERR-Seg (built, on its device) measured through ``decode`` with its vocabulary's embeddings cached.
 
-    Args:
-        num_selected: P kept classes; None keeps the config's ``test_cfg`` value.
-        input_size: Network input (H, W); must equal the model's ``crop_size``.
-        text: One of :data:`TEXT_MODES`.
-        settings: Extra fields for the record.
+    ``num_selected``: P (None: the config's ``test_cfg``); ``input_size`` must equal the model's ``crop_size``;
+    ``text``: one of :data:`TEXT_MODES`; ``settings``: extra fields for the record.
     """
     if text not in TEXT_MODES:
         raise ValueError(f'text must be one of {TEXT_MODES}, got {text!r}')
@@ -255,12 +241,9 @@ def errseg_target(model: nn.Module, class_names: Sequence[str], num_selected: Op
 
 def san_target(model: nn.Module, class_names: Sequence[str], input_size: Tuple[int, int],
                name: str = 'SAN ViT-B/16', settings: Optional[Dict] = None) -> ProfileTarget:
-    """SAN (``MultimodalEncoderDecoder`` built for ``class_names``) measured through ``encode_decode``.
-
-    Its text encoder (14 prompt templates per class: minutes of CPU for hundreds of
-    classes, and excluded from the measurement anyway) is replaced by a cache of
-    random unit vectors (the weights are random too).
-    """
+    """SAN (``MultimodalEncoderDecoder`` built for ``class_names``) measured through ``encode_decode``; its text
+    encoder (14 templates per class: minutes of CPU for hundreds of classes, and never measured) is replaced
+    by a cache of random unit vectors (the weights are random too)."""
     encoder = model.text_encoder
     if not getattr(encoder, 'cache_feature', False) or encoder.dataset_name is not None:
         raise ValueError('SAN profiling needs its text encoder built with a vocabulary and '
