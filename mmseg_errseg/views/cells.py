@@ -135,20 +135,6 @@ def cell_value(experiment: Experiment, index: int, column: Column, lookup: Looku
     return CellValue(value, reason if value is not None else why, paper, paper_dash, paths, device)
 
 
-def _per_row(values: List[CellValue], ref: CellValue) -> List[CellValue]:
-    """Divide each value by the reference row's, measured on the same device."""
-    for v in values:
-        if v.ours is None:
-            continue
-        if ref.ours is None or not ref.ours:
-            v.ours, v.note = None, f'the reference row has no value ({ref.note or "zero"})'
-        elif v.device != ref.device:
-            v.ours, v.note = None, f'the reference row was measured on another device ({ref.device})'
-        else:
-            v.ours = v.ours / ref.ours
-    return values
-
-
 def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[str], Path] = Path,
                      smoke: bool = False) -> pd.DataFrame:
     """Every cell of an experiment in long form (one row per variant and column).
@@ -170,11 +156,16 @@ def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[
             if variant.fills(column):
                 values[i, column.name] = cell_value(experiment, i, column, lookup, resolve)
     labels = [v.label for v in experiment.variants]
-    for column in experiment.columns:
-        if column.per_row is not None:
-            ref = values.get((labels.index(column.per_row), column.name))
-            ref = CellValue(ref.ours, ref.note, None, device=ref.device) if ref else CellValue(None, 'no row', None)
-            _per_row([v for (i, c), v in values.items() if c == column.name], ref)
+    for column in (c for c in experiment.columns if c.per_row is not None):  # divide by the reference row's
+        ref = values.get((labels.index(column.per_row), column.name))
+        ref_ours, ref_note, ref_device = (ref.ours, ref.note, ref.device) if ref else (None, 'no row', None)
+        for v in (v for (_, c), v in values.items() if c == column.name and v.ours is not None):
+            if not ref_ours:
+                v.ours, v.note = None, f'the reference row has no value ({ref_note or "zero"})'
+            elif v.device != ref_device:
+                v.ours, v.note = None, f'the reference row was measured on another device ({ref_device})'
+            else:
+                v.ours = v.ours / ref_ours
     rows = []
     for (i, name), v in values.items():
         variant, column = experiment.variants[i], next(c for c in experiment.columns if c.name == name)
