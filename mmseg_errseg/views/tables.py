@@ -138,7 +138,6 @@ def write_table(experiment: Experiment, lookup: Lookup, out_dir: Path, resolve: 
 
 
 # ---------------------------------------------------------------- one profile record
-_GIB = 2 ** 30
 _MEMORY_KINDS = {
     'cuda_max_allocated': 'CUDA max allocated',
     'cpu_peak_rss': 'process peak RSS',
@@ -147,7 +146,7 @@ _MEMORY_KINDS = {
 
 
 def _bytes(value: float) -> str:
-    return f'{value / _GIB:.3f} GiB' if value >= 2 ** 30 else f'{value / 2 ** 20:.1f} MiB'
+    return f'{value / 2 ** 30:.3f} GiB' if value >= 2 ** 30 else f'{value / 2 ** 20:.1f} MiB'
 
 
 def _gflops(value: float) -> str:
@@ -196,9 +195,8 @@ def format_record(record: Mapping) -> str:
     flops = record.get('flops')
     if flops:
         added = ', '.join(k for k in flops['by_operator'] if f'aten::{k}' in FVCORE_EXTRA_HANDLES)
-        line = (f"GFLOPs (fvcore, 1 FMA = 1 flop, attention counted): {_gflops(flops['total'])} "
-                f"(of which {_gflops(flops['added'])} fvcore alone skips: {added or 'none'})")
-        lines.append(line)
+        lines.append(f"GFLOPs (fvcore, 1 FMA = 1 flop, attention counted): {_gflops(flops['total'])} "
+                     f"(of which {_gflops(flops['added'])} fvcore alone skips: {added or 'none'})")
         pt = record.get('ptflops')
         if pt:
             rel = 100 * (pt['macs'] - flops['matmul']) / flops['matmul'] if flops['matmul'] else float('nan')
