@@ -45,7 +45,7 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
         ptflops: Cross-check the count with ptflops' aten backend.
         components: Time the components (an instrumented forward).
         component_runs: Instrumented forwards (median per component).
-        executions: Names from :data:`~.execution.EXECUTION_MODES`.
+        executions: Names from :data:`~.latency.EXECUTION_MODES`.
         training_memory: Also measure one forward and backward with explicit attention
             (:func:`~.memory.training_step_memory`).
         attention_memory: Also measure one inference forward with explicit attention

@@ -50,7 +50,7 @@ class RunSpec:
 def resolve_vocabulary(num_classes: Optional[int] = None, vocabulary: Optional[str] = None,
                        benchmark: Optional[str] = None, default: Optional[Vocabulary] = None
                        ) -> Vocabulary:
-    """The classes to profile with: T names (:func:`~.builders.vocabulary_of_size`), a shipped vocabulary
+    """The classes to profile with: T names (:func:`~.targets.vocabulary_of_size`), a shipped vocabulary
     or file, a benchmark's (its paper title ``'A-847'`` or name), else ``default`` (the config's)."""
     given = [x for x in (num_classes, vocabulary, benchmark) if x is not None]
     if len(given) > 1:
