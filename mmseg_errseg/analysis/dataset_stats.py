@@ -1,10 +1,6 @@
-"""Paper Table 1: classes per image and class redundancy of each evaluation set.
-
-For a dataset with T classes, the average number of classes per image is the
-mean over its images of the number of distinct labels in 0..T-1 (ignored
-pixels do not count); the redundancy is ``1 - average / T``, the share of the
-vocabulary an image does not contain. Measured on the prepared label maps;
-the table beside the paper's is a view (``mmseg_errseg.views``).
+"""Paper Table 1 measured on the prepared label maps: per evaluation set with T classes, the average number
+of distinct labels in 0..T-1 per image (ignored pixels do not count) and the redundancy ``1 - average / T``,
+the share of the vocabulary an image does not contain. The table is a view (``mmseg_errseg.views``).
 """
 from typing import Sequence
 

@@ -1,9 +1,6 @@
-"""Table 5's measurement: mIoU on seen and unseen classes, from evaluation records and split files.
-
-Evaluation records are the JSON files ``errseg test`` writes (``"kind": "eval"``,
-``dataset``, ``classes``, ``per_class.IoU`` in percent with null for a class
-that never occurs); split files are those ``errseg similarity`` writes. The
-table is a view (``mmseg_errseg.views``).
+"""Table 5's measurement: mIoU on seen and unseen classes, from the evaluation records ``errseg test`` writes
+(``"kind": "eval"``, ``dataset``, ``classes``, ``per_class.IoU`` in percent, null for a class that never
+occurs) and the split files ``errseg similarity`` writes. The table is a view (``mmseg_errseg.views``).
 """
 import json
 import re
@@ -97,12 +94,9 @@ def record_seen_unseen(record: dict, split: SeenUnseenSplit) -> Dict[str, float]
 
 
 def model_label(record: dict) -> str:
-    """The model of a record: its config's ``method_backbone`` (MMSeg's config naming), else its checkpoint's name.
-
-    ``configs/errseg/errseg_convnext-b_eval-ade847-640x640.py`` names ``errseg_convnext-b`` (the same
-    model on every benchmark); a checkpoint ``work_dirs/run/iter_6.pth`` without a config names ``run``
-    (MMEngine's ``iter_N`` / ``epoch_N`` / ``best_*`` stems name no model), ``errseg_b.pth`` ``errseg_b``.
-    """
+    """The model of a record: its config's ``method_backbone`` (MMSeg's config naming: ``errseg_convnext-b``
+    on every benchmark), else its checkpoint's stem, or its folder's for MMEngine's ``iter_N``, ``epoch_N``,
+    ``best_*`` stems (``work_dirs/run/iter_6.pth``: ``run``)."""
     stem = Path(str(record.get('config') or '')).stem
     if '_' in stem:
         return '_'.join(stem.split('_')[:2])

@@ -1,20 +1,12 @@
 """Label-level similarity between evaluation and training vocabularies (paper Sec. 4.1.3, Table 2).
 
-Each class name is prompted as the model prompts it and embedded by a text
-encoder (:mod:`mmseg_errseg.analysis.text_encoders`); the eval x train cosine similarity
-matrix maps each evaluation class to its most similar training class. Table 2
-reports, per evaluation vocabulary, the proportion of classes whose best match
-is
-
-* ``1.00``: a similarity that rounds to 1.00 at the paper's two decimals
-  (>= 0.995). In practice this is a class whose prompt is identical to a
-  training class's prompt (up to the tokenizer's normalisation, e.g. case);
-  the ``identical prompt`` column counts exact prompt identity to show it;
-* ``>=0.95``, ``>=0.90``, ``>=0.85``: a similarity at least the threshold.
-
-The same best-match similarities split each evaluation vocabulary into seen
-(>= threshold, paper 0.95) and unseen classes (Table 5, see
-:mod:`mmseg_errseg.evaluation.seen_unseen`).
+Each class name is prompted as the model prompts it and embedded by a text encoder
+(:mod:`~mmseg_errseg.analysis.text_encoders`); the eval x train cosine similarities map each evaluation
+class to its most similar training class. Table 2 reports per evaluation vocabulary the proportion of
+classes whose best match is ``1.00`` (rounds to 1.00 at two decimals, >= 0.995: in practice a prompt
+identical to a training class's, counted by the ``identical prompt`` column) or at least 0.95, 0.90,
+0.85. The same similarities split each vocabulary into seen (>= threshold, paper 0.95) and unseen
+classes (Table 5).
 """
 import datetime
 from dataclasses import dataclass, field
@@ -35,7 +27,7 @@ from .text_encoders import DEFAULT_ENCODER, TextEncoder, build_text_encoder, cla
 __all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity',
            'resolve_vocabulary', 'meets', 'label_similarities', 'table2', 'SimilarityReport', 'run_similarity']
 
-#: Table 2's thresholds (1.00 means "rounds to 1.00", see the module docstring).
+#: Table 2's thresholds (1.00: rounds to 1.00).
 THRESHOLDS = (1.00, 0.95, 0.90, 0.85)
 #: Lowest similarity that rounds to 1.00 at two decimals.
 ROUNDS_TO_ONE = 0.995
@@ -156,22 +148,18 @@ def _column(threshold: float) -> str:
 def table2(results: Sequence[LabelSimilarity]) -> pd.DataFrame:
     """Table 2: per result (row) ``vocabulary``, ``train``, ``classes``, ``encoder``, the proportion of
     evaluation labels per best-match threshold (``'1.00'``, ``'>=0.95'``, ...) and ``identical prompt``."""
-    rows = []
-    for r in results:
-        row = {'vocabulary': r.dataset, 'train': r.train, 'classes': len(r.eval_classes), 'encoder': r.encoder}
-        row.update({_column(t): r.proportion(t) for t in THRESHOLDS})
-        row['identical prompt'] = float(r.identical.mean())
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{'vocabulary': r.dataset, 'train': r.train, 'classes': len(r.eval_classes),
+                          'encoder': r.encoder, **{_column(t): r.proportion(t) for t in THRESHOLDS},
+                          'identical prompt': float(r.identical.mean())} for r in results])
 
 
 @dataclass
 class SimilarityReport:
-    """What :func:`run_similarity` computed (per evaluation vocabulary, Table 2) and wrote (files by role)."""
+    """What :func:`run_similarity` computed (per evaluation vocabulary), recorded and wrote (files by role)."""
 
     results: List[LabelSimilarity]
-    table: pd.DataFrame
     splits: Dict[str, SeenUnseenSplit]
+    record: dict
     files: Dict[str, Path]
 
 
@@ -207,11 +195,11 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
                                                    r.nearest_frame(threshold).to_csv(index=False, float_format='%.6f'))
         splits[r.dataset] = r.split(threshold)
         files[f'split:{r.dataset}'] = write_json(out / f'split_{r.dataset}.json', splits[r.dataset].to_dict())
-    table = table2(results)
     record = dict(kind='similarity', train=results[0].train, evals=[r.dataset for r in results],
                   encoder=encoder.id, template=template, synonyms=synonyms, threshold=threshold,
-                  rounds_to_one=ROUNDS_TO_ONE, table2=table.replace({np.nan: None}).to_dict(orient='records'),
+                  rounds_to_one=ROUNDS_TO_ONE,
+                  table2=table2(results).replace({np.nan: None}).to_dict(orient='records'),
                   files={k: p.name for k, p in files.items()}, environment=environment_info(device),
                   created=datetime.datetime.now().astimezone().isoformat(timespec='seconds'))
     files['record'] = write_json(out / 'similarity_record.json', record)
-    return SimilarityReport(results, table, splits, files)
+    return SimilarityReport(results, splits, record, files)

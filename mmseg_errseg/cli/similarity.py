@@ -39,7 +39,6 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    import json
     from dataclasses import replace
 
     from ..analysis.similarity import DEFAULT_TRAIN, run_similarity
@@ -62,7 +61,7 @@ def run(args) -> int:
                  else Variant(paper[r.dataset].label if r.dataset in paper else r.dataset, dataset=r.dataset)
                  for r in report.results)
     experiment = replace(EXPERIMENTS['table2'], variants=rows)
-    result = json.loads(record.read_text(encoding='utf-8'))
+    result = report.record
     _, files = write_table(experiment, lambda i, v, c: ([result], None, (record.name,)), args.out, provenance=(
         f'Ours: text encoder `{result["encoder"]}`, prompts `{template}` ({args.synonyms} synonym'
         f'{"s averaged" if args.synonyms == "mean" else ""}), against {result["train"]}; `errseg similarity`.'))

@@ -1,10 +1,15 @@
-"""Latency: warm-up, synchronised timing, median and spread; and per-component times."""
+"""Latency: execution modes, warm-up and synchronised timing (median and spread), per-component times.
+
+Float32 eager is the reference mode (FLOPs are counted on it); every other mode runs the same model
+on the same input and its outputs are compared with the reference's, so a speed-up is never reported
+without its accuracy cost.
+"""
 import contextlib
 import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, ContextManager, Dict, List, Optional
+from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional
 
 import numpy as np
 import torch
@@ -12,7 +17,67 @@ import torch.nn as nn
 
 from .components import OTHER, ComponentMap
 
-__all__ = ['LatencyStats', 'measure_latency', 'ComponentTimer']
+__all__ = ['EXECUTION_MODES', 'MIN_WARMUP', 'check_modes', 'execution_mode', 'compare_outputs',
+           'LatencyStats', 'measure_latency', 'ComponentTimer']
+
+EXECUTION_MODES: Dict[str, str] = {
+    'eager': 'float32, eager',
+    'channels-last': 'float32, channels-last weights and input',
+    'bf16': 'bfloat16 autocast',
+    'compile': 'float32, torch.compile (inductor)',
+}
+#: Fewest warm-up runs a mode needs (compiling happens in the warm-up, and the first calls after it are slow).
+MIN_WARMUP = {'compile': 3}
+
+
+def check_modes(names) -> None:
+    """One clear error for a name that is not in :data:`EXECUTION_MODES`."""
+    for name in names:
+        if name not in EXECUTION_MODES:
+            raise ValueError(f'unknown execution mode {name!r}; choose from {tuple(EXECUTION_MODES)}')
+
+
+def _logits_and_classes(output: Any):
+    if isinstance(output, (tuple, list)):
+        return output[0], (output[1] if len(output) > 1 else None)
+    return output, None
+
+
+def compare_outputs(reference: Any, other: Any) -> Dict[str, Any]:
+    """Accuracy of a mode's output (logits, or (logits, kept classes)) against the reference's.
+
+    Returns:
+        ``kept_identical`` (None without kept classes), ``max_abs_diff`` of the logits
+        in float32 (None when the kept classes differ) and ``max_abs_ref``.
+    """
+    ref_logits, ref_kept = _logits_and_classes(reference)
+    logits, kept = _logits_and_classes(other)
+    same = None if ref_kept is None else bool(torch.equal(ref_kept.cpu(), kept.cpu()))
+    diff = None if same is False else (ref_logits.float() - logits.float()).abs().max().item()
+    return dict(kept_identical=same, max_abs_diff=diff, max_abs_ref=ref_logits.float().abs().max().item())
+
+
+@contextlib.contextmanager
+def execution_mode(name: str, forward: nn.Module, image: torch.Tensor,
+                   device) -> Iterator[Callable[[], Any]]:
+    """One forward ``forward(image)`` (inference mode) in the mode ``name``; the model is restored on exit."""
+    check_modes([name])
+    device = torch.device(device)
+    if name == 'channels-last':
+        forward.to(memory_format=torch.channels_last)
+        image = image.contiguous(memory_format=torch.channels_last)
+    call = torch.compile(forward) if name == 'compile' else forward
+
+    def run():
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16) if name == 'bf16' \
+            else contextlib.nullcontext()
+        with torch.inference_mode(), autocast:
+            return call(image)
+    try:
+        yield run
+    finally:
+        if name == 'channels-last':
+            forward.to(memory_format=torch.contiguous_format)
 
 
 def _percentile(q: float) -> property:
@@ -40,17 +105,9 @@ def _synchronize(device: torch.device) -> None:
 def measure_latency(fn: Callable[[], object], runs: int, warmup: int = 1, device='cpu',
                     progress: bool = False, label: str = 'timing',
                     around_timed: Optional[ContextManager] = None) -> LatencyStats:
-    """Time ``fn()``: ``warmup`` untimed calls, then ``runs`` timed ones, each closed by a device sync.
-
-    Args:
-        fn: The work (e.g. one forward).
-        runs: Timed calls, >= 1.
-        warmup: Untimed calls first (allocator, kernel selection, caches).
-        device: Device the work runs on.
-        progress: Show ``label`` and a progress bar on stderr.
-        label: Shown before the progress bar.
-        around_timed: Entered after the warm-up, left after the timed runs (e.g. :class:`~.memory.PeakRSS`).
-    """
+    """Time ``fn()``: ``warmup`` untimed calls (allocator, kernel selection, caches), then ``runs`` timed ones,
+    each closed by a sync of ``device``; ``progress`` shows ``label`` and a bar on stderr; ``around_timed`` is
+    entered after the warm-up and left after the timed runs (e.g. :class:`~.memory.PeakRSS`)."""
     if runs < 1:
         raise ValueError(f'--runs must be >= 1, got {runs}')
     if warmup < 0:
@@ -78,12 +135,9 @@ def measure_latency(fn: Callable[[], object], runs: int, warmup: int = 1, device
 
 
 class ComponentTimer:
-    """Times the components of a model with forward hooks where components begin (exclusive times).
-
-    A component's time excludes the components nested in it; what no component
-    covers is :data:`OTHER`. On CUDA every hook synchronises, so the instrumented
-    forward is slower than a plain one: compare components with each other, and
-    the total with :func:`measure_latency`.
+    """Times the components of a model with forward hooks where components begin, exclusive of the components
+    nested in them (what none covers is :data:`OTHER`). On CUDA every hook synchronises, so the instrumented
+    forward is slower than a plain one: compare components with each other, the total with :func:`measure_latency`.
     """
 
     def __init__(self, model: nn.Module, components: ComponentMap, device='cpu'):

@@ -11,9 +11,9 @@ from typing import Callable, Dict, Optional, Sequence
 import torch
 
 from ..utils import environment_info
-from .execution import EXECUTION_MODES, MIN_WARMUP, check_modes, compare_outputs, execution_mode
 from .flops import count_paper_and_executed, paper_convention, ptflops_macs
-from .latency import ComponentTimer, measure_latency
+from .latency import (EXECUTION_MODES, MIN_WARMUP, ComponentTimer, check_modes, compare_outputs, execution_mode,
+                      measure_latency)
 from .memory import PeakMemory, PeakRSS, explicit_attention_memory, training_step_memory
 from .targets import ProfileTarget
 
@@ -45,7 +45,7 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
         ptflops: Cross-check the count with ptflops' aten backend.
         components: Time the components (an instrumented forward).
         component_runs: Instrumented forwards (median per component).
-        executions: Names from :data:`~.execution.EXECUTION_MODES`.
+        executions: Names from :data:`~.latency.EXECUTION_MODES`.
         training_memory: Also measure one forward and backward with explicit attention
             (:func:`~.memory.training_step_memory`).
         attention_memory: Also measure one inference forward with explicit attention

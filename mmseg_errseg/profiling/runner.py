@@ -1,31 +1,30 @@
-"""Profile runs: a :class:`RunSpec` says what to build; :func:`run_specs` builds, profiles, writes and frees
-one model at a time, so several full-size models fit in memory one after the other."""
+"""Profile runs: a :class:`RunSpec` says what to build; :func:`run_specs` builds, profiles, writes (one JSON
+record per configuration) and frees one model at a time, so several full-size models fit in memory in turn."""
 import gc
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 
 from ..datasets.benchmarks import get_benchmark
-from ..utils import check_device, config_hash
+from ..utils import check_device, config_hash, write_json
 from ..vocabularies import load_vocabulary
-from .builders import (COST_AGGREGATION_BASELINE, SAN_CONFIG, build_san, build_segmentor, check_input_size,
-                       load_model_config, san_config_path, vocabulary_of_size)
 from .profiler import profile_target
-from .records import save_record
-from .targets import ProfileTarget, errseg_target, san_target, segmentor_target
+from .targets import (COST_AGGREGATION_BASELINE, SAN_CONFIG, ProfileTarget, build_san, build_segmentor,
+                      check_input_size, errseg_target, load_model_config, san_config_path, san_target,
+                      segmentor_target, vocabulary_of_size)
 
 __all__ = ['ERRSEG', 'SAN', 'COST_AGG', 'RunSpec', 'Vocabulary', 'resolve_vocabulary', 'setting_specs',
-           'build_target', 'run_specs']
+           'build_target', 'save_record', 'run_specs']
 
 #: Display names of the profiled methods.
 ERRSEG, SAN, COST_AGG = 'ERR-Seg', 'SAN ViT-B/16', 'cost-aggregation baseline'
 
 
-@dataclass
-class Vocabulary:
+class Vocabulary(NamedTuple):
     """T class names and where they come from (a shipped list, a file, or placeholders)."""
     source: str
     names: List[str]
@@ -33,16 +32,9 @@ class Vocabulary:
 
 @dataclass
 class RunSpec:
-    """What to build and measure.
-
-    Attributes:
-        method: Display name (ERR-Seg, SAN ViT-B/16, cost-aggregation baseline, ...).
-        model: 'config' (``config`` with nested ``model`` ``overrides``) or 'san' (MMSeg's SAN config).
-        num_selected: P (ERR-Seg); None: the config's ``test_cfg``.
-        benchmark: Benchmark name for records and tables, if any.
-        text: How class embeddings are cached (:data:`~.targets.TEXT_MODES`).
-        checkpoint: Weights to load ('config' models only).
-    """
+    """What to build and measure: ``method`` (display name), ``model`` 'config' (``config`` with nested
+    ``model`` ``overrides``, ``checkpoint`` weights) or 'san' (MMSeg's SAN config), P (None: the config's
+    ``test_cfg``), the benchmark named in records, ``text`` (:data:`~.targets.TEXT_MODES`)."""
     method: str
     model: str
     config: Optional[str]
@@ -58,7 +50,7 @@ class RunSpec:
 def resolve_vocabulary(num_classes: Optional[int] = None, vocabulary: Optional[str] = None,
                        benchmark: Optional[str] = None, default: Optional[Vocabulary] = None
                        ) -> Vocabulary:
-    """The classes to profile with: T names (:func:`~.builders.vocabulary_of_size`), a shipped vocabulary
+    """The classes to profile with: T names (:func:`~.targets.vocabulary_of_size`), a shipped vocabulary
     or file, a benchmark's (its paper title ``'A-847'`` or name), else ``default`` (the config's)."""
     given = [x for x in (num_classes, vocabulary, benchmark) if x is not None]
     if len(given) > 1:
@@ -147,6 +139,15 @@ def build_target(spec: RunSpec, device) -> ProfileTarget:
         return errseg_target(model, spec.vocabulary.names, spec.num_selected, spec.input_size,
                              spec.method, spec.text, settings)
     return segmentor_target(model, spec.input_size, spec.method, settings)
+
+
+def save_record(record: Mapping, out_dir: Union[str, Path]) -> Path:
+    """Write ``out_dir/<name>_<benchmark or T>_<device>.json`` (unsafe characters replaced); returns the path."""
+    settings = record.get('settings', {})
+    where = settings.get('benchmark') or f"T{settings.get('num_classes', 'x')}"
+    stem = f"{record.get('name', 'model')}_{where}_{(record.get('environment') or {}).get('device', 'cpu')}"
+    return write_json(Path(out_dir) / (re.sub(r'[^A-Za-z0-9._-]+', '-', stem).strip('-') + '.json'), record,
+                      indent=2)
 
 
 def run_specs(specs: Sequence[RunSpec], device='cpu', out_dir: Optional[str] = None,

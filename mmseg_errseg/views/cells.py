@@ -1,12 +1,9 @@
 """Cells: the value of each (row, column) of an experiment, read from the records that measured it.
 
-Where a cell's records come from is a :data:`Lookup`: the sweep's plan and
-record store (:func:`plan_lookup`), or records a command was given
-(``errseg dataset-stats``, ``similarity``, ``seen-unseen``). A cell without a
-value says why (no record and the reason, another method's row, ...). The
-paper's figures come only from the experiment declarations. Ratio columns
-(:attr:`~mmseg_errseg.harness.experiments.Column.per_row`, ``per_baseline``)
-divide two measurements of the same device, never ours by the paper's.
+A :data:`Lookup` says where a cell's records come from: the sweep's plan and store (:func:`plan_lookup`),
+or records a command was given (``errseg dataset-stats``, ``similarity``, ``seen-unseen``). A cell without
+a value says why. The paper's figures come only from the experiment declarations. Ratio columns
+(``Column.per_row``, ``per_baseline``) divide two measurements of one device, never ours by the paper's.
 """
 import math
 from dataclasses import dataclass
@@ -30,16 +27,8 @@ Lookup = Callable[[int, Variant, Column], Tuple[Optional[List[dict]], Optional[s
 
 @dataclass
 class CellValue:
-    """Ours (or why not), the paper's figure, and where ours comes from.
-
-    Args:
-        ours: Our measured value, or ``None``.
-        note: Why ``ours`` is missing, or the mark its records carry (``None``: measured, current).
-        paper: The paper's figure (``None``: none, see ``paper_dash``).
-        paper_dash: The paper prints '-' here.
-        records: Record files the value was read from.
-        device: Device the value was measured on (profile records).
-    """
+    """Ours (or ``None``), ``note``: why not or the mark its records carry, the paper's figure (or ``None``;
+    ``paper_dash``: the paper prints '-'), the record files and device (profile records) ours comes from."""
     ours: Optional[float]
     note: Optional[str]
     paper: Optional[float]
@@ -61,30 +50,22 @@ def _sum(parts: Mapping, names: Sequence[str]) -> Optional[float]:
 
 
 def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
-    """The quantities tables read from a profile record (GFLOPs, params in M, memory in GiB, ms).
-
-    Args:
-        record: A record of :func:`mmseg_errseg.profiling.profile_target`.
-
-    Returns:
-        ``gflops``, ``visual_gflops``, ``decoder_gflops``, ``aggregator_gflops``,
-        ``params_m``, ``memory_gib`` (inference), ``attention_memory_gib`` (a forward with explicit attention),
-        ``latency_ms``, ``aggregator_ms`` (``None``
-        where the record does not hold it).
+    """What tables read from a record of :func:`~mmseg_errseg.profiling.profile_target` (``None`` where it
+    holds none): ``gflops``, ``visual_gflops``, ``decoder_gflops``, ``aggregator_gflops``, ``params_m``,
+    ``memory_gib`` (inference), ``attention_memory_gib`` (explicit attention), ``latency_ms``, ``aggregator_ms``.
     """
+    def scaled(value, unit):
+        return None if value is None else value / unit
+
     flops = record.get('flops') or {}
     comps = flops.get('by_component', {})
     total, visual = flops.get('total'), comps.get('CLIP visual')
-    memory = (record.get('memory') or {}).get('delta')
-    attention_memory = (record.get('attention_memory') or {}).get('delta')
-    aggregator = _sum(comps, AGGREGATOR_COMPONENTS)
-    return dict(gflops=None if total is None else total / 1e9,
-                visual_gflops=None if visual is None else visual / 1e9,
+    return dict(gflops=scaled(total, 1e9), visual_gflops=scaled(visual, 1e9),
                 decoder_gflops=None if None in (total, visual) else (total - visual) / 1e9,
-                aggregator_gflops=None if aggregator is None else aggregator / 1e9,
+                aggregator_gflops=scaled(_sum(comps, AGGREGATOR_COMPONENTS), 1e9),
                 params_m=_finite((record.get('params') or {}).get('total', float('nan')) / 1e6),
-                memory_gib=None if memory is None else memory / 2 ** 30,
-                attention_memory_gib=None if attention_memory is None else attention_memory / 2 ** 30,
+                memory_gib=scaled((record.get('memory') or {}).get('delta'), 2 ** 30),
+                attention_memory_gib=scaled((record.get('attention_memory') or {}).get('delta'), 2 ** 30),
                 latency_ms=(record.get('latency') or {}).get('median_ms'),
                 aggregator_ms=_sum(record.get('component_latency_ms') or {}, AGGREGATOR_COMPONENTS))
 
@@ -123,16 +104,8 @@ def _read(column: Column, metric: str, dataset: Optional[str], results: List[dic
 
 
 def plan_lookup(plan, store, why_missing: Callable[[str], str]) -> Lookup:
-    """The records of each cell as the sweep's plan maps them to runs.
-
-    Args:
-        plan: The :class:`~mmseg_errseg.harness.planner.Plan`.
-        store: The :class:`~mmseg_errseg.harness.record_store.RecordStore`.
-        why_missing: Reason a run has no record (blocked, failed, not run).
-
-    Returns:
-        The :data:`Lookup`.
-    """
+    """The :data:`Lookup` of the records each cell's runs have in the plan (``why_missing``: the reason a run
+    has no record: blocked, failed, not run)."""
     def lookup(i: int, variant: Variant, column: Column):
         exp = next(e for e in plan.experiments if any(v is variant for v in e.variants))
         cell = plan.cell(exp, i, column)
@@ -162,20 +135,6 @@ def cell_value(experiment: Experiment, index: int, column: Column, lookup: Looku
     return CellValue(value, reason if value is not None else why, paper, paper_dash, paths, device)
 
 
-def _per_row(values: List[CellValue], ref: CellValue) -> List[CellValue]:
-    """Divide each value by the reference row's, measured on the same device."""
-    for v in values:
-        if v.ours is None:
-            continue
-        if ref.ours is None or not ref.ours:
-            v.ours, v.note = None, f'the reference row has no value ({ref.note or "zero"})'
-        elif v.device != ref.device:
-            v.ours, v.note = None, f'the reference row was measured on another device ({ref.device})'
-        else:
-            v.ours = v.ours / ref.ours
-    return values
-
-
 def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[str], Path] = Path,
                      smoke: bool = False) -> pd.DataFrame:
     """Every cell of an experiment in long form (one row per variant and column).
@@ -187,10 +146,9 @@ def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[
         smoke: A toy-scale run: no difference to the paper (it would be noise).
 
     Returns:
-        Columns ``experiment``, ``index`` (of the variant), ``group``, ``row``,
-        ``variant``, ``column``, ``dataset``, ``metric``, ``x``, ``ours``,
-        ``paper``, ``diff``, ``paper_dash``, ``note``, ``records``, ``device``,
-        ``digits``, ``comparable`` (NaN where there is no number).
+        Columns ``experiment``, ``index`` (of the variant), ``group``, ``row``, ``variant``, ``column``,
+        ``dataset``, ``metric``, ``x``, ``ours``, ``paper``, ``diff`` (NaN where there is no number),
+        ``paper_dash``, ``note``, ``records``, ``device``, ``digits``, ``comparable``.
     """
     values: Dict[Tuple[int, str], CellValue] = {}
     for i, variant in enumerate(experiment.variants):
@@ -198,11 +156,16 @@ def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[
             if variant.fills(column):
                 values[i, column.name] = cell_value(experiment, i, column, lookup, resolve)
     labels = [v.label for v in experiment.variants]
-    for column in experiment.columns:
-        if column.per_row is not None:
-            ref = values.get((labels.index(column.per_row), column.name))
-            ref = CellValue(ref.ours, ref.note, None, device=ref.device) if ref else CellValue(None, 'no row', None)
-            _per_row([v for (i, c), v in values.items() if c == column.name], ref)
+    for column in (c for c in experiment.columns if c.per_row is not None):  # divide by the reference row's
+        ref = values.get((labels.index(column.per_row), column.name))
+        ref_ours, ref_note, ref_device = (ref.ours, ref.note, ref.device) if ref else (None, 'no row', None)
+        for v in (v for (_, c), v in values.items() if c == column.name and v.ours is not None):
+            if not ref_ours:
+                v.ours, v.note = None, f'the reference row has no value ({ref_note or "zero"})'
+            elif v.device != ref_device:
+                v.ours, v.note = None, f'the reference row was measured on another device ({ref_device})'
+            else:
+                v.ours = v.ours / ref_ours
     rows = []
     for (i, name), v in values.items():
         variant, column = experiment.variants[i], next(c for c in experiment.columns if c.name == name)

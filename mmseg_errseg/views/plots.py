@@ -1,11 +1,9 @@
 """The one plotter (seaborn): every experiment's plot over its cells, and the label-similarity plots.
 
-Experiment plots show ours (measured) and, where the paper gives numbers, the
-paper's, labelled; smoke runs say SMOKE in the title. Device-dependent
-quantities of ours (latency, memory) are never drawn on the paper's axes: as
-ratios measured in the same run (Table 11), or in a panel of their own (Fig. 1).
-The similarity plots are views over
-:class:`~mmseg_errseg.analysis.similarity.LabelSimilarity`, titled with the encoder.
+Experiment plots show ours and, where the paper gives numbers, the paper's, labelled; smoke runs say SMOKE
+in the title. Device-dependent quantities of ours (latency, memory) are never drawn on the paper's axes:
+as ratios measured in the same run (Table 11), or in a panel of their own (Fig. 1). The similarity plots
+are views over :class:`~mmseg_errseg.analysis.similarity.LabelSimilarity`, titled with the encoder.
 """
 from pathlib import Path
 from typing import Callable, Dict, Sequence, Union
@@ -36,11 +34,8 @@ def _title(experiment: Experiment, smoke: bool) -> str:
 
 def _long(cells: pd.DataFrame) -> pd.DataFrame:
     """Ours and the paper's as rows with a ``source`` column (NaN values dropped)."""
-    parts = []
-    for source, col in ((OURS, 'ours'), (PAPER, 'paper')):
-        part = cells.assign(value=cells[col], source=source)
-        parts.append(part[part['value'].notna()])
-    return pd.concat(parts, ignore_index=True) if parts else cells.assign(value=[], source=[])
+    return pd.concat([cells.assign(value=cells[col], source=source) for source, col in
+                      ((OURS, 'ours'), (PAPER, 'paper'))], ignore_index=True).dropna(subset=['value'])
 
 
 def _empty_note(ax, cells: pd.DataFrame) -> None:
@@ -194,18 +189,9 @@ _MAX_TICKS = 60
 
 
 def heatmap_order(matrix: np.ndarray):
-    """Row and column orders that bring each row's best match near the diagonal.
-
-    Rows by best similarity (descending); columns by the first sorted row whose
-    nearest class they are, then the never-nearest columns by their best
-    similarity (descending).
-
-    Args:
-        matrix: (E, T) similarities.
-
-    Returns:
-        (row order, column order) index arrays.
-    """
+    """(row order, column order) of an (E, T) similarity matrix that bring each row's best match near the
+    diagonal: rows by best similarity (descending); columns by the first sorted row whose nearest class they
+    are, then the never-nearest columns by their best similarity (descending)."""
     rows = np.argsort(-matrix.max(axis=1), kind='stable')
     nearest = matrix.argmax(axis=1)[rows]
     _, first = np.unique(nearest, return_index=True)
@@ -216,15 +202,7 @@ def heatmap_order(matrix: np.ndarray):
 
 
 def plot_similarity_heatmap(result, path: Union[str, Path]) -> Path:
-    """Heatmap of one evaluation vocabulary's similarity to the training vocabulary, sorted.
-
-    Args:
-        result: A :class:`~mmseg_errseg.analysis.similarity.LabelSimilarity`.
-        path: PNG to write.
-
-    Returns:
-        The path.
-    """
+    """Write to the PNG ``path`` the heatmap of a ``LabelSimilarity`` (eval x train), sorted by :func:`heatmap_order`."""
     rows, cols = heatmap_order(result.matrix)
     frame = pd.DataFrame(result.matrix[np.ix_(rows, cols)],
                          index=np.asarray(result.eval_classes, dtype=object)[rows],
@@ -243,19 +221,9 @@ def plot_similarity_heatmap(result, path: Union[str, Path]) -> Path:
 
 
 def plot_best_match_distribution(results: Sequence, path: Union[str, Path], threshold: float = 0.95) -> Path:
-    """Distribution of each evaluation class's best-match similarity, per vocabulary.
-
-    Left: histogram; right: fraction of classes whose best match is >= x
-    (Table 2 reads off it), with the seen/unseen threshold marked.
-
-    Args:
-        results: :class:`~mmseg_errseg.analysis.similarity.LabelSimilarity` per vocabulary.
-        path: PNG to write.
-        threshold: Seen/unseen threshold to mark.
-
-    Returns:
-        The path.
-    """
+    """Write to the PNG ``path`` the distribution of each evaluation class's best-match similarity per
+    vocabulary (``LabelSimilarity`` results): left a histogram, right the fraction of classes whose best
+    match is >= x (Table 2 reads off it), the seen/unseen ``threshold`` marked."""
     data = pd.concat([pd.DataFrame({'dataset': f'{_name(r.dataset)} ({len(r.eval_classes)})',
                                     'best-match similarity': r.best}) for r in results], ignore_index=True)
     encoders = ', '.join(sorted({r.encoder for r in results}))

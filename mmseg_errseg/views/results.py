@@ -21,19 +21,8 @@ __all__ = ['write_results']
 
 def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], out_dir: Path,
                   provenance: Dict[str, Any], echo=print) -> List[Path]:
-    """Write every selected table (CSV, Markdown, LaTeX, cells) and plot, plus provenance, under ``out_dir``.
-
-    Args:
-        plan: The sweep's plan.
-        store: The records.
-        outcome: What the sweep did (``None``: nothing ran in this call).
-        out_dir: The results folder.
-        provenance: :func:`provenance_info`.
-        echo: Where to report each file.
-
-    Returns:
-        The files written.
-    """
+    """Write every selected table (CSV, Markdown, LaTeX, cells) and plot, ``provenance`` (with each run's) and
+    an index under ``out_dir``; returns the files. ``outcome``: what the sweep did (``None``: nothing ran now)."""
     smoke = plan.options.scale.smoke
     out = Path(out_dir)
     reason = why_missing(plan, outcome)

@@ -1,4 +1,5 @@
-"""The one table renderer: an experiment's cells in the paper's layout, as CSV, Markdown and LaTeX.
+"""The one table renderer: an experiment's cells in the paper's layout, as CSV, Markdown and LaTeX; and the
+summary of one profile record that ``errseg profile`` prints.
 
 Ours stands beside the paper's figure with the difference, except where that
 would mislead: in smoke runs (toy scale: no difference) and for quantities
@@ -6,16 +7,20 @@ measured on another device than the paper's (latency, memory: their ratios,
 measured in the same run, stand beside the paper's ratios instead).
 """
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
 
 from ..utils import write_text
 from ..harness.experiments import Experiment
+from ..profiling.components import OTHER
+from ..profiling.flops import FVCORE_EXTRA_HANDLES
+from ..profiling.latency import EXECUTION_MODES
 from .cells import Lookup, experiment_cells
 
-__all__ = ['wide_table', 'render_markdown', 'render_latex', 'write_experiment', 'write_table', 'SMOKE_BANNER']
+__all__ = ['wide_table', 'render_markdown', 'render_latex', 'write_experiment', 'write_table', 'SMOKE_BANNER',
+           'format_record']
 
 SMOKE_BANNER = ('SMOKE RUN: toy scale (the tiny model trained for a few iterations on generated data; efficiency '
                 'at full size). These numbers check the machinery; they are NOT results.')
@@ -26,20 +31,12 @@ def _fmt(value: float, digits: int, signed: bool = False) -> str:
 
 
 def wide_table(experiment: Experiment, cells: pd.DataFrame, smoke: bool = False) -> Tuple[pd.DataFrame, List[str]]:
-    """The paper's layout: one row per paper row, per column ours / paper / difference.
+    """(frame of strings, footnotes): the paper's layout, one row per paper row, per column ours / paper / Δ.
 
-    Cells without a number of ours read ``n/a [k]``, footnote ``k`` saying why; a number from records that
-    are not current (stale, uncommitted code) reads ``x [k]``, footnote ``k`` saying which.
-    Rows are the experiment's variants by position (labels may repeat, as
-    Table 3's "ERR-Seg (ours)" in both backbone groups).
-
-    Args:
-        experiment: The experiment.
-        cells: :func:`~mmseg_errseg.views.cells.experiment_cells`.
-        smoke: A toy-scale run: no difference column, one more decimal (its values are small).
-
-    Returns:
-        (frame of strings, footnotes).
+    A cell without a number of ours reads ``n/a [k]``, footnote ``k`` saying why; a number from records that
+    are not current (stale, uncommitted code) reads ``x [k]``, footnote ``k`` saying which. Rows are the
+    variants by position (labels may repeat: Table 3's "ERR-Seg (ours)" in both backbone groups).
+    ``smoke``: a toy-scale run, no difference column, one more decimal (its values are small).
     """
     notes: Dict[str, int] = {}
     rows: Dict[tuple, Dict[str, str]] = {}
@@ -120,40 +117,127 @@ def write_experiment(experiment: Experiment, cells: pd.DataFrame, out_dir: Path,
                      provenance: str = '') -> List[Path]:
     """Write an experiment's table as CSV (paper layout), Markdown and LaTeX, and its cells (long CSV).
 
-    Args:
-        experiment: The experiment.
-        cells: :func:`~mmseg_errseg.views.cells.experiment_cells`.
-        out_dir: Output folder.
-        smoke: Label everything as a smoke run (file names, titles, banner).
-        provenance: A line naming the command that produced it.
-
-    Returns:
-        The files written.
+    ``smoke`` labels everything as a smoke run (file names, titles, banner); ``provenance`` is a line
+    naming the command that produced it. Returns the files written.
     """
     frame, footnotes = wide_table(experiment, cells, smoke)
-    stem = experiment.key + ('_smoke' if smoke else '')
-    out = Path(out_dir)
-    files = [write_text(out / f'{stem}.csv', frame.to_csv(index=False)),
-             write_text(out / f'{stem}.md', render_markdown(experiment, frame, footnotes, smoke, provenance)),
-             write_text(out / f'{stem}.tex', render_latex(experiment, frame, footnotes, smoke)),
-             write_text(out / f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']).to_csv(
-                 index=False, float_format='%.6g'))]
-    return files
+    stem = Path(out_dir) / (experiment.key + ('_smoke' if smoke else ''))
+    return [write_text(f'{stem}.csv', frame.to_csv(index=False)),
+            write_text(f'{stem}.md', render_markdown(experiment, frame, footnotes, smoke, provenance)),
+            write_text(f'{stem}.tex', render_latex(experiment, frame, footnotes, smoke)),
+            write_text(f'{stem}_cells.csv', cells.drop(columns=['digits', 'comparable']).to_csv(
+                index=False, float_format='%.6g'))]
 
 
 def write_table(experiment: Experiment, lookup: Lookup, out_dir: Path, resolve: Callable[[str], Path] = Path,
                 provenance: str = '') -> Tuple[pd.DataFrame, List[Path]]:
-    """Render an experiment's table from records a command was given (CSV, Markdown, LaTeX, cells).
-
-    Args:
-        experiment: The registry's experiment (possibly with rows of the command's own).
-        lookup: Where each cell's records come from.
-        out_dir: Output folder.
-        resolve: Path of a file a record names.
-        provenance: A line naming the command that produced it.
-
-    Returns:
-        (the cells, the files written).
-    """
+    """(cells, files): an experiment's table (possibly with rows of the command's own) from records a
+    command was given, written by :func:`write_experiment`."""
     cells = experiment_cells(experiment, lookup, resolve)
     return cells, write_experiment(experiment, cells, out_dir, smoke=False, provenance=provenance)
+
+
+# ---------------------------------------------------------------- one profile record
+_MEMORY_KINDS = {
+    'cuda_max_allocated': 'CUDA max allocated',
+    'cpu_peak_rss': 'process peak RSS',
+    'cpu_lifetime_peak_rss': 'process lifetime peak RSS (could not be reset: a lower bound of the block)',
+}
+
+
+def _bytes(value: float) -> str:
+    return f'{value / 2 ** 30:.3f} GiB' if value >= 2 ** 30 else f'{value / 2 ** 20:.1f} MiB'
+
+
+def _gflops(value: float) -> str:
+    return f'{value / 1e9:.2f}' if value >= 1e9 else f'{value / 1e9:.4g}'
+
+
+def _ms(value: float) -> str:
+    return f'{value:.1f} ms' if value < 1e4 else f'{value / 1e3:.2f} s'
+
+
+def _component_frame(record: Mapping) -> pd.DataFrame:
+    """Per component: GFLOPs, share of the total, instrumented time and its share."""
+    flops = (record.get('flops') or {}).get('by_component', {})
+    times = record.get('component_latency_ms') or {}
+    frame = pd.DataFrame(index=pd.Index(list(dict.fromkeys([*flops, *times])), name='component'))
+    frame['GFLOPs'] = pd.Series(flops, dtype=float) / 1e9
+    frame['FLOPs %'] = 100 * frame['GFLOPs'] / frame['GFLOPs'].sum()
+    frame['ms (instrumented)'] = pd.Series(times, dtype=float)
+    frame['time %'] = 100 * frame['ms (instrumented)'] / frame['ms (instrumented)'].sum()
+    return frame.reset_index()
+
+
+def _settings_line(record: Mapping) -> str:
+    s = record.get('settings', {})
+    env = record.get('environment', {})
+    parts = [record.get('name', '?')]
+    if s.get('config'):
+        parts.append(str(s['config']))
+    if s.get('num_classes') is not None:
+        tp = f"T={s['num_classes']}"
+        if s.get('num_selected') is not None:
+            kept = s.get('kept_classes')
+            tp += f', P={kept}' if kept == s['num_selected'] else f', all {kept} classes kept'
+        parts.append(tp + (f" ({s['benchmark']})" if s.get('benchmark') else f" ({s.get('vocabulary')})"))
+    if s.get('input'):
+        parts.append(f"input {s['input'][0]}x{s['input'][1]}")
+    device = env.get('gpu') or f"{env.get('device', 'cpu')}, {env.get('torch_threads')} threads"
+    parts.append(f'{device}, batch 1, text cached ({s.get("text", "?")})')
+    return ' | '.join(parts)
+
+
+def format_record(record: Mapping) -> str:
+    """What ``errseg profile`` prints of one profile record: FLOPs (and what is uncounted), params, memory,
+    latency per execution mode, and per component the FLOPs and instrumented time with their shares."""
+    lines = [_settings_line(record)]
+    flops = record.get('flops')
+    if flops:
+        added = ', '.join(k for k in flops['by_operator'] if f'aten::{k}' in FVCORE_EXTRA_HANDLES)
+        lines.append(f"GFLOPs (fvcore, 1 FMA = 1 flop, attention counted): {_gflops(flops['total'])} "
+                     f"(of which {_gflops(flops['added'])} fvcore alone skips: {added or 'none'})")
+        pt = record.get('ptflops')
+        if pt:
+            rel = 100 * (pt['macs'] - flops['matmul']) / flops['matmul'] if flops['matmul'] else float('nan')
+            lines.append('ptflops cross-check (aten backend, attention hooked): '
+                         f"{_gflops(pt['macs'])} GMACs; "
+                         f"fvcore matrix-product share {_gflops(flops['matmul'])} GFLOPs ({rel:+.2f}%: "
+                         'ptflops adds bias MACs)')
+        if flops.get('uncounted'):
+            ops = ', '.join(f'{k.replace("aten::", "")} x{v}' for k, v in flops['uncounted'].items())
+            lines.append(f'uncounted (no fvcore handle; element-wise/indexing by convention): {ops}')
+    p = record.get('params') or {}
+    if p:
+        groups = ', '.join(f'{k} {v / 1e6:.2f} M' for k, v in p.items()
+                           if k not in ('total', 'trainable') and (v or k != OTHER))
+        lines.append(f"params: total {p['total'] / 1e6:.2f} M, trainable {p['trainable'] / 1e6:.2f} M "
+                     f'({groups})')
+    for name, entry in (record.get('executions') or {}).items():
+        lat, mem = entry['latency'], entry['memory']
+        line = (f"latency [{EXECUTION_MODES.get(name, name)}]: median {_ms(lat['median_ms'])} "
+                f"(IQR {_ms(lat['q1_ms'])} - {_ms(lat['q3_ms'])}, min {_ms(lat['min_ms'])}, "
+                f"max {_ms(lat['max_ms'])}; {lat['runs']} runs after {lat['warmup']} warm-up)")
+        if 'speedup_vs_reference' in entry:
+            line += f"; x{entry['speedup_vs_reference']:.2f} vs the first mode"
+        lines.append(line)
+        acc = entry.get('accuracy_vs_reference')
+        if acc:
+            diff = 'n/a (kept classes differ)' if acc['max_abs_diff'] is None \
+                else f"{acc['max_abs_diff']:.2e}"
+            kept = '' if acc['kept_identical'] is None else \
+                f", kept classes {'identical' if acc['kept_identical'] else 'DIFFERENT'}"
+            lines.append(f'  accuracy vs the first mode: max |logit diff| {diff} '
+                         f"(max |logit| {acc['max_abs_ref']:.2f}){kept}")
+        lines.append(f"  peak memory: {_bytes(mem['delta'])} over a baseline of "
+                     f"{_bytes(mem['baseline'])} ({_MEMORY_KINDS.get(mem['kind'], mem['kind'])})")
+    comps = _component_frame(record)
+    if not comps.empty:
+        digits = '.2f' if (record.get('flops') or {}).get('total', 0) >= 1e10 else '.4g'
+        comps = comps.astype(object).where(comps.notna(), None)
+        lines += ['', comps.to_markdown(index=False, floatfmt=('', digits, '.1f', '.1f', '.1f'),
+                                        missingval='')]
+        if record.get('component_latency_ms'):
+            lines.append('(times: forward hooks at component boundaries, exclusive of nested components)')
+    return '\n'.join(lines)
+
