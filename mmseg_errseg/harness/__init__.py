@@ -17,12 +17,12 @@ from .record_store import RecordState, RecordStore
 from .reproduce import ReproduceOptions, reproduce
 from .runs import Run, run_key
 from .scales import FULL, SCALES, SMOKE, Scale
+from .report import format_plan, sweep_status
 from .submitit_executor import Resources, submit_plan
-from .sweep_status import sweep_status
 
 __all__ = [
     'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'get_experiment', 'Plan', 'PlanOptions',
     'make_plan', 'RecordState', 'RecordStore', 'code_fingerprint', 'Run', 'run_key', 'ExecutionContext', 'Outcome',
-    'execute', 'Resources', 'submit_plan', 'sweep_status', 'ReproduceOptions', 'reproduce', 'Scale', 'SCALES',
-    'FULL', 'SMOKE'
+    'execute', 'Resources', 'submit_plan', 'format_plan', 'sweep_status', 'ReproduceOptions', 'reproduce', 'Scale',
+    'SCALES', 'FULL', 'SMOKE'
 ]
