@@ -99,13 +99,10 @@ def _resources(pairs, path):
 
 
 def run(args) -> int:
-    import dataclasses
-
-    from ..harness.reproduce import ReproduceOptions, parse_checkpoints, reproduce
+    from ..harness.reproduce import parse_checkpoints, reproduce
     from ..views import write_results
 
     args.checkpoints = parse_checkpoints(args.checkpoints)
     args.cfg_options = cfg_options(args.cfg_options) or {}
     args.resources = _resources(args.resources, args.resources_file)
-    opts = ReproduceOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ReproduceOptions)})
-    return reproduce(opts, getattr(args, 'argv', ['reproduce']), render=write_results)
+    return reproduce(args, getattr(args, 'argv', ['reproduce']), render=write_results)

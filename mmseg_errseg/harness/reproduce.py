@@ -1,5 +1,5 @@
 """``errseg reproduce``: plan, show, run what is missing, and regenerate the paper's tables and plots."""
-import dataclasses
+import argparse
 import datetime
 import json
 import subprocess
@@ -9,35 +9,11 @@ import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-__all__ = ['ReproduceOptions', 'parse_checkpoints', 'provenance_info', 'reproduce']
+__all__ = ['parse_checkpoints', 'provenance_info', 'reproduce']
 
 #: What a sweep saves of its options (``--status`` re-plans the same sweep from them).
 _SWEEP_FILE = 'sweep.json'
 _SWEEP_KEYS = ('tables', 'data_root', 'checkpoints', 'smoke', 'datasets', 'cfg_options', 'executor')
-
-
-@dataclasses.dataclass
-class ReproduceOptions:
-    """Options of a sweep (see ``errseg reproduce --help``)."""
-    tables: str = 'all'
-    data_root: Optional[str] = None
-    checkpoints: Dict[str, str] = dataclasses.field(default_factory=dict)
-    work_dir: Optional[str] = None
-    out: Optional[str] = None
-    launcher: str = 'none'
-    smoke: bool = False
-    dry_run: bool = False
-    datasets: Optional[List[str]] = None
-    threads: Optional[int] = None
-    num_workers: Optional[int] = None
-    cfg_options: Dict[str, Any] = dataclasses.field(default_factory=dict)
-    debug: bool = False
-    accept_stale: bool = False
-    executor: str = 'inline'
-    max_parallel: Optional[int] = None
-    resources: Dict[str, Dict[str, Any]] = dataclasses.field(default_factory=dict)
-    partition: Optional[str] = None
-    status: Optional[str] = None
 
 
 def _is_torch_checkpoint(path: str) -> bool:
@@ -100,7 +76,7 @@ def provenance_info(argv: List[str], options: Dict[str, Any], device: Optional[s
                 environment=environment_info(device), python_executable=Path(sys.executable).name)
 
 
-def _check(opts: ReproduceOptions) -> None:
+def _check(opts: argparse.Namespace) -> None:
     if opts.smoke and opts.data_root:
         raise ValueError('--smoke generates its own data under the work dir: drop --data-root')
     if opts.smoke and opts.checkpoints:
@@ -120,21 +96,22 @@ def _check(opts: ReproduceOptions) -> None:
                                 f'{_SWEEP_FILE} in it)')
 
 
-def _saved_options(opts: ReproduceOptions) -> ReproduceOptions:
+def _saved_options(opts: argparse.Namespace) -> argparse.Namespace:
     """``--status WORK_DIR``: the options of the sweep that used it (what it saved), else the ones given."""
     try:
         saved = json.loads(Path(opts.status, _SWEEP_FILE).read_text(encoding='utf-8'))
     except (OSError, ValueError):
         saved = {}
-    return dataclasses.replace(opts, work_dir=opts.status, dry_run=True,
-                               **{k: v for k, v in saved.items() if k in _SWEEP_KEYS})
+    return argparse.Namespace(**{**vars(opts), 'work_dir': opts.status, 'dry_run': True,
+                                 **{k: v for k, v in saved.items() if k in _SWEEP_KEYS}})
 
 
-def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print, render=None) -> int:
+def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, render=None) -> int:
     """Plan the runs of the selected tables, show the plan, run what is missing, write the results.
 
     Args:
-        opts: The options.
+        opts: The options of ``errseg reproduce`` (its parsed arguments; ``checkpoints`` as
+            :func:`parse_checkpoints` returns them, ``cfg_options`` and ``resources`` as dicts).
         argv: The command line (recorded in every record and in the results' provenance).
         echo: Where progress goes.
         render: Writes the results folder from (plan, store, outcome, out_dir, provenance, echo): the
