@@ -58,7 +58,7 @@ def test_a_changed_model_file_plans_the_runs_that_execute_it_again_and_nothing_e
                       'analyses': (counts['analysis'], 0), 'runs': (counts['profile'], 0)}
 
     copy = _copy_package(tmp_path, monkeypatch)
-    for unrelated in ('analysis/plots.py', 'analysis/tables.py', 'cli/reproduce.py', 'harness/plan_report.py'):
+    for unrelated in ('analysis/plots.py', 'analysis/tables.py', 'cli/reproduce.py', 'harness/report.py'):
         with open(copy / unrelated, 'a') as f:  # views, plots and the command line determine no record
             f.write('\n# edited\n')
     assert _to_run(_dry_run(work, capsys)) == before

@@ -5,7 +5,7 @@ from mmseg_errseg.harness import executor
 from mmseg_errseg.harness.executor import ExecutionContext, execute
 from mmseg_errseg.harness.planner import Plan, PlanOptions
 from mmseg_errseg.harness.record_store import RecordStore
-from mmseg_errseg.harness.results import why_missing
+from mmseg_errseg.harness.executor import why_missing
 from mmseg_errseg.harness.runs import Run
 from mmseg_errseg.harness.scales import SMOKE
 from mmseg_errseg.models.clip_finetune import set_clip_finetune

@@ -5,7 +5,7 @@ import pytest
 
 from mmseg_errseg.datasets import make_dataset
 from mmseg_errseg.harness import EXPERIMENTS
-from mmseg_errseg.harness.plan_report import format_plan
+from mmseg_errseg.harness.report import format_plan
 from mmseg_errseg.harness.planner import PlanOptions, make_plan
 from mmseg_errseg.harness.record_store import RecordStore
 from mmseg_errseg.harness.runs import Run

@@ -8,7 +8,7 @@ from mmseg_errseg.datasets import get_benchmark
 from mmseg_errseg.harness import EXPERIMENTS
 from mmseg_errseg.harness.planner import PlanOptions, make_plan
 from mmseg_errseg.harness.record_store import RecordStore
-from mmseg_errseg.harness.results import why_missing
+from mmseg_errseg.harness.executor import why_missing
 from mmseg_errseg.harness.scales import SMOKE
 from mmseg_errseg.profiling import AGGREGATOR_COMPONENTS
 from mmseg_errseg.views import experiment_cells, plan_lookup, profile_metrics, wide_table, write_experiment

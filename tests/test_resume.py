@@ -12,7 +12,7 @@ from conftest import REPO
 from mmseg_errseg.harness.distributed import DistInfo
 from mmseg_errseg.harness.runs import Run
 from mmseg_errseg.harness.scales import SMOKE
-from mmseg_errseg.harness.smoke_data import ensure_smoke_data
+from mmseg_errseg.harness.scales import ensure_smoke_data
 from mmseg_errseg.harness.train_run import run_training
 
 _KILLED = textwrap.dedent('''

@@ -37,11 +37,16 @@ def test_submitit_local_jobs_make_the_records_of_the_inline_sweep_and_survive_a_
     try:  # SIGKILL the training's process once it has a checkpoint (it has 12 iterations, checkpoints every 3)
         killed, deadline = None, time.time() + 300
         while killed is None and time.time() < deadline and proc.poll() is None:
-            for state in (jobs / 'jobs' / 'runs').glob('*.json') if (jobs / 'jobs' / 'runs').is_dir() else ():
-                said = json.loads(state.read_text())
-                if said['status'] == 'running' and list((jobs / 'train').glob('*/last_checkpoint')):
-                    os.kill(said['pid'], signal.SIGKILL)
-                    killed = said['pid']
+            registry = jobs / 'jobs' / 'jobs.json'
+            train = [e for e in json.loads(registry.read_text()).values() if e['kind'] == 'train'] \
+                if registry.is_file() else []
+            if train and list((jobs / 'train').glob('*/last_checkpoint')):
+                # a local job's id is the pid of submitit's controller; the training is its one task
+                controller = train[0]['job_id']
+                tasks = Path(f'/proc/{controller}/task/{controller}/children').read_text().split()
+                if tasks:
+                    os.kill(int(tasks[0]), signal.SIGKILL)
+                    killed = int(tasks[0])
             time.sleep(0.05)
         assert killed, 'the training job did not reach its first checkpoint'
         assert proc.wait(400) == 0, log.read_text()[-3000:]

@@ -1,25 +1,25 @@
 """errseg reproduce: regenerate the paper's tables and plots (planned, resumable runs)."""
 import argparse
 
+from . import cfg_options
+
 
 def add_parser(sub):
     p = sub.add_parser(
         'reproduce', help="regenerate the paper's tables and plots (resumable; --smoke: toy scale on a CPU)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Regenerate the paper\'s Tables 1-14 and Figures 1, 6 and 7. Every table is declared once '
-        '(mmseg_errseg.harness.paper_experiments): its variants are the base config plus the paper\'s switches; '
-        'the command plans the runs they need (trainings, evaluations, efficiency profiles, analyses), shows the '
-        'plan (what will run, what cannot and the flag that would enable it), skips every run already recorded '
-        '(keyed by a hash of the resolved config and run parameters), runs the rest, writes one JSON record per '
-        'run atomically under WORK_DIR/records, and renders every table (CSV, Markdown, LaTeX: ours beside the '
-        'paper\'s with the difference) and plot under --out with the command and environment that made them. '
+        description='Regenerate the paper\'s Tables 1-14 and Figures 1, 6 and 7, each declared once in '
+        'mmseg_errseg.harness.paper_experiments. Plans the runs they need (trainings, evaluations, efficiency '
+        'profiles, analyses), shows what will run and what cannot (with the flag that would enable it), skips '
+        'every run already recorded (keyed by a hash of its resolved config), runs the rest, one JSON record '
+        'each under WORK_DIR/records, and renders every table (ours beside the paper\'s) and plot under --out. '
         'Interrupt it any time: finished runs are kept, trainings resume from their last checkpoint.\n\n'
         'Scales:\n'
         '  --smoke  every experiment\'s machinery at toy scale in minutes on a CPU: the tiny model, 6 training\n'
-        '           iterations, generated data in every benchmark\'s layout; efficiency (Tables 4, 11, 13,\n'
-        '           Fig. 1) at full size with random weights. Every output says SMOKE: not results.\n'
-        '  (full)   the paper\'s: ERR-Seg-B/L, 80k iterations on COCO-Stuff (CUDA GPUs), evaluation on the\n'
-        '           prepared benchmarks; --checkpoint stands in for the official configuration\'s training.',
+        '           iterations, generated data; efficiency (Tables 4, 11, 13, Fig. 1) at full size with random\n'
+        '           weights. Every output says SMOKE: not results.\n'
+        '  (full)   the paper\'s: ERR-Seg-B/L, 80k iterations on COCO-Stuff (CUDA GPUs), the prepared\n'
+        '           benchmarks; --checkpoint stands in for the official configuration\'s training.',
         epilog='examples:\n'
         '  errseg reproduce --smoke\n'
         '  errseg reproduce --tables 4,11 --dry-run\n'
@@ -31,29 +31,27 @@ def add_parser(sub):
         '      eval.gpus=1 --data-root data        # every run its own Slurm job (submitit)\n'
         '  errseg reproduce --status work_dirs/reproduce')
     p.add_argument('--tables', default='all', metavar='LIST',
-                   help='"all" (default) or a comma list of tables and figures: 1-14, fig1, fig6, fig7 '
-                   '(e.g. 4,8,11)')
+                   help='"all" (default) or a comma list of tables and figures: 1-14, fig1, fig6, fig7 (e.g. 4,8,11)')
     p.add_argument('--data-root', metavar='DIR', help='data root of the prepared datasets (errseg prepare); '
                    'not with --smoke')
-    p.add_argument('--checkpoint', action='append', default=[], metavar='[b=|l=]CKPT',
+    p.add_argument('--checkpoint', dest='checkpoints', action='append', default=[], metavar='[b=|l=]CKPT',
                    help='weights of the official configuration of ERR-Seg-B (CKPT or b=CKPT) or ERR-Seg-L '
                    '(l=CKPT); repeat for both. They stand in for its training; every other variant is trained')
     p.add_argument('--work-dir', metavar='DIR',
-                   help='records, trainings and evaluations (default: work_dirs/reproduce, '
-                   'or work_dirs/reproduce-smoke)')
+                   help='records, trainings and evaluations (default: work_dirs/reproduce, or work_dirs/reproduce-smoke)')
     p.add_argument('--out', metavar='DIR', help='tables and plots (default: results, or results/smoke)')
     p.add_argument('--launcher', choices=('none', 'pytorch', 'slurm'), default='none',
                    help='how the processes were started: pytorch = torchrun (CPU: gloo), slurm = srun (GPUs). '
                    'Trainings run in every process, the rest in the first one')
     p.add_argument('--smoke', action='store_true', help='toy scale (see above)')
     p.add_argument('--dry-run', action='store_true', help='show the plan and exit')
-    p.add_argument('--datasets', metavar='LIST',
+    p.add_argument('--datasets', metavar='LIST', type=lambda s: [d.strip() for d in s.split(',') if d.strip()],
                    help='only these benchmarks (comma list of ade847, pc459, ade150, pc59, voc20); efficiency '
                    'columns are kept')
-    p.add_argument('--threads', type=int, metavar='N', help='torch CPU threads (default: 1 with --smoke, where '
-                   'the work is tiny, else torch\'s default)')
-    p.add_argument('--num-workers', type=int, metavar='N', help='evaluation dataloader workers '
-                   '(default: 0 with --smoke, else the benchmark\'s)')
+    p.add_argument('--threads', type=int, metavar='N',
+                   help='torch CPU threads (default: 1 with --smoke, where the work is tiny, else torch\'s default)')
+    p.add_argument('--num-workers', type=int, metavar='N',
+                   help='evaluation dataloader workers (default: 0 with --smoke, else the benchmark\'s)')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                    help='overrides of every training config, as MMSeg\'s tools (they change the record keys), '
                    'e.g. model.backbone.pretrained=open_clip_convnext_b.bin')
@@ -101,20 +99,10 @@ def _resources(pairs, path):
 
 
 def run(args) -> int:
-    from ..harness.reproduce import ReproduceOptions, parse_checkpoints, reproduce
+    from ..harness.reproduce import parse_checkpoints, reproduce
     from ..views import write_results
 
-    options = {}
-    if args.cfg_options:
-        from mmengine.config import DictAction
-        ns = argparse.Namespace()
-        DictAction(option_strings=['--cfg-options'], dest='o')(None, ns, args.cfg_options)
-        options = ns.o
-    opts = ReproduceOptions(
-        tables=args.tables, data_root=args.data_root, checkpoints=parse_checkpoints(args.checkpoint),
-        work_dir=args.work_dir, out=args.out, launcher=args.launcher, smoke=args.smoke, dry_run=args.dry_run,
-        datasets=[d.strip() for d in args.datasets.split(',') if d.strip()] if args.datasets else None,
-        threads=args.threads, num_workers=args.num_workers, cfg_options=options, debug=args.debug,
-        accept_stale=args.accept_stale, executor=args.executor, max_parallel=args.max_parallel,
-        resources=_resources(args.resources, args.resources_file), partition=args.partition, status=args.status)
-    return reproduce(opts, getattr(args, 'argv', ['reproduce']), render=write_results)
+    args.checkpoints = parse_checkpoints(args.checkpoints)
+    args.cfg_options = cfg_options(args.cfg_options) or {}
+    args.resources = _resources(args.resources, args.resources_file)
+    return reproduce(args, getattr(args, 'argv', ['reproduce']), render=write_results)

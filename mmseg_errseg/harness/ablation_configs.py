@@ -14,11 +14,10 @@ from typing import Dict, List, Mapping
 from mmengine.config import Config
 
 from .paper_experiments import EXPERIMENTS
+from .scales import CONFIG_DIR
 
-__all__ = ['CONFIG_DIR', 'ablation_configs', 'write_ablation_configs']
+__all__ = ['ablation_configs', 'write_ablation_configs']
 
-#: The package's configs (the repository's ``configs/`` links to it).
-CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
 _TRAIN = 'errseg_convnext-{}_1xb4-80k_coco-stuff171-640x640.py'
 
 

@@ -12,18 +12,8 @@ __all__ = ['run_analysis']
 
 
 def run_analysis(run: Run, work_dir: Path, data_root: str) -> Dict[str, Any]:
-    """Run an analysis and return what its record keeps.
-
-    Args:
-        run: An ``analysis`` run (``dataset_stats`` of one benchmark, or ``similarity``).
-        work_dir: The sweep's work dir (the similarity outputs go below it).
-        data_root: Where the prepared benchmarks are.
-
-    Returns:
-        ``dataset_stats``: the Table 1 row of the benchmark. ``similarity``: the
-        Table 2 rows, the encoder, and the seen/unseen split files (relative to
-        ``work_dir``).
-    """
+    """Run an analysis and return what its record keeps: ``dataset_stats``, the Table 1 row of a benchmark;
+    ``similarity``, the Table 2 rows, the encoder and the seen/unseen split files (below ``work_dir``)."""
     name = run.context['analysis']
     if name == 'dataset_stats':
         frame = dataset_stats([run.context['dataset']], data_root=data_root)

@@ -1,9 +1,7 @@
 """Launchers: one process, or several under torchrun / slurm, as mmengine's Runner runs them.
 
-With a launcher, every process plans the same sweep and takes part in the
-trainings (mmengine's Runner, ``MMDistributedDataParallel``; on CPU with the
-gloo backend); then the process group is closed and the first process alone
-evaluates, profiles and writes records and views.
+With a launcher, every process plans the same sweep and takes part in the trainings (on CPU with the
+gloo backend); then the process group is closed and the first process alone runs the rest.
 """
 import os
 from dataclasses import dataclass
@@ -15,14 +13,8 @@ LAUNCHERS = ('none', 'pytorch', 'slurm')
 
 @dataclass
 class DistInfo:
-    """This process in the sweep.
-
-    Args:
-        launcher: ``'none'``, ``'pytorch'`` or ``'slurm'``.
-        rank: Global rank.
-        world_size: Number of processes.
-        cuda: Whether the processes train on CUDA GPUs.
-    """
+    """This process in the sweep: its launcher (one of :data:`LAUNCHERS`), global rank, the number of
+    processes, and whether they train on CUDA GPUs."""
     launcher: str = 'none'
     rank: int = 0
     world_size: int = 1
@@ -40,15 +32,9 @@ class DistInfo:
 def setup_launcher(launcher: str) -> DistInfo:
     """Join the process group of a launcher (before mmengine's Runner, which then reuses it).
 
-    Args:
-        launcher: One of :data:`LAUNCHERS`.
-
-    Returns:
-        This process's :class:`DistInfo`.
-
     Raises:
-        ValueError: An unknown launcher, a launcher without its environment,
-            or processes started by torchrun without ``--launcher pytorch``.
+        ValueError: An unknown launcher, a launcher without its environment, or processes started
+            by torchrun without ``--launcher pytorch``.
     """
     import torch
     import torch.distributed as dist

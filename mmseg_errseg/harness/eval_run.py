@@ -2,18 +2,17 @@
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
+from ..datasets.benchmarks import get_benchmark
+from ..utils import write_text
+from .planner import extra_metrics
 from .runs import Run
 
 __all__ = ['model_files', 'run_evaluation']
 
 
 def model_files(run: Run, work_dir: Path, store) -> Tuple[str, str]:
-    """(config, checkpoint) of the model an evaluation run needs.
-
-    A harness-trained model's come from its training record; a given
-    checkpoint is evaluated with its resolved training config, written once
-    under ``<work_dir>/models/``.
-    """
+    """(config, checkpoint) of the model an evaluation run needs: a harness-trained model's from its training
+    record; a given checkpoint's resolved training config is written once under ``<work_dir>/models/``."""
     source = run.context['source']
     if source.train_key is not None:
         record = store.get(source.train_key)
@@ -23,30 +22,16 @@ def model_files(run: Run, work_dir: Path, store) -> Tuple[str, str]:
         return str(store.resolve(result['config'])), str(store.resolve(result['checkpoint']))
     config = work_dir / 'models' / source.key[:16] / 'config.py'
     if not config.is_file():
-        from ..utils import write_text
         write_text(config, source.config.pretty_text)
     return str(config), source.checkpoint
 
 
 def run_evaluation(run: Run, work_dir: Path, store, data_root: str, num_workers: Optional[int] = None,
                    log_level: str = 'WARNING') -> Dict[str, Any]:
-    """Evaluate a run's model on its benchmark; returns the evaluation record.
-
-    Args:
-        run: An ``eval`` run.
-        work_dir: The sweep's work dir (the evaluation's Runner uses a folder below it).
-        store: The :class:`~.record_store.RecordStore` (training records).
-        data_root: Where the prepared benchmark is.
-        num_workers: Dataloader workers (``None``: the benchmark's default).
-        log_level: The Runner's log level.
-
-    Returns:
-        The record of :func:`~mmseg_errseg.evaluation.evaluate`, with the class
-        counts of ``ClassOverlapMetric`` in its ``metrics``.
-    """
-    from ..datasets.benchmarks import get_benchmark
+    """Evaluate a run's model on its benchmark (the Runner in a folder of ``work_dir``; training records
+    from ``store``); returns :func:`~mmseg_errseg.evaluation.evaluate`'s record, with the class counts of
+    ``ClassOverlapMetric`` in its ``metrics``."""
     from ..evaluation import evaluate
-    from .planner import extra_metrics
 
     config, checkpoint = model_files(run, work_dir, store)
     ctx = run.context

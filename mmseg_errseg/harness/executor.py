@@ -1,7 +1,7 @@
 """Run a plan in this process (``--executor inline``): skip what is recorded or cannot run, run the rest.
 
-Each run is recorded as it finishes. A stale record (made by other code,
-see :mod:`.fingerprint`) is not served by the store, so its run is run again.
+Each run is recorded as it finishes. A stale record (made by other code, see :mod:`.fingerprint`) is
+not served by the store, so its run is run again.
 """
 import sys
 import time
@@ -15,7 +15,8 @@ from .planner import Plan
 from .record_store import RecordStore
 from .runs import Run
 
-__all__ = ['ExecutionContext', 'Outcome', 'execute', 'run_once', 'summarise_result', 'sweep_outcome']
+__all__ = ['ExecutionContext', 'Outcome', 'execute', 'run_once', 'summarise_result', 'sweep_outcome',
+           'waiting_for', 'why_missing']
 
 
 @dataclass
@@ -60,13 +61,23 @@ class Outcome:
 
     def why(self, key: str) -> Optional[str]:
         """Why a run has no record after this sweep (``None`` if it has one or was not considered)."""
-        if key in self.failed:
-            why = f'failed: {self.failed[key]}'
-        else:
-            why = self.waiting.get(key)
-        if key in self.stale:
-            why = '; '.join(filter(None, [why, self.stale[key]]))
-        return why or None
+        why = f'failed: {self.failed[key]}' if key in self.failed else self.waiting.get(key)
+        return '; '.join(filter(None, [why, self.stale.get(key)])) or None
+
+
+def why_missing(plan: Plan, outcome: Optional[Outcome]) -> Callable[[str], str]:
+    """A function: run key -> why that run has no record (failed, waiting, stale, blocked, not run)."""
+    def reason(key: str) -> str:
+        run = plan.runs.get(key)
+        return (outcome is not None and outcome.why(key)) or (run is not None and run.blocked) or \
+            'not run yet (run the same command again)'
+    return reason
+
+
+def waiting_for(plan: Plan, key: str) -> str:
+    """Why a run waits: the run ``key`` it needs did not finish."""
+    dep = plan.runs.get(key)
+    return f'waiting for {dep.label if dep else key}, which did not finish'
 
 
 def run_once(run: Run, ctx: ExecutionContext) -> Tuple[Dict[str, Any], float]:
@@ -128,22 +139,12 @@ def sweep_outcome(plan: Plan, store: RecordStore) -> Tuple[Outcome, List[Run]]:
 def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = print) -> Outcome:
     """Run every run of a plan that has no record and can run, recording each as it finishes.
 
-    Trainings run first, in every process of a launcher; then the process
-    group is closed and the first process runs the rest. A run that fails is
-    reported and the sweep goes on; runs that need it wait for the next sweep.
-    An interruption (Ctrl-C, kill) loses nothing that was recorded.
-
-    Args:
-        plan: The plan.
-        ctx: Run-time context.
-        echo: Where progress lines go.
-
-    Returns:
-        The :class:`Outcome`.
+    Trainings run first, in every process of a launcher; then the process group is closed and the
+    first process runs the rest. A run that fails is reported and the sweep goes on; runs that need
+    it wait for the next sweep. An interruption (Ctrl-C, kill) loses nothing that was recorded.
     """
-    out, todo = sweep_outcome(plan, ctx.store)
-    store = ctx.store
-    main = ctx.dist.is_main
+    store, main = ctx.store, ctx.dist.is_main
+    out, todo = sweep_outcome(plan, store)
     say = echo if main else (lambda _: None)
     elapsed: Dict[str, List[float]] = {}
     start = time.perf_counter()
@@ -156,16 +157,13 @@ def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = pri
                 return out
         missing = [d for d in run.deps if d not in store and d not in out.ran]
         if missing:
-            dep = plan.runs.get(missing[0])
-            out.waiting[run.key] = f'waiting for {dep.label if dep else missing[0]}, which did not finish'
+            out.waiting[run.key] = waiting_for(plan, missing[0])
             continue
         eta = _eta(elapsed, todo[i - 1:])
         say(f'[{i}/{len(todo)}] {run.label}  (elapsed {_fmt(time.perf_counter() - start)}{eta})')
         try:
             result, seconds = run_once(run, ctx)
-        except KeyboardInterrupt:
-            raise
-        except Exception as e:  # one run's failure must not lose the sweep: report, go on
+        except Exception as e:  # one run's failure (not an interruption) must not lose the sweep: report, go on
             out.failed[run.key] = f'{type(e).__name__}: {e}'
             say(f'    FAILED: {type(e).__name__}: {e}')
             if ctx.debug:

@@ -1,12 +1,8 @@
-"""How a paper table or figure is declared: its columns, its variants, the paper's figures.
+"""How a paper table or figure is declared: its columns, its variants (rows), the paper's figures.
 
-An :class:`Experiment` is data: which quantities its columns hold
-(:class:`Column`: a metric of an evaluation, a profile or an analysis run, on a
-benchmark), which configurations its rows are (:class:`Variant`: config
-overrides of the base config by the paper's switch keys, split into those that
-need training and those that only change inference), and the paper's figures
-to display beside ours. The planner turns experiments into runs; the views
-(``mmseg_errseg.views``) turn records back into tables and plots.
+A :class:`Column` is a metric of an evaluation, profile or analysis run on a benchmark; a
+:class:`Variant` is the base config plus the paper's switches (those that need training and those that
+only change inference). The planner turns experiments into runs; the views turn records into tables.
 """
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
@@ -15,9 +11,8 @@ from ..datasets.benchmarks import BENCHMARKS
 
 __all__ = ['SOURCES', 'TEST_KEYS', 'Column', 'Variant', 'Experiment', 'benchmark_columns', 'paper_row']
 
-#: Where a column's value comes from: an evaluation record's ``metrics``, a
-#: profile record, the Table 1 / Table 2 analysis records, or seen/unseen mIoU
-#: computed from an evaluation record and a similarity split.
+#: Where a column's value comes from: an evaluation record's ``metrics``, a profile record, the Table 1 /
+#: Table 2 analysis records, or seen/unseen mIoU from an evaluation record and a similarity split.
 SOURCES = ('eval', 'profile', 'dataset_stats', 'similarity', 'seen_unseen')
 
 #: Keys a variant may change at inference only (no training needed).
@@ -30,19 +25,16 @@ class Column:
 
     Args:
         name: Header, as the paper prints it (``'A-847'``, ``'A-150 Latency'``).
-        dataset: Benchmark key the value is measured on (for profile columns:
-            the setting, i.e. its T and official P); ``None`` where the row says.
+        dataset: Benchmark the value is measured on (profile columns: its T and official P);
+            ``None`` where the row says.
         metric: Key of the value in the record (``'mIoU'``, ``'latency_ms'``, ...).
         source: One of :data:`SOURCES`.
         digits: Decimals shown.
-        comparable: Whether ours stands beside the paper's figure (not for
-            latency and memory, measured on another device than the paper's:
-            compare their ratios instead).
-        per_row: A ratio column: the value divided by the same quantity of the
-            row of this label (e.g. Table 11's "SSR off, CSR off").
-        per_baseline: A ratio column: the value divided by the same quantity
-            of a baseline the profiler measured in the same run (a method name
-            of the record's ``baselines``, e.g. ``'SAN ViT-B/16'``).
+        comparable: Whether ours stands beside the paper's figure (not latency and memory, measured
+            on another device: compare their ratios instead).
+        per_row: A ratio column: divided by the same quantity of the row of this label.
+        per_baseline: A ratio column: divided by the same quantity of a baseline the profiler measured
+            in the same run (a key of the record's ``baselines``).
     """
     name: str
     dataset: Optional[str] = None
@@ -66,14 +58,10 @@ class Variant:
 
     Args:
         label: Row label as in the paper.
-        train: Model overrides that need training, by switch key relative to
-            ``model`` (``{'decode_head.class_removal': False}``).
-        test: Inference-only changes of a trained model: ``num_selected``
-            (test-time P), ``crop_size`` (inference input, paper pixels) and
-            ``decode_head.top_k``.
+        train: Model overrides that need training (``{'decode_head.class_removal': False}``).
+        test: Inference-only changes (:data:`TEST_KEYS`): test-time P, input size (paper pixels), top k.
         model: Model size, ``'b'`` (ERR-Seg-B) or ``'l'`` (ERR-Seg-L).
-        train_crop: Training (and default inference) crop size, paper pixels,
-            when it is not the official 640.
+        train_crop: Training (and default inference) crop, paper pixels, when not the official 640.
         paper: Column name -> the paper's figure (``None``: the paper prints '-').
         group: Section of the table (Table 6's 'Cost maps', Table 14's backbone).
         row: Display row when several variants share one (Table 8).
@@ -81,8 +69,7 @@ class Variant:
         columns: The experiment's columns this variant fills (default: all).
         metrics: Metric remapping per column metric (Table 9's ground-truth row).
         dataset: Benchmark of the row, for tables whose rows are datasets (Table 2).
-        paper_only: Why we do not measure this row (another method): only the
-            paper's figures are shown, labelled.
+        paper_only: Why we do not measure this row (another method's): the paper's figures only.
         unsupported: Why this project cannot run this configuration.
         x: Value of the swept parameter (plots, Table 8).
     """
@@ -133,14 +120,12 @@ class Experiment:
     """A table or figure of the paper's experiments section.
 
     Args:
-        key: Short name (``'table6'``, ``'fig6'``).
-        title: ``'Table 6'``, ``'Figure 6'``.
-        caption: The paper's caption.
+        key, title, caption: ``'table6'``, ``'Table 6'`` and the paper's caption.
         columns: The measured columns.
         variants: The rows.
         plot: Plot drawn from it (a name in ``mmseg_errseg.views.plots.PLOTS``), if any.
-        layout: ``'rows'`` (variant rows x columns) or ``'param_per_dataset'``
-            (Table 8: per dataset its own swept values beside the metric).
+        layout: ``'rows'`` (variant rows x columns) or ``'param_per_dataset'`` (Table 8: per dataset
+            its own swept values beside the metric).
         param: Name of the swept parameter (axis label, Table 8's value column).
         notes: Lines printed under the table.
     """
@@ -170,10 +155,6 @@ class Experiment:
                 raise ValueError(f'{self.key}, column {c.name!r}: no single row {c.per_row!r} to divide by')
         if self.layout not in ('rows', 'param_per_dataset'):
             raise ValueError(f'{self.key}: unknown layout {self.layout!r}')
-
-    @property
-    def is_figure(self) -> bool:
-        return self.key.startswith('fig')
 
     def cells(self) -> Sequence[Tuple[Variant, Column]]:
         """Every (variant, column) this experiment shows."""

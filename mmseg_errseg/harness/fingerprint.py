@@ -1,13 +1,8 @@
-"""Code fingerprints: what, besides its key, determines a run's result.
+"""Code fingerprints: what, besides its key (resolved config and parameters), determines a run's result.
 
-A run's key hashes its resolved config and parameters (the configs it loads
-enter through it). The code that executes it and the libraries it runs on are
-fingerprinted here, per run kind: the sha256 of every source file of the parts
-of the package the kind executes (model, data, evaluation, profiling, analysis;
-never docs, views, plots or the command line) and the versions of torch,
-mmseg, mmengine, mmcv and open_clip. Every record is stamped with the
-fingerprint of its kind when it was made; a record whose stamp differs from
-the code now is stale (:meth:`~.record_store.RecordStore.state`).
+Per run kind: the sha256 of every source file of the parts of the package the kind executes (never
+docs, views, plots or the command line) and the versions of the libraries it runs on. Every record is
+stamped with its kind's fingerprint; a record whose stamp differs from the code now is stale.
 """
 import hashlib
 import subprocess
@@ -78,17 +73,9 @@ def _dirty(root: Path, entries) -> Optional[bool]:
 
 
 def code_fingerprint(kind: str, root: Optional[Path] = None) -> Dict[str, object]:
-    """The fingerprint of the code a run kind executes, as stamped in its records.
-
-    Args:
-        kind: A run kind (``train``, ``eval``, ``profile``, ``analysis``).
-        root: The package folder (default: :func:`source_root`).
-
-    Returns:
-        ``sha256`` (of all below), ``parts`` (part -> sha256 of its files),
-        ``libraries`` (name -> version) and ``dirty`` (uncommitted changes in
-        these files; ``None`` outside a git checkout).
-    """
+    """The fingerprint of the code a run kind executes (``root``: the package folder), as stamped in its
+    records: ``sha256`` (of all below), ``parts`` (part -> sha256 of its files), ``libraries`` (name ->
+    version) and ``dirty`` (uncommitted changes in these files; ``None`` outside a git checkout)."""
     root = Path(root or source_root())
     parts, entries = {}, []
     for part in KIND_PARTS[kind]:

@@ -6,7 +6,8 @@ its own training; ``test=``: only changes inference of a trained model). The
 holds them); they are only ever displayed beside our measurements, labelled as
 the paper's. Rows of other methods are the paper's figures only.
 """
-from typing import Dict, Tuple
+import re
+from typing import Dict, List, Optional, Tuple
 
 from ..datasets.benchmarks import BENCHMARKS, EVAL_BENCHMARKS
 from .experiments import Column, Experiment, Variant, benchmark_columns, paper_row
@@ -342,32 +343,19 @@ def _build() -> Dict[str, Experiment]:
 EXPERIMENTS: Dict[str, Experiment] = _build()
 
 
-def experiment_keys(spec: str):
-    """Experiment keys of a ``--tables`` value: ``all`` or a comma list (``4,8,11``, ``table6``, ``fig1``).
-
-    Args:
-        spec: The option's value.
-
-    Returns:
-        The keys, in the paper's order.
-    """
+def experiment_keys(spec: Optional[str]) -> List[str]:
+    """Experiment keys, in the paper's order, of a ``--tables`` value: ``all`` or a comma list (``4,8,11``,
+    ``table6``, ``Figure 1``)."""
     if spec is None or spec.strip().lower() == 'all':
         return list(EXPERIMENTS)
-    keys = []
-    for part in (p.strip().lower().replace(' ', '').replace('.', '') for p in spec.split(',')):
-        if not part:
-            continue
-        for prefix, canon in (('table', 'table'), ('tab', 'table'), ('figure', 'fig'), ('fig', 'fig')):
-            if part.startswith(prefix):
-                part = canon + part[len(prefix):]
-                break
-        else:
-            part = f'table{part}'
-        if part not in EXPERIMENTS:
-            raise ValueError(f'--tables: unknown table or figure {part!r}; expected "all" or a comma list of '
+    keys = set()
+    for part in (p.lower().replace(' ', '').replace('.', '') for p in spec.split(',')):
+        part = re.sub(r'^tab(le)?', '', re.sub(r'^fig(ure)?', 'fig', part))
+        key = part if part.startswith('fig') else f'table{part}'
+        if part and key not in EXPERIMENTS:
+            raise ValueError(f'--tables: unknown table or figure {key!r}; expected "all" or a comma list of '
                              f'{", ".join(k.replace("table", "") for k in EXPERIMENTS)} (figures as fig1, fig6, fig7)')
-        if part not in keys:
-            keys.append(part)
+        keys.update([key] if part else [])
     if not keys:
         raise ValueError('--tables is empty: give "all" or e.g. 4,8,11')
     return [k for k in EXPERIMENTS if k in keys]

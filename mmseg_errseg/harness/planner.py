@@ -20,8 +20,8 @@ from .paper_experiments import BASELINES_AT
 from .runs import KINDS, Run, run_key, slugify
 from .scales import Scale
 
-__all__ = ['PlanOptions', 'ModelSource', 'CellPlan', 'Plan', 'make_plan', 'DEFAULT_TEST_CROP', 'MODEL_NAMES',
-           'prepare_hint', 'dataset_prepared', 'extra_metrics', 'file_sha256']
+__all__ = ['PlanOptions', 'ModelSource', 'CellPlan', 'Plan', 'make_plan', 'experiment_runs', 'DEFAULT_TEST_CROP',
+           'MODEL_NAMES', 'prepare_hint', 'dataset_prepared', 'extra_metrics', 'file_sha256']
 
 #: Official inference size per model size (paper pixels): B at 640, L at 768 (official eval.sh).
 DEFAULT_TEST_CROP = {'b': 640, 'l': 768}
@@ -88,16 +88,10 @@ class PlanOptions:
 
 @dataclass
 class ModelSource:
-    """Where a trained model comes from: a harness training run or a given checkpoint.
+    """Where a trained model comes from: a harness training run (``train_key``) or a given ``checkpoint``.
 
-    Args:
-        key: Identity of the weights (the training run's key, or the checkpoint's).
-        label: Human-readable description.
-        model: Model size, 'b' or 'l'.
-        config: The resolved training config (mmengine ``Config``).
-        train_key: Key of the training run, if trained by the harness.
-        checkpoint: The given checkpoint, if any.
-        reasons: Why it is not available.
+    ``key`` identifies the weights, ``config`` is the resolved training config, ``reasons`` why the
+    model is not available.
     """
     key: str
     label: str
@@ -131,20 +125,38 @@ class Plan:
         return sorted(self.runs.values(), key=lambda r: KINDS.index(r.kind))
 
 
-def _set_crop(cfg, size: int, training: bool) -> None:
-    """Set the network input size of a config (and its training crop)."""
+def experiment_runs(plan: Plan) -> Dict[str, List[str]]:
+    """Per experiment, the keys of the runs it needs (its cells' runs and their dependencies)."""
+    out: Dict[str, List[str]] = {e.key: [] for e in plan.experiments}
+    for (exp_key, _, _), cell in plan.cells.items():
+        stack = list(cell.runs)
+        while stack:
+            key = stack.pop()
+            if key not in out[exp_key]:
+                out[exp_key].append(key)
+                stack.extend(plan.runs[key].deps)
+    return out
+
+
+def _set_train_crop(cfg, size: int) -> None:
+    """Set the training crop of a config and the network input size that follows it."""
     hw = (size, size)
     if 'crop_size' in cfg:
         cfg.crop_size = hw
     cfg.model.crop_size = hw
     if cfg.model.get('data_preprocessor') is not None:
         cfg.model.data_preprocessor.size = hw
-    if training:
-        for t in cfg.train_dataloader.dataset.pipeline:
-            if t.get('type') == 'RandomCrop':
-                t.crop_size = hw
-            elif t.get('type') == 'ResizeShortestEdge':
-                t.scale = size
+    for t in cfg.train_dataloader.dataset.pipeline:
+        if t.get('type') == 'RandomCrop':
+            t.crop_size = hw
+        elif t.get('type') == 'ResizeShortestEdge':
+            t.scale = size
+
+
+def _test_setting(variant: Variant, bench: Benchmark) -> Tuple[int, int]:
+    """(P, input size in paper pixels) a variant is evaluated and profiled at on a benchmark."""
+    p = min(int(variant.test.get('num_selected', bench.num_selected)), bench.num_classes)
+    return p, int(variant.test.get('crop_size') or variant.train_crop or DEFAULT_TEST_CROP[variant.model])
 
 
 def _describe(variant: Variant, smoke: bool = False) -> str:
@@ -160,28 +172,25 @@ class _Planner:
     def __init__(self, options: PlanOptions):
         self.o = options
         self.runs: Dict[str, Run] = {}
-        self._base: Dict[str, Any] = {}
+        self._files: Dict[str, Any] = {}
         self._configs: Dict[tuple, Any] = {}
         self._models: Dict[tuple, ModelSource] = {}
-        self._checkpoint_sha: Dict[str, str] = {}
 
-    # ---------------------------------------------------------------- configs
-    def train_config(self, variant: Variant):
-        """The resolved training config of a variant at this scale."""
-        cache_key = (variant.model, tuple(sorted((k, repr(v)) for k, v in variant.train.items())), variant.train_crop)
-        if cache_key not in self._configs:
+    def config(self, path: Path, variant: Variant, train: bool = True):
+        """A config (cached) with a variant's switches; for a training also its crop and ``--cfg-options``."""
+        key = (str(path), tuple(sorted((k, repr(v)) for k, v in variant.train.items())), train and variant.train_crop)
+        if key not in self._configs:
             from mmengine.config import Config
-            if variant.model not in self._base:
-                self._base[variant.model] = Config.fromfile(str(self.o.scale.train_config(variant.model)))
-            cfg = copy.deepcopy(self._base[variant.model])
-            if variant.train:
-                cfg.merge_from_dict({f'model.{k}': v for k, v in variant.train.items()})
-            if variant.train_crop:
-                _set_crop(cfg, self.o.scale.crop(variant.train_crop), training=True)
-            if self.o.cfg_options:
+            if str(path) not in self._files:
+                self._files[str(path)] = Config.fromfile(str(path))
+            cfg = copy.deepcopy(self._files[str(path)])
+            cfg.merge_from_dict({f'model.{k}': v for k, v in variant.train.items()})
+            if train and variant.train_crop:
+                _set_train_crop(cfg, self.o.scale.crop(variant.train_crop))
+            if train and self.o.cfg_options:
                 cfg.merge_from_dict(self.o.cfg_options)
-            self._configs[cache_key] = cfg
-        return self._configs[cache_key]
+            self._configs[key] = cfg
+        return self._configs[key]
 
     def _add(self, run: Run, use: str) -> Run:
         run = self.runs.setdefault(run.key, run)
@@ -189,20 +198,16 @@ class _Planner:
             run.uses.append(use)
         return run
 
-    # ---------------------------------------------------------------- models
     def model_source(self, variant: Variant, use: str) -> ModelSource:
-        cfg = self.train_config(variant)
+        cfg = self.config(self.o.scale.train_config(variant.model), variant)
         cfg_hash = config_hash(cfg)
         ckpt = self.o.checkpoints.get(variant.model)
         if not variant.trains_own_model and ckpt and not self.o.scale.smoke:
-            cache = ('ckpt', ckpt, cfg_hash)
-            if cache not in self._models:
-                if ckpt not in self._checkpoint_sha:
-                    self._checkpoint_sha[ckpt] = file_sha256(ckpt)
-                key = run_key('checkpoint', dict(sha256=self._checkpoint_sha[ckpt], config=cfg_hash))
-                self._models[cache] = ModelSource(key, f'{MODEL_NAMES[variant.model]} ({Path(ckpt).name})',
-                                                  variant.model, cfg, checkpoint=ckpt)
-            return self._models[cache]
+            if (ckpt, cfg_hash) not in self._models:
+                key = run_key('checkpoint', dict(sha256=file_sha256(ckpt), config=cfg_hash))
+                self._models[ckpt, cfg_hash] = ModelSource(
+                    key, f'{MODEL_NAMES[variant.model]} ({Path(ckpt).name})', variant.model, cfg, checkpoint=ckpt)
+            return self._models[ckpt, cfg_hash]
         described = _describe(variant, self.o.scale.smoke)
         switches = '-'.join(f'{k.split(".")[-1]}={v}' for k, v in variant.train.items()) or 'official'
         crop = f'-crop{variant.train_crop}' if variant.train_crop else ''
@@ -230,9 +235,7 @@ class _Planner:
     def eval_run(self, variant: Variant, dataset: str, use: str) -> Run:
         bench = get_benchmark(dataset)
         source = self.model_source(variant, use)
-        num_classes = bench.num_classes
-        p = min(int(variant.test.get('num_selected', bench.num_selected)), num_classes)
-        paper_crop = variant.test.get('crop_size') or variant.train_crop or DEFAULT_TEST_CROP[variant.model]
+        p, paper_crop = _test_setting(variant, bench)
         crop = self.o.scale.crop(paper_crop)
         top_k = int(variant.test.get('decode_head.top_k', source.config.model.decode_head.get('top_k', 3)))
         protocol = dict(pipeline=test_pipeline(bench), metrics=[bench.evaluator(), *extra_metrics(bench)])
@@ -242,8 +245,7 @@ class _Planner:
             (f', top-k {top_k})' if top_k != 3 else ')')
         run = Run('eval', spec, label, slugify(f'{bench.name}-p{p}-c{crop}-k{top_k}'),
                   deps=(source.train_key,) if source.train_key else (),
-                  context=dict(source=source, dataset=bench.name, num_selected=p, crop_size=crop, top_k=top_k,
-                               paper_crop=paper_crop))
+                  context=dict(source=source, dataset=bench.name, num_selected=p, crop_size=crop, top_k=top_k))
         if run.key not in self.runs:
             run.reasons = list(source.reasons)
             if not self.o.scale.smoke and not dataset_prepared(bench, self.o.data_root):
@@ -251,19 +253,13 @@ class _Planner:
         return self._add(run, use)
 
     def profile_run(self, variant: Variant, dataset: str, use: str) -> Run:
-        from mmengine.config import Config
         bench = get_benchmark(dataset)
-        name = ('profile', variant.model)
-        if name not in self._base:
-            self._base[name] = Config.fromfile(str(self.o.scale.profile_config(variant.model)))
-        cfg = copy.deepcopy(self._base[name])
-        if variant.train:
-            cfg.merge_from_dict({f'model.{k}': v for k, v in variant.train.items()})
-        size = int(variant.test.get('crop_size') or variant.train_crop or DEFAULT_TEST_CROP[variant.model])
-        p = min(int(variant.test.get('num_selected', bench.num_selected)), bench.num_classes)
+        path = self.o.scale.profile_config(variant.model)
+        cfg, base = self.config(path, variant, train=False), self.config(path, Variant('official'), train=False)
+        p, size = _test_setting(variant, bench)
         # ERR-Seg as the paper configures it is measured beside its baselines (SAN, cost aggregation) in
         # the same run, so that its latency can be compared as a ratio with the paper's (Table 4)
-        official = config_hash(cfg.model) == config_hash(self._base[name].model) and not variant.train_crop
+        official = config_hash(cfg.model) == config_hash(base.model) and not variant.train_crop
         baselines = tuple(BASELINES_AT.get(bench.name, ())) if official else ()
         spec = dict(model=config_hash(cfg.model), benchmark=bench.name, num_selected=p, input=[size, size],
                     runs=self.o.scale.profile_runs, warmup=self.o.scale.profile_warmup, device=self.o.device,
@@ -271,7 +267,7 @@ class _Planner:
         label = f'profile {_describe(variant)} at {bench.title} (T={bench.num_classes}, P={p}, {size}x{size})'
         run = Run('profile', spec, label, slugify(f'{variant.model}-{bench.name}-p{p}-{size}'),
                   reasons=[self.o.profiler_missing] if self.o.profiler_missing else [],
-                  context=dict(config=str(self.o.scale.profile_config(variant.model)), overrides=dict(variant.train),
+                  context=dict(config=str(path), overrides=dict(variant.train),
                                benchmark=bench.name, num_selected=p, input_size=(size, size), baselines=baselines))
         return self._add(run, use)
 
@@ -313,15 +309,7 @@ class _Planner:
 
 
 def make_plan(experiments: Sequence[Experiment], options: PlanOptions) -> Plan:
-    """Plan the runs of experiments.
-
-    Args:
-        experiments: The experiments to reproduce.
-        options: What the sweep may use.
-
-    Returns:
-        The :class:`Plan`.
-    """
+    """The :class:`Plan` of experiments: the runs behind every cell, with what ``options`` allow."""
     planner = _Planner(options)
     cells = {}
     for exp in experiments:

@@ -1,8 +1,7 @@
 """Efficiency runs: the full-size model of a variant measured by the profiler (``mmseg_errseg.profiling``).
 
-No data and no weights: FLOPs, parameters and memory are facts of the
-architecture, latency of the device; the classes are the benchmark's names
-(their embeddings cached), P its official test-time P.
+No data and no weights: FLOPs, parameters and memory are facts of the architecture, latency of the
+device; the classes are the benchmark's names (their embeddings cached), P its official test-time P.
 """
 from typing import Any, Dict, Optional
 
@@ -21,18 +20,9 @@ def profiler_missing() -> Optional[str]:
 
 
 def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
-    """Profile a run's configuration; returns the profiler's record.
-
-    Args:
-        run: A ``profile`` run (config, overrides, benchmark, P and input size in its context).
-        device: Where the model runs.
-
-    Returns:
-        The record of :func:`mmseg_errseg.profiling.profile_target` (GFLOPs per
-        component, parameters, memory, explicit-attention memory, latency, per-component latency); with
-        ``baselines`` in the context (keys of ``paper_experiments.BASELINES``), their records,
-        measured in the same run, under ``baselines``.
-    """
+    """Profile a run's configuration on ``device``; returns the profiler's record (GFLOPs, parameters,
+    memory, explicit-attention memory, latency, each per component) and, for ``baselines`` in the run's
+    context (keys of ``paper_experiments.BASELINES``), their records measured in the same run."""
     from .. import profiling
     from ..datasets.benchmarks import get_benchmark
 

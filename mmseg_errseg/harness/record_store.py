@@ -1,15 +1,9 @@
-"""The record store: one JSON file per finished run, written atomically and durably.
+"""The record store: one JSON file per finished run, written atomically (complete or absent), found by run key.
 
-A record exists only once its run has finished: it is written to a temporary
-file in the same folder, flushed to disk, and renamed into place, so an
-interrupted sweep leaves either the complete record or none. Records are found
-by their run key, whatever their file name.
-
-Every record is stamped with the code fingerprint of its kind
-(:mod:`.fingerprint`). A record whose stamp differs from the code now is
-*stale*: it is not served (its run is planned again) unless the store accepts
-stale records, and then it is served marked (:meth:`RecordStore.mark`). A
-record made with uncommitted changes in the code it ran is served, marked.
+Every record is stamped with the code fingerprint of its kind (:mod:`.fingerprint`). A record whose
+stamp differs from the code now is *stale*: not served (its run is planned again) unless the store
+accepts stale records, and then served marked (:meth:`RecordStore.mark`). A record made with
+uncommitted changes in the code it ran is served, marked.
 """
 import datetime
 import json
@@ -27,13 +21,8 @@ __all__ = ['RecordState', 'RecordStore']
 
 @dataclass(frozen=True)
 class RecordState:
-    """How a record stands against the code now.
-
-    Args:
-        status: ``'current'``, ``'dirty'`` (same code, but made with uncommitted
-            changes in it) or ``'stale'`` (the code or a library changed since).
-        why: In words, for the plan and the table cells ('' when current).
-    """
+    """How a record stands against the code now: ``status`` ``'current'``, ``'dirty'`` (same code, made
+    with uncommitted changes in it) or ``'stale'`` (the code or a library changed since); ``why`` in words."""
     status: str
     why: str = ''
 
@@ -41,12 +30,8 @@ class RecordState:
 class RecordStore:
     """Records of finished runs under ``<work_dir>/records/<kind>/``.
 
-    Membership and :meth:`get` see the records that are served:
-    current and dirty ones, and stale ones only with ``accept_stale``.
-
-    Args:
-        work_dir: The harness's work dir.
-        accept_stale: Serve stale records too (marked, see :meth:`mark`).
+    Membership and :meth:`get` see the records that are served: current and dirty ones, and stale
+    ones only with ``accept_stale`` (then marked, see :meth:`mark`).
     """
 
     def __init__(self, work_dir: Union[str, Path], accept_stale: bool = False):
@@ -86,12 +71,8 @@ class RecordStore:
 
     def stale(self) -> Dict[str, str]:
         """Run key -> why, for every stale record on disk (served or not)."""
-        out = {}
-        for key in self._all:
-            state = self.state(key)
-            if state.status == 'stale':
-                out[key] = state.why
-        return out
+        states = {key: self.state(key) for key in self._all}
+        return {key: state.why for key, state in states.items() if state.status == 'stale'}
 
     def reload(self) -> None:
         """(Re-)read every record on disk."""
@@ -129,28 +110,16 @@ class RecordStore:
         """Where the record of a run key is (served or not), or ``None``."""
         return self._paths.get(key)
 
-    def path_for(self, run: Run) -> Path:
-        return self.root / run.kind / f'{run.slug}-{run.key[:16]}.json'
-
     def write(self, run: Run, result: Dict[str, Any], seconds: float,
               provenance: Optional[Dict[str, Any]] = None) -> Path:
-        """Write the record of a finished run (atomically, fsynced).
-
-        Args:
-            run: The run.
-            result: What it measured (kind-specific).
-            seconds: Wall time it took.
-            provenance: Command and environment of the sweep that ran it.
-
-        Returns:
-            The record's path (stamped with the code fingerprint of its kind as
-            this store first computed it: the code the run started with).
-        """
+        """Write the record of a finished run: what it measured, its wall time, the sweep's command and
+        environment, and the code fingerprint of its kind as this store first computed it (the code
+        the run started with). Returns its path."""
         record = dict(
             run=dict(key=run.key, kind=run.kind, label=run.label, spec=run.spec),
             created=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
             seconds=round(float(seconds), 3), provenance=provenance or {}, code=self.code(run.kind), result=result)
-        path = self.path_for(run)
+        path = self.root / run.kind / f'{run.slug}-{run.key[:16]}.json'
         write_json(path, record)
         self._all[run.key] = record
         self._records[run.key] = record

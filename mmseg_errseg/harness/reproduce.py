@@ -1,71 +1,43 @@
 """``errseg reproduce``: plan, show, run what is missing, and regenerate the paper's tables and plots."""
+import argparse
+import datetime
+import json
+import subprocess
+import sys
 import time
-from dataclasses import dataclass, field
+import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-__all__ = ['ReproduceOptions', 'parse_checkpoints', 'check_checkpoint', 'reproduce']
+__all__ = ['parse_checkpoints', 'provenance_info', 'reproduce']
 
 #: What a sweep saves of its options (``--status`` re-plans the same sweep from them).
 _SWEEP_FILE = 'sweep.json'
 _SWEEP_KEYS = ('tables', 'data_root', 'checkpoints', 'smoke', 'datasets', 'cfg_options', 'executor')
 
 
-def check_checkpoint(path: str, given: str) -> None:
-    """Refuse a file that is not a PyTorch checkpoint, without loading it (it may be GBs).
-
-    Raises:
-        ValueError: Neither torch's zip format (with ``data.pkl``) nor its legacy pickle format.
-    """
-    import zipfile
-    fix = ' (give a .pth saved by torch.save / mmengine; convert official weights with `errseg convert-official`)'
+def _is_torch_checkpoint(path: str) -> bool:
+    """Whether a file is in torch's zip format (with ``data.pkl``) or its legacy pickle, without loading it."""
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as z:
-                if any(n.endswith('data.pkl') for n in z.namelist()):
-                    return
+                return any(n.endswith('data.pkl') for n in z.namelist())
         except (OSError, zipfile.BadZipFile):
-            pass
-        raise ValueError(f'--checkpoint {given!r}: a zip file but not a PyTorch checkpoint' + fix)
+            return False
     with open(path, 'rb') as f:
-        if f.read(2) != b'\x80\x02':  # torch's legacy format: a pickle (protocol 2) of its magic number
-            raise ValueError(f'--checkpoint {given!r}: not a PyTorch checkpoint' + fix)
-
-
-@dataclass
-class ReproduceOptions:
-    """Options of a sweep (see ``errseg reproduce --help``)."""
-    tables: str = 'all'
-    data_root: Optional[str] = None
-    checkpoints: Dict[str, str] = field(default_factory=dict)
-    work_dir: Optional[str] = None
-    out: Optional[str] = None
-    launcher: str = 'none'
-    smoke: bool = False
-    dry_run: bool = False
-    datasets: Optional[List[str]] = None
-    threads: Optional[int] = None
-    num_workers: Optional[int] = None
-    cfg_options: Dict[str, Any] = field(default_factory=dict)
-    debug: bool = False
-    accept_stale: bool = False
-    executor: str = 'inline'
-    max_parallel: Optional[int] = None
-    resources: Dict[str, Dict[str, Any]] = field(default_factory=dict)
-    partition: Optional[str] = None
-    status: Optional[str] = None
+        return f.read(2) == b'\x80\x02'  # torch's legacy format: a pickle (protocol 2) of its magic number
 
 
 def parse_checkpoints(values: Sequence[str]) -> Dict[str, str]:
-    """``--checkpoint`` values: ``CKPT`` (ERR-Seg-B) or ``b=CKPT`` / ``l=CKPT``.
+    """Model size -> path from ``--checkpoint`` values: ``CKPT`` (ERR-Seg-B) or ``b=CKPT`` / ``l=CKPT``.
 
-    Args:
-        values: The option's values.
-
-    Returns:
-        Model size -> path.
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: A size given twice, or a file that is not a PyTorch checkpoint (checked without
+            loading it: it may be GBs).
     """
     out: Dict[str, str] = {}
+    fix = 'convert official weights with `errseg convert-official`'
     for value in values or ():
         size, sep, path = value.partition('=')
         if not sep or size.lower() not in ('b', 'l'):
@@ -75,13 +47,36 @@ def parse_checkpoints(values: Sequence[str]) -> Dict[str, str]:
             raise ValueError(f'--checkpoint given twice for ERR-Seg-{size.upper()}: {out[size]!r} and {path!r}')
         if not Path(path).is_file():
             raise FileNotFoundError(f'--checkpoint {value!r}: no such file (give CKPT for ERR-Seg-B, or b=CKPT / '
-                                    'l=CKPT; convert official weights with `errseg convert-official`)')
-        check_checkpoint(path, value)
+                                    f'l=CKPT; {fix})')
+        if not _is_torch_checkpoint(path):
+            raise ValueError(f'--checkpoint {value!r}: not a PyTorch checkpoint (give a .pth saved by torch.save / '
+                             f'mmengine; {fix})')
         out[size] = path
     return out
 
 
-def _check(opts: ReproduceOptions) -> None:
+def _git_revision() -> Optional[str]:
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        rev = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=repo, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=repo,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if rev.returncode:
+        return None
+    return rev.stdout.strip() + (' (with uncommitted changes)' if dirty.stdout.strip() else '')
+
+
+def provenance_info(argv: List[str], options: Dict[str, Any], device: Optional[str] = None) -> Dict[str, Any]:
+    """Command line (``argv`` after ``errseg``), resolved ``options``, code revision and environment of a sweep."""
+    from ..utils import environment_info
+    return dict(command=' '.join(['errseg', *argv]), options=options, revision=_git_revision(),
+                started=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
+                environment=environment_info(device), python_executable=Path(sys.executable).name)
+
+
+def _check(opts: argparse.Namespace) -> None:
     if opts.smoke and opts.data_root:
         raise ValueError('--smoke generates its own data under the work dir: drop --data-root')
     if opts.smoke and opts.checkpoints:
@@ -89,12 +84,10 @@ def _check(opts: ReproduceOptions) -> None:
     if opts.data_root and not Path(opts.data_root).is_dir():
         raise FileNotFoundError(f'--data-root {opts.data_root!r} is not a folder (prepare datasets into it with '
                                 '`errseg prepare NAME --src RAW --dst DATA_ROOT`)')
-    if opts.threads is not None and opts.threads < 1:
-        raise ValueError(f'--threads must be >= 1, got {opts.threads}')
-    if opts.num_workers is not None and opts.num_workers < 0:
-        raise ValueError(f'--num-workers must be >= 0, got {opts.num_workers}')
-    if opts.max_parallel is not None and opts.max_parallel < 1:
-        raise ValueError(f'--max-parallel must be >= 1, got {opts.max_parallel}')
+    for flag, value, least in (('threads', opts.threads, 1), ('num-workers', opts.num_workers, 0),
+                               ('max-parallel', opts.max_parallel, 1)):
+        if value is not None and value < least:
+            raise ValueError(f'--{flag} must be >= {least}, got {value}')
     if opts.executor != 'inline' and opts.launcher != 'none':
         raise ValueError(f'--executor {opts.executor} submits every run as its own job (trainings under the slurm '
                          f'launcher inside theirs): drop --launcher {opts.launcher}')
@@ -103,40 +96,22 @@ def _check(opts: ReproduceOptions) -> None:
                                 f'{_SWEEP_FILE} in it)')
 
 
-def _saved_options(opts: ReproduceOptions) -> ReproduceOptions:
+def _saved_options(opts: argparse.Namespace) -> argparse.Namespace:
     """``--status WORK_DIR``: the options of the sweep that used it (what it saved), else the ones given."""
-    import dataclasses
-    import json
     try:
         saved = json.loads(Path(opts.status, _SWEEP_FILE).read_text(encoding='utf-8'))
     except (OSError, ValueError):
         saved = {}
-    return dataclasses.replace(opts, work_dir=opts.status, dry_run=True,
-                               **{k: v for k, v in saved.items() if k in _SWEEP_KEYS})
+    return argparse.Namespace(**{**vars(opts), 'work_dir': opts.status, 'dry_run': True,
+                                 **{k: v for k, v in saved.items() if k in _SWEEP_KEYS}})
 
 
-def _record_notes(plan, store) -> str:
-    """The plan's records that are not current: stale ones (run again) and marked ones (shown marked)."""
-    from collections import Counter
-    lines = []
-    stale = {k: why for k, why in store.stale().items() if k in plan.runs}
-    if stale:
-        verb = 'shown marked: --accept-stale' if store.accept_stale else 'run again; --accept-stale shows them marked'
-        lines.append(f'Stale records ({len(stale)}, {verb}):')
-        for why, n in Counter(stale.values()).items():
-            lines.append(f'  - {n} runs: {why}')
-    marked = Counter(store.mark(k) for k in plan.runs if k not in stale and store.mark(k))
-    if marked:
-        lines.append(f'Records shown marked ({sum(marked.values())}):')
-        lines += [f'  - {n} runs: {why}' for why, n in marked.items()]
-    return '\n'.join(lines)
-
-
-def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print, render=None) -> int:
+def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, render=None) -> int:
     """Plan the runs of the selected tables, show the plan, run what is missing, write the results.
 
     Args:
-        opts: The options.
+        opts: The options of ``errseg reproduce`` (its parsed arguments; ``checkpoints`` as
+            :func:`parse_checkpoints` returns them, ``cfg_options`` and ``resources`` as dicts).
         argv: The command line (recorded in every record and in the results' provenance).
         echo: Where progress goes.
         render: Writes the results folder from (plan, store, outcome, out_dir, provenance, echo): the
@@ -148,17 +123,16 @@ def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print, rend
     import torch
 
     from ..datasets.benchmarks import get_benchmark
+    from ..utils import write_json
     from .distributed import setup_launcher
     from .executor import ExecutionContext, execute
     from .paper_experiments import EXPERIMENTS, experiment_keys
-    from .plan_report import format_plan
     from .planner import PlanOptions, make_plan
     from .profile_run import profiler_missing
     from .record_store import RecordStore
-    from .results import provenance_info
-    from .scales import FULL, SMOKE
-    from .smoke_data import ensure_smoke_data
-    from .submitit_executor import Resources
+    from .report import format_plan, format_status, record_notes, sweep_status
+    from .scales import FULL, SMOKE, ensure_smoke_data
+    from .submitit_executor import Resources, submit_plan
 
     _check(opts)
     if opts.status:
@@ -186,33 +160,26 @@ def reproduce(opts: ReproduceOptions, argv: Sequence[str] = (), echo=print, rend
         can_train=dist.cuda or opts.executor == 'slurm', profiler_missing=profiler_missing(), device=device))
     store = RecordStore(work_dir, accept_stale=opts.accept_stale)
     if opts.status:
-        from .sweep_status import format_status, sweep_status
         echo(format_status(sweep_status(plan, store)))
         return 0
     if dist.is_main:
-        echo(format_plan(plan, store))
-        notes = _record_notes(plan, store)
-        if notes:
-            echo(notes)
+        echo('\n'.join(filter(None, [format_plan(plan, store), record_notes(plan, store)])))
         echo(f'work dir: {work_dir}   results: {out_dir}   (planned in {time.perf_counter() - t0:.1f} s)')
     if opts.dry_run:
         return 0
     if dist.is_main:
-        from ..utils import write_json
         write_json(work_dir / _SWEEP_FILE, {k: getattr(opts, k) for k in _SWEEP_KEYS})
     provenance = provenance_info(list(argv), dict(
         tables=keys, scale=scale.name, datasets=datasets, launcher=opts.launcher, executor=opts.executor,
-        processes=dist.world_size,
-        torch_threads=torch.get_num_threads(), checkpoints={k: Path(v).name for k, v in opts.checkpoints.items()},
+        processes=dist.world_size, torch_threads=torch.get_num_threads(),
+        checkpoints={k: Path(v).name for k, v in opts.checkpoints.items()},
         cfg_options=opts.cfg_options, work_dir=str(work_dir), out=str(out_dir)), device)
-    ctx = ExecutionContext(work_dir, data_root, store, dist, device, num_workers=0 if opts.smoke and
-                           opts.num_workers is None else opts.num_workers,
-                           train_log_level='ERROR' if opts.smoke else None, provenance=provenance, debug=opts.debug,
-                           accept_stale=opts.accept_stale)
+    ctx = ExecutionContext(work_dir, data_root, store, dist, device, provenance=provenance, debug=opts.debug,
+                           num_workers=0 if opts.smoke and opts.num_workers is None else opts.num_workers,
+                           train_log_level='ERROR' if opts.smoke else None, accept_stale=opts.accept_stale)
     if opts.executor == 'inline':
         outcome = execute(plan, ctx, echo)
     else:
-        from .submitit_executor import submit_plan
         outcome = submit_plan(plan, ctx, opts.executor, resources, opts.max_parallel, threads=threads, echo=echo)
     if not dist.is_main:
         return 0

@@ -1,10 +1,8 @@
 """A run: one unit of work with one record, keyed by what it computes.
 
-The key is the sha256 of the run's kind and its resolved parameters (for a
-training: the hash of the resolved config and the data it reads; for an
-evaluation: the model's key, the benchmark, P, crop size and protocol), so an
-identical configuration met in several tables is one run, and a finished run
-is never repeated. Machine-local paths (data root, work dir) are not part of it.
+The key is the sha256 of the run's kind and resolved parameters (a training: its resolved config and
+data; an evaluation: the model's key, benchmark, P, crop size and protocol), never machine-local paths:
+an identical configuration met in several tables is one run, and a finished run is never repeated.
 """
 import hashlib
 import json
@@ -42,8 +40,8 @@ class Run:
         slug: File-name part of its record.
         deps: Keys of the runs it needs first.
         reasons: Why it cannot run with the given options, each with what would enable it.
-        context: What it needs at run time but does not hash (resolved config,
-            checkpoint path, ...).
+        context: What it needs at run time but does not hash (resolved config, checkpoint, ...).
+        uses: The experiments (titles) that need it.
     """
     kind: str
     spec: Dict[str, Any]
@@ -64,7 +62,3 @@ class Run:
     def blocked(self) -> Optional[str]:
         """Why the run cannot run (``None``: it can)."""
         return '; '.join(dict.fromkeys(self.reasons)) or None
-
-    @property
-    def short_key(self) -> str:
-        return self.key[:12]

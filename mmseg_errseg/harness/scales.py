@@ -1,23 +1,23 @@
-"""The two scales the harness runs at: the paper's (full) and a toy one (smoke).
+"""The two scales the harness runs at: the paper's (full) and a toy one (smoke), with the smoke data.
 
-A scale says which config a variant's training starts from, how the paper's
-pixel sizes map to network input sizes, where the data comes from, and how
-many timed repeats efficiency measurements use. Efficiency always runs the
-full-size model (FLOPs and memory are facts of the architecture), at both scales.
+A scale says which config a variant's training starts from, how the paper's pixel sizes map to
+network input sizes, where the data comes from, and how many timed repeats efficiency measurements
+use. Efficiency always runs the full-size model (FLOPs and memory are facts of the architecture).
 """
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
-__all__ = ['Scale', 'FULL', 'SMOKE', 'SCALES', 'configs_dir', 'SMOKE_DATA']
+from ..datasets.benchmarks import EVAL_BENCHMARKS, TRAIN_BENCHMARK
+from ..utils import write_json
+
+__all__ = ['Scale', 'FULL', 'SMOKE', 'SCALES', 'CONFIG_DIR', 'SMOKE_DATA', 'ensure_smoke_data']
 
 #: Synthetic data of smoke runs: ``make_dataset`` arguments (the record keys include them).
 SMOKE_DATA = dict(num_images=4, size=(64, 80), seed=0)
-
-
-def configs_dir() -> Path:
-    """The configs shipped inside the package (``configs/`` at the repository root links here)."""
-    return Path(__file__).resolve().parents[1] / 'configs'
+#: The configs shipped inside the package (``configs/`` at the repository root links here).
+CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,12 @@ class Scale:
 
     def train_config(self, model: str) -> Path:
         """The training config a variant of model size ``model`` ('b' or 'l') overrides."""
-        return configs_dir() / self.train_configs[model]
+        return CONFIG_DIR / self.train_configs[model]
 
     @staticmethod
     def profile_config(model: str) -> Path:
         """The full-size model config efficiency runs build (no data, random weights)."""
-        return configs_dir() / '_base_' / 'models' / {'b': 'errseg_convnext-b.py', 'l': 'errseg_convnext-l.py'}[model]
+        return CONFIG_DIR / '_base_' / 'models' / {'b': 'errseg_convnext-b.py', 'l': 'errseg_convnext-l.py'}[model]
 
     def data_spec(self) -> Optional[dict]:
         """What the data of this scale is, for record keys (``None``: the user's prepared data)."""
@@ -76,3 +76,24 @@ SMOKE = Scale('smoke', {'b': 'errseg/errseg_tiny_1xb2-6it_coco-stuff171-128x128.
               pixels_per_paper_pixel=0.2, profile_runs=1, profile_warmup=0, synthetic_data=True, torch_threads=1)
 
 SCALES = {s.name: s for s in (FULL, SMOKE)}
+
+
+def ensure_smoke_data(root: Path, names: Sequence[str] = (TRAIN_BENCHMARK, *EVAL_BENCHMARKS)) -> bool:
+    """Write the smoke datasets (COCO-Stuff: its training split only) under ``root`` unless they are there.
+
+    ``make_dataset`` is deterministic, so an interrupted generation is simply redone; a marker written
+    last (atomically) says the data is complete. Returns whether anything was generated.
+    """
+    from ..datasets import make_dataset
+    spec = dict(SMOKE_DATA, size=list(SMOKE_DATA['size']), datasets=list(names))
+    marker = Path(root) / '.errseg_smoke_data.json'
+    try:
+        if json.loads(marker.read_text(encoding='utf-8')) == spec:
+            return False
+    except (OSError, ValueError):
+        pass
+    for name in names:
+        make_dataset(name, str(root), num_images=SMOKE_DATA['num_images'], size=tuple(SMOKE_DATA['size']),
+                     seed=SMOKE_DATA['seed'], splits=['train'] if name == TRAIN_BENCHMARK else ['val'])
+    write_json(marker, spec)
+    return True

@@ -1,10 +1,8 @@
 """Training runs: a variant's resolved config trained with mmengine's Runner, resumable.
 
-Each training has its own work dir (named by its run key); the Runner resumes
-from the last checkpoint there, so an interrupted sweep continues where it
-stopped, bit-identically (``RandomStateHook`` keeps the random states in the
-checkpoints). The total batch of the config (the paper's 4) is kept across
-processes: each of N processes loads batch / N images.
+Each training has its own work dir (named by its run key); the Runner resumes from the last checkpoint
+there, bit-identically (``RandomStateHook`` keeps the random states in the checkpoints). The config's
+total batch (the paper's 4) is kept across processes: each of N loads batch / N images.
 """
 import copy
 import json
@@ -14,8 +12,9 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from ..models.unused_parameters import has_unused_parameters
-from ..utils import write_json
+from ..utils import write_json, write_text
 from .distributed import DistInfo
+from .fingerprint import code_fingerprint
 from .runs import Run
 
 __all__ = ['prepare_train_config', 'run_training']
@@ -23,18 +22,8 @@ __all__ = ['prepare_train_config', 'run_training']
 
 def prepare_train_config(cfg, work_dir: Path, data_root: Optional[str], dist: DistInfo,
                          log_level: Optional[str] = None):
-    """The runnable config of a training: work dir, data root, launcher, per-process batch.
-
-    Args:
-        cfg: The resolved training config (not modified).
-        work_dir: The training's work dir.
-        data_root: Where the prepared training data is.
-        dist: The processes the training runs on.
-        log_level: Overrides the config's log level.
-
-    Returns:
-        A new ``Config``.
-    """
+    """A copy of a resolved training config, runnable in ``work_dir`` on ``dist``'s processes: data root,
+    launcher, per-process batch, resumption, log level."""
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = str(work_dir)
     # from the last checkpoint in work_dir, if any (asked only then: mmengine prints a line when there is none)
@@ -69,8 +58,6 @@ def prepare_train_config(cfg, work_dir: Path, data_root: Optional[str], dist: Di
 
 def _set_aside_other_code(train_dir: Path) -> None:
     """Never resume checkpoints of other code: a training dir made by it is renamed, and this one stamped."""
-
-    from .fingerprint import code_fingerprint
     now = code_fingerprint('train')['sha256']
     stamp = train_dir / 'code.json'
     try:
@@ -85,19 +72,11 @@ def _set_aside_other_code(train_dir: Path) -> None:
 
 def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistInfo,
                  log_level: Optional[str] = None) -> Dict[str, Any]:
-    """Train (or resume) a run's model and return what its record keeps.
-
-    Args:
-        run: A ``train`` run (its context holds the resolved config).
-        work_dir: The sweep's work dir; the training uses ``<work_dir>/train/<slug>-<key>``.
-        data_root: Where the prepared training data is.
-        dist: The processes the training runs on.
-        log_level: Overrides the config's log level.
+    """Train (or resume) a run's model in ``<work_dir>/train/<slug>-<key>``; returns what its record keeps.
 
     Returns:
-        ``checkpoint`` and ``config`` (paths relative to ``work_dir``), the
-        iterations done, the final loss, the processes and their batch, and
-        the checkpoint an interrupted training resumed from.
+        ``checkpoint`` and ``config`` (relative to ``work_dir``), the iterations done, the final loss,
+        the processes and their batch, and the checkpoint an interrupted training resumed from.
     """
     from mmengine.runner import Runner, find_latest_checkpoint
 
@@ -114,7 +93,6 @@ def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistI
     runner = Runner.from_cfg(cfg)
     config_path = train_dir / 'config.py'
     if dist.is_main:  # the config as one process runs it: what evaluations load
-        from ..utils import write_text
         write_text(config_path, prepare_train_config(run.context['config'], train_dir, data_root, DistInfo(),
                                                      log_level).pretty_text)
     runner.train()

@@ -7,11 +7,9 @@ from typing import Any, Dict, List, Optional
 import pandas as pd
 
 from ..utils import write_json, write_text
-from ..harness.executor import Outcome
-from ..harness.plan_report import experiment_runs
-from ..harness.planner import Plan
+from ..harness.executor import Outcome, why_missing
+from ..harness.planner import Plan, experiment_runs
 from ..harness.record_store import RecordStore
-from ..harness.results import why_missing
 from .cells import experiment_cells, plan_lookup
 from .plots import write_plot
 from .tables import SMOKE_BANNER, write_experiment
