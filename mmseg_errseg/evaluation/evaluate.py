@@ -151,7 +151,8 @@ def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
 def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
              out: Optional[str] = None, work_dir: Optional[str] = None, num_selected: Optional[int] = None,
              num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
-             extra_metrics: Sequence[dict] = (), device: Optional[str] = None) -> Dict[str, Any]:
+             extra_metrics: Sequence[dict] = (), device: Optional[str] = None,
+             launcher: str = 'none') -> Dict[str, Any]:
     """Evaluate a checkpoint with mmengine's test loop on a benchmark; write and return its :func:`eval_record`.
 
     ``config`` None: the checkpoint's own (:func:`config_of_checkpoint`); the other arguments are
@@ -161,7 +162,11 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     Args:
         out: Record path (default ``<work_dir>/eval_<dataset>.json``).
         device: 'cpu' or 'cuda[:i]'; default mmengine's choice (CUDA when available).
+        launcher: mmengine's launcher of the processes, which have joined their process group: each
+            evaluates its share of the images; the metric sums every image's pixel counts in the first
+            process, which alone writes the record (every process returns it).
     """
+    from mmengine.dist import broadcast_object_list, is_main_process
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
@@ -176,6 +181,9 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     out = out or osp.join(cfg.work_dir, f'eval_{bench.name}.json')
+    cfg.launcher = launcher
+    if launcher != 'none':  # no device ids: also a CPU module (gloo)
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', broadcast_buffers=False, device_ids=None)
 
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
@@ -184,11 +192,13 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     load_checked_state(model, checkpoint)
     reported = runner.test() or {}
     metric = next((m for m in runner.test_loop.evaluator.metrics if isinstance(m, PerClassIoUMetric)), None)
-    if metric is None or metric.per_class is None:
+    per_class = [getattr(metric, 'per_class', None)]
+    broadcast_object_list(per_class)  # computed by the first process only (mmengine's BaseMetric.evaluate)
+    if per_class[0] is None:
         raise RuntimeError('the evaluation produced no per-class results')
     num_classes = len(bench.classes())
     record = eval_record(
-        bench.name, bench.classes(), metric.per_class,
+        bench.name, bench.classes(), per_class[0],
         num_selected=min(cfg.model.test_cfg.num_selected, num_classes),
         crop_size=tuple(model.crop_size), config=config if isinstance(config, str) else f'(from {checkpoint})',
         cfg_hash=config_hash(cfg), checkpoint=checkpoint,
@@ -196,7 +206,8 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
         num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
     if extra_metrics:  # IoUMetric's (rounded) summary is already there, unrounded
         record['metrics'].update({k: float(v) for k, v in reported.items() if k not in record['metrics']})
-    write_json(out, record)
+    if is_main_process():
+        write_json(out, record)
     record['path'] = out
     return record
 
