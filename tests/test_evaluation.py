@@ -260,11 +260,15 @@ def test_clear_errors(tiny_setup, tmp_path, capsys):
     assert 'no.pth' in capsys.readouterr().err
     bad = str(tmp_path / 'bad.pth')
     state = torch.load(s['ckpt'])['state_dict']
-    torch.save({'state_dict': {k: v for k, v in state.items() if not k.startswith('decode_head')}}, bad)
-    assert main(['test', cfg, bad, '--data-root', s['data'], '--work-dir', str(tmp_path / 'wd'),
-                 '--num-workers', '0']) == 1
+    torch.save({'state_dict': {k: v for k, v in state.items() if not k.startswith('decode_head.decoder')}}, bad)
+    argv = ['--data-root', s['data'], '--work-dir', str(tmp_path / 'wd'), '--num-workers', '0']
+    assert main(['test', cfg, bad, *argv]) == 1
     err = capsys.readouterr().err
-    assert 'does not fit the config' in err and 'decode_head.' in err and 'missing' in err
+    assert "does not fit the config's model" in err and 'decode_head.decoder' in err and 'missing' in err
+    torch.save({'state_dict': {k: v for k, v in state.items() if not k.startswith('decode_head')}}, bad)
+    assert main(['test', cfg, bad, *argv]) == 1
+    assert "is not an ERR-Seg checkpoint: expected state_dict keys starting with 'backbone.clip.*' and " \
+        "'decode_head.*'" in capsys.readouterr().err
 
 
 @pytest.mark.slow

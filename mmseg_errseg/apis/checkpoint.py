@@ -12,11 +12,12 @@ from typing import Dict, Mapping, Optional
 import torch
 from mmengine.config import Config
 
+from ..converters.compare import KeyReport, compare_state_dict
 from ..utils import read_checkpoint
 
 __all__ = [
     'NotAnERRSegCheckpointError', 'REQUIRED_PREFIXES', 'load_errseg_checkpoint',
-    'errseg_state_dict', 'config_from_checkpoint', 'default_config_path'
+    'errseg_state_dict', 'load_checked_state', 'config_from_checkpoint', 'default_config_path'
 ]
 
 #: Every ERR-Seg state dict has keys starting with each of these.
@@ -71,6 +72,17 @@ def errseg_state_dict(state: Mapping, source: str = 'the checkpoint') -> Dict[st
             f'convert-official` or by training this package\'s ERRSeg), found {len(state)} keys '
             f'like {sample}')
     return state
+
+
+def load_checked_state(model: torch.nn.Module, state: Mapping, source: str, target: str) -> None:
+    """Load ``state`` (from ``source``) into ``model`` (``target`` in errors) after checking that it holds
+    every tensor of the model in its shape; tensors the model lacks are ignored."""
+    report = compare_state_dict(state, model.state_dict())
+    if report.missing or report.mismatched:
+        problems = KeyReport(report.missing, [], report.mismatched).lines(limit=5)
+        raise ValueError(f'{source} does not fit {target}: {"; ".join(problems)}. Pass the config the checkpoint '
+                         'was trained or converted with (convert official ones with `errseg convert-official`)')
+    model.load_state_dict({k: v for k, v in state.items() if k not in report.unexpected}, strict=True)
 
 
 def default_config_path(clip_model_name: Optional[str] = None) -> Path:

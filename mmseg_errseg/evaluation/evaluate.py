@@ -28,19 +28,17 @@ Checked step by step against the official evaluation (ERR-Seg's ``train_net.py
 import copy
 import datetime
 import os.path as osp
-import re
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.config import Config
 
-from ..converters.compare import KeyReport, compare_state_dict
+from ..apis.checkpoint import config_from_checkpoint, load_checked_state, load_errseg_checkpoint
 from ..datasets.benchmarks import BENCHMARKS, Benchmark, get_benchmark
-from ..utils import check_device, config_hash, environment_info, load_config, read_checkpoint, write_json
+from ..utils import check_device, config_hash, environment_info, load_config, write_json
 from .per_class_iou import PerClassIoUMetric
 
-__all__ = ['build_eval_config', 'config_of_checkpoint', 'load_checked_state', 'evaluate', 'eval_record',
-           'format_summary']
+__all__ = ['build_eval_config', 'config_of_checkpoint', 'evaluate', 'eval_record', 'format_summary']
 
 
 def _benchmark_of_config(cfg) -> Optional[Benchmark]:
@@ -51,7 +49,6 @@ def _benchmark_of_config(cfg) -> Optional[Benchmark]:
 def config_of_checkpoint(checkpoint: str):
     """The evaluation config a checkpoint carries (a converted official one: its architecture and
     official evaluation crop on the base model config), with the default runtime."""
-    from ..apis.checkpoint import config_from_checkpoint, load_errseg_checkpoint
     cfg = config_from_checkpoint(load_errseg_checkpoint(checkpoint), checkpoint)
     if 'default_scope' not in cfg:
         runtime = Config.fromfile(osp.join(osp.dirname(osp.dirname(__file__)), 'configs', '_base_',
@@ -121,33 +118,6 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
     return cfg, bench
 
 
-def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
-    """Load an mmengine checkpoint (or a bare state dict) into ``model`` after checking that it fits.
-
-    Returns:
-        (tensors loaded, unexpected keys ignored).
-
-    Raises:
-        ValueError: Keys of the model missing from the checkpoint, or shapes that differ (the first few named).
-    """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    ckpt = read_checkpoint(checkpoint)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{checkpoint}: not a checkpoint (expected a state dict)')
-    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-    own = model.state_dict()
-    report = compare_state_dict(state, own)
-    if report.missing or report.mismatched:
-        problems = KeyReport(report.missing, [], report.mismatched).lines(limit=5)
-        raise ValueError(f'{checkpoint} does not fit the config\'s model ({len(own)} tensors): '
-                         f'{"; ".join(problems)}. Is it an ERR-Seg checkpoint of this model size (convert '
-                         'official ones with `errseg convert-official`)?')
-    model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=True)
-    return len(own), len(report.unexpected)
-
-
 def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
              out: Optional[str] = None, work_dir: Optional[str] = None, num_selected: Optional[int] = None,
              num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
@@ -178,8 +148,7 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     cfg, bench = build_eval_config(config, dataset, data_root, num_selected, work_dir, num_workers, cfg_options,
                                    extra_metrics)
     split = load_dataset_index(cfg.test_dataloader.dataset.to_dict(), bench.name)  # one clear error, early
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+    state = load_errseg_checkpoint(checkpoint)['state_dict']
     out = out or osp.join(cfg.work_dir, f'eval_{bench.name}.json')
     cfg.launcher = launcher
     if launcher != 'none':  # no device ids: also a CPU module (gloo)
@@ -189,7 +158,7 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     if device is not None:
         model.to(device)  # the data preprocessor follows: batches go where the model is
-    load_checked_state(model, checkpoint)
+    load_checked_state(model, state, checkpoint, "the config's model")
     reported = runner.test() or {}
     metric = next((m for m in runner.test_loop.evaluator.metrics if isinstance(m, PerClassIoUMetric)), None)
     per_class = [getattr(metric, 'per_class', None)]
