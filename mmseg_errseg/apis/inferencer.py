@@ -1,10 +1,10 @@
 """Segment one's own images with one's own vocabulary: the ERR-Seg inferencer."""
+import itertools
 import os
 import sys
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Union
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from ..models import ERRSeg
-from ..utils import config_errors, load_config
+from ..utils import check_device, config_errors, load_config
 from .checkpoint import config_from_checkpoint, load_checked_state, load_errseg_checkpoint
 from .images import check_unique_names, collect_images, read_image
 from .outputs import area_table, write_area_table, write_label_map, write_rgb_png
@@ -58,8 +58,6 @@ class ERRSegInferencer(BaseInferencer):
         weights: An ERR-Seg checkpoint; None keeps random weights (with a warning).
         vocabulary: Class names, a shipped vocabulary name or a vocabulary file;
             default: the checkpoint's ``dataset_meta`` classes, else the config's.
-        palette: (T, 3) RGB colours used while the vocabulary has T classes;
-            default: the checkpoint's palette for its own classes, else generated.
         num_selected: P kept per image (default: the config's ``test_cfg``); a P larger than the
             vocabulary is clamped with a warning.
         device: 'cpu', 'cuda', 'cuda:1', ...; default: cuda when available.
@@ -72,7 +70,6 @@ class ERRSegInferencer(BaseInferencer):
                  model: Union[str, Path, dict, Config, None] = None,
                  weights: Optional[str] = None,
                  vocabulary: Union[str, Sequence[str], None] = None,
-                 palette: Optional[Sequence[Sequence[int]]] = None,
                  num_selected: Optional[int] = None,
                  device: Optional[str] = None,
                  cfg_options: Optional[dict] = None,
@@ -82,13 +79,12 @@ class ERRSegInferencer(BaseInferencer):
             model = load_config(str(model))
         if model is None and weights is None:
             raise ValueError('give the model config (model=), an ERR-Seg checkpoint (weights=), or both')
-        if device is not None and str(device).startswith('cuda') and not torch.cuda.is_available():
-            raise ValueError(f'device {device!r}: CUDA is not available here; run on the cpu device')
+        if device is not None:
+            check_device(device)
         self._cfg_options = dict(cfg_options or {})
-        self._user_palette: Optional[np.ndarray] = None
         self._num_selected: Optional[int] = None
         self._warned: set = set()
-        self._num_arrays = 0
+        self._arrays = itertools.count()  # names of array inputs: image_000000, ...
         init_default_scope(scope)
         super().__init__(model=model, weights=weights, device=device, scope=scope,
                          show_progress=show_progress)
@@ -97,8 +93,6 @@ class ERRSegInferencer(BaseInferencer):
         self.num_selected = num_selected
         if vocabulary is not None:
             self.vocabulary = vocabulary
-        if palette is not None:
-            self.palette = palette
 
     # ------------------------------------------------------------------ building
     def _init_model(self, cfg: ConfigDict, weights: Optional[str], device: str = 'cpu') -> ERRSeg:
@@ -169,22 +163,10 @@ class ERRSegInferencer(BaseInferencer):
 
     @property
     def palette(self) -> np.ndarray:
-        """(T, 3) uint8 RGB colours of the current vocabulary."""
+        """(T, 3) uint8 RGB colours of the current vocabulary: the checkpoint's for its own classes, else generated."""
+        palette = self.model.dataset_meta.get('palette')
         t = len(self.vocabulary)
-        for candidate in (self._user_palette, self.model.dataset_meta.get('palette')):
-            if candidate is not None and len(candidate) == t:
-                return np.asarray(candidate, dtype=np.uint8)
-        return make_palette(t)
-
-    @palette.setter
-    def palette(self, colors: Optional[Sequence[Sequence[int]]]) -> None:
-        if colors is None:
-            self._user_palette = None
-            return
-        arr = np.asarray(colors)
-        if arr.ndim != 2 or arr.shape[1] != 3 or arr.min() < 0 or arr.max() > 255:
-            raise ValueError(f'a palette is a list of RGB colours in [0, 255], got shape {arr.shape}')
-        self._user_palette = arr.astype(np.uint8)
+        return np.asarray(palette, dtype=np.uint8) if palette is not None and len(palette) == t else make_palette(t)
 
     def _apply_num_selected(self) -> None:
         t = len(self.vocabulary)
@@ -211,13 +193,7 @@ class ERRSegInferencer(BaseInferencer):
                 sources.append(item)
             else:
                 sources.extend(collect_images([item]))
-        names = []
-        for source in sources:
-            if isinstance(source, str):
-                names.append(Path(source).stem)
-            else:
-                names.append(f'image_{self._num_arrays:06d}')
-                self._num_arrays += 1
+        names = [Path(s).stem if isinstance(s, str) else f'image_{next(self._arrays):06d}' for s in sources]
         check_unique_names(names, [s if isinstance(s, str) else 'an array input' for s in sources])
         return list(zip(names, sources))
 
@@ -268,9 +244,8 @@ class ERRSegInferencer(BaseInferencer):
                 groups = [batch] if len({image.shape[:2] for *_, image in batch}) == 1 else [[b] for b in batch]
                 for group in groups:
                     data = self.collate_fn([self.pipeline(dict(img=image)) for *_, image in group])
-                    with self._recording_class_scores() as scores:
-                        samples = self.forward(data)
-                    for (name, source, image), sample, image_scores in zip(group, samples, scores[0]):
+                    samples, scores = self._forward_with_scores(data)
+                    for (name, source, image), sample, image_scores in zip(group, samples, scores):
                         kept = sample.kept_classes  # a device tensor (no sync in the forward); lists for the caller
                         sample.set_metainfo(dict(kept_classes=kept.tolist(), kept_scores=image_scores[kept].tolist()))
                         yield self._result(name, source if isinstance(source, str) else None, image, sample,
@@ -280,16 +255,14 @@ class ERRSegInferencer(BaseInferencer):
             if bar is not None:
                 sys.stderr.write('\n')  # end the bar's line (an error starts on its own)
 
-    @contextmanager
-    def _recording_class_scores(self) -> Iterator[List[torch.Tensor]]:
-        """Collect the class scores R(t) (B, T) of each forward, as RRHC ranks them to keep P classes."""
-        recorded = []
-
-        def record(rrhc, args, output):  # recomputed from RRHC's inputs: its forward returns the kept only
-            recorded.append(rrhc.class_scores(rrhc.selection_cost(*args[:3])))
-        handle = self.model.decode_head.rrhc.register_forward_hook(record)
+    def _forward_with_scores(self, data: dict) -> Tuple[List[SegDataSample], torch.Tensor]:
+        """The predictions, and the class scores R(t) (B, T) by which RRHC kept P classes (recomputed from
+        its inputs: its forward returns the kept classes only)."""
+        scores = []
+        handle = self.model.decode_head.rrhc.register_forward_hook(
+            lambda rrhc, args, out: scores.append(rrhc.class_scores(rrhc.selection_cost(*args[:3]))))
         try:
-            yield recorded
+            return self.forward(data), scores[0]
         finally:
             handle.remove()
 
@@ -326,14 +299,10 @@ class ERRSegInferencer(BaseInferencer):
                  out_dir: str = '',
                  opacity: float = 0.5,
                  return_vis: bool = False) -> Union[dict, SegDataSample, List[SegDataSample]]:
-        """Segment images (see :meth:`iter_results` for the arguments).
-
-        Returns:
-            As ``MMSegInferencer``: the ``SegDataSample``(s) if ``return_datasamples``,
-            else a dict with ``predictions`` (label maps), ``visualization``
-            (overlays, if ``return_vis``) and ``legend`` (the classes present); each
-            a single item for a single image, else a list.
-        """
+        """Segment images (arguments: :meth:`iter_results`); returns as ``MMSegInferencer`` the
+        ``SegDataSample``(s) if ``return_datasamples``, else a dict of ``predictions`` (label maps),
+        ``visualization`` (overlays, if ``return_vis``) and ``legend`` (the classes present), each a
+        single item for a single image, else a list."""
         results = list(self.iter_results(inputs, vocabulary, batch_size, out_dir, opacity, return_vis))
         return self.postprocess(results, None, return_datasamples)
 
