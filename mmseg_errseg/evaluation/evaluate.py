@@ -1,29 +1,20 @@
 """Open-vocabulary evaluation of a checkpoint on a benchmark, through mmengine's Runner.
 
-Checked step by step against the official evaluation (ERR-Seg's ``train_net.py
---eval-only``: detectron2's default test mapper, ``ERRSeg.forward`` in eval mode,
-``SemSegEvaluator``):
+Checked step by step against the official evaluation (ERR-Seg's ``train_net.py --eval-only``:
+detectron2's test mapper, ``ERRSeg.forward`` in eval mode, ``SemSegEvaluator``):
 
-1. Image: read with Pillow (EXIF orientation, RGB), resized as uint8 with
-   ``PIL.Image.resize(BILINEAR)`` to ``ResizeShortestEdge(800, 1333)``'s size,
-   detectron2's rounding (``datasets/resize.py``; equal pixel for pixel, up to the
-   tensor ``predict`` receives: ``tests/test_eval_pipeline.py``, and through
-   ``errseg test``: ``tests/test_evaluation.py``).
-2. Normalisation ``(x - mean) / std`` with the CLIP mean/std of both released
-   configs, then a bilinear resize (``align_corners=False``) to the crop; no
-   padding at test (``size_divisibility = -1``): the data preprocessor and
-   ``ERRSeg.extract_feat``; crop 640 for B, 768 for L (``eval.sh``; converted
-   checkpoints record it: ``converters/official.py``).
-3. Output: sigmoid of the (1/4 crop) logits, bilinear (``align_corners=False``)
-   to the original image size (``sem_seg_postprocess``), argmax over classes
-   (unkept classes are at sigmoid(-100), never above a kept one):
-   ``ERRSeg._postprocess``.
-4. Labels: the prepared label map read as stored at the original size (uint8
-   PNG, uint16 TIFF for A-847/PC-459), ignore 255 resp. 65535, not resized
-   (the pipeline loads it after the image resize).
-5. Metric: ignored pixels are left out; per-class IoU only for classes in the
-   ground truth, mIoU their mean (``PerClassIoUMetric``, equal to
-   ``SemSegEvaluator``'s: ``tests/test_evaluation.py``).
+1. Image: read with Pillow (EXIF orientation, RGB), resized as uint8 by ``PIL.Image.resize(BILINEAR)``
+   to ``ResizeShortestEdge(800, 1333)``'s size with detectron2's rounding (``datasets/resize.py``; equal
+   pixel for pixel: ``tests/test_eval_pipeline.py``, ``tests/test_evaluation.py``).
+2. ``(x - mean) / std`` with CLIP's mean/std, bilinear (``align_corners=False``) to the crop (640 for B,
+   768 for L, as ``eval.sh``; converted checkpoints record it), no padding: the data preprocessor and
+   ``ERRSeg.extract_feat``.
+3. Output: sigmoid of the (1/4 crop) logits, bilinear to the original size, argmax over classes (unkept
+   classes at sigmoid(-100)): ``ERRSeg._postprocess``.
+4. Labels: the prepared label map as stored, at the original size (uint8 PNG, uint16 TIFF for
+   A-847/PC-459), ignore 255 resp. 65535.
+5. Metric: ignored pixels left out; per-class IoU only for classes in the ground truth, mIoU their mean
+   (``PerClassIoUMetric``, equal to ``SemSegEvaluator``'s).
 """
 import copy
 import datetime
@@ -38,24 +29,12 @@ from ..datasets.benchmarks import BENCHMARKS, Benchmark, get_benchmark
 from ..utils import check_device, config_hash, environment_info, load_config, write_json
 from .per_class_iou import PerClassIoUMetric
 
-__all__ = ['build_eval_config', 'config_of_checkpoint', 'evaluate', 'eval_record', 'format_summary']
+__all__ = ['build_eval_config', 'evaluate', 'eval_record', 'format_summary']
 
 
 def _benchmark_of_config(cfg) -> Optional[Benchmark]:
     dataset_type = cfg.get('test_dataloader', {}).get('dataset', {}).get('type')
     return next((b for b in BENCHMARKS.values() if b.dataset_type == dataset_type), None)
-
-
-def config_of_checkpoint(checkpoint: str):
-    """The evaluation config a checkpoint carries (a converted official one: its architecture and
-    official evaluation crop on the base model config), with the default runtime."""
-    cfg = config_from_checkpoint(load_errseg_checkpoint(checkpoint), checkpoint)
-    if 'default_scope' not in cfg:
-        runtime = Config.fromfile(osp.join(osp.dirname(osp.dirname(__file__)), 'configs', '_base_',
-                                           'default_runtime.py'))
-        runtime.merge_from_dict(cfg.to_dict())
-        cfg = runtime
-    return cfg
 
 
 def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, data_root: Optional[str] = None,
@@ -99,10 +78,8 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
     cfg.test_dataloader = loader
     cfg.test_evaluator = [bench.evaluator(), *map(dict, extra_metrics)] if extra_metrics else bench.evaluator()
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
-    hooks = list(cfg.get('custom_hooks') or [])
-    if not any(h.get('type') == 'VocabularyHook' for h in hooks):
-        hooks.append(dict(type='VocabularyHook'))
-    cfg.custom_hooks = hooks
+    if not any(h.get('type') == 'VocabularyHook' for h in cfg.get('custom_hooks') or []):
+        cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='VocabularyHook')]
     cfg.model.vocabulary = bench.vocabulary
     cfg.model.setdefault('test_cfg', {})
     cfg.model.test_cfg.num_selected = int(num_selected if num_selected is not None else bench.num_selected)
@@ -125,7 +102,7 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
              launcher: str = 'none') -> Dict[str, Any]:
     """Evaluate a checkpoint with mmengine's test loop on a benchmark; write and return its :func:`eval_record`.
 
-    ``config`` None: the checkpoint's own (:func:`config_of_checkpoint`); the other arguments are
+    ``config`` None: the checkpoint's own (:func:`~mmseg_errseg.apis.config_from_checkpoint`); the other arguments are
     :func:`build_eval_config`'s, what ``extra_metrics`` report is added to the record's ``metrics``.
     The data root is checked before anything heavy starts.
 
@@ -143,7 +120,7 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     from ..datasets.data_root import load_dataset_index
 
     if config is None:
-        config = config_of_checkpoint(checkpoint)
+        config = config_from_checkpoint(load_errseg_checkpoint(checkpoint), checkpoint)
     device = None if device is None else check_device(device)
     cfg, bench = build_eval_config(config, dataset, data_root, num_selected, work_dir, num_workers, cfg_options,
                                    extra_metrics)
