@@ -1,9 +1,8 @@
 """``errseg``: the command line of mmseg-errseg.
 
-Each sub-command is a module of this package exposing ``add_parser(subparsers)``; add one with a
-line in :data:`COMMANDS`. These modules import nothing heavy at their top level or in ``add_parser``
-(torch, MMSeg, this package's other modules): ``errseg --help`` and usage errors run before the
-package itself is imported (see ``mmseg_errseg_cli``); import what a command needs in its ``run``.
+Each sub-command is a module of this package with ``add_parser(subparsers)`` (listed in :data:`COMMANDS`),
+importing nothing heavy at its top level: ``errseg --help`` runs before the package itself is imported
+(``mmseg_errseg_cli``); a command imports what it needs in its ``run``.
 """
 import argparse
 import importlib
@@ -65,15 +64,8 @@ def cfg_options(values: Optional[List[str]]) -> Optional[dict]:
 
 
 def main(argv: Optional[List[str]] = None, load_package: Optional[Callable[[], None]] = None) -> int:
-    """Parse the command line and run the command.
-
-    Args:
-        argv: The arguments (default: ``sys.argv[1:]``).
-        load_package: Runs the package's ``__init__`` when the console script deferred it.
-
-    Returns:
-        The exit status.
-    """
+    """Run the command of ``argv`` (default ``sys.argv[1:]``) and return its exit status;
+    ``load_package`` runs the package's ``__init__`` when the console script deferred it."""
     parser = argparse.ArgumentParser(
         prog='errseg', description='ERR-Seg for MMSegmentation: conversion, conformance, '
         'evaluation, inference, profiling and the paper-reproduction harness.')

@@ -1,19 +1,10 @@
 """mIoU over the seen and the unseen classes of an evaluation vocabulary (paper Table 5).
 
-A class of an evaluation vocabulary is *seen* when its best cosine similarity to
-a training (COCO-Stuff-171) class name is >= a threshold (paper: 0.95), and
-*unseen* otherwise. (The paper's Sec. 4.2.1 says "unseen classes are defined as
-those with a label similarity exceeding 0.95", evidently a slip: that is the
-definition of the seen classes, those met in training.)
-
-The split is a JSON file written by ``errseg similarity``::
-
-    {"dataset": "ade847", "train": "coco_stuff171", "encoder": "...",
-     "threshold": 0.95, "seen": [names...], "unseen": [names...]}
-
-with the names exactly as in the dataset's class list. The seen (unseen) mIoU is
-the mean IoU over the seen (unseen) classes that occur (in the ground truth or
-the prediction), as MMSeg's mIoU is over all classes.
+A class is *seen* when its best cosine similarity to a training (COCO-Stuff-171) class name is >= a
+threshold (paper: 0.95), else *unseen* (Sec. 4.2.1 says the reverse, evidently a slip: the classes met
+in training are the seen ones). The split is a JSON file written by ``errseg similarity``:
+``{"dataset", "train", "encoder", "threshold", "seen": [names], "unseen": [names]}``, names as in the
+dataset's class list. The seen (unseen) mIoU is the mean IoU over the seen (unseen) classes that occur.
 """
 import json
 from collections import Counter
