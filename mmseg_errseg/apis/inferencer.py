@@ -20,8 +20,8 @@ from mmseg.structures import SegDataSample
 from ..models import ERRSeg
 from ..utils import check_device, config_errors, load_config
 from .checkpoint import config_from_checkpoint, load_checked_state, load_errseg_checkpoint
-from .images import check_unique_names, collect_images, read_image
-from .outputs import area_table, write_area_table, write_label_map, write_rgb_png
+from .files import (area_table, check_unique_names, collect_images, read_image, write_area_table, write_label_map,
+                    write_rgb_png)
 from .overlay import LegendEntry, legend_entries, make_palette, render_overlay
 
 __all__ = ['ERRSegInferencer', 'ImageResult', 'OUTPUT_SUFFIXES']

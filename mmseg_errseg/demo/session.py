@@ -13,8 +13,7 @@ import pandas as pd
 import torch
 
 from ..apis import ERRSegInferencer
-from ..apis.images import read_image
-from ..apis.outputs import write_area_table, write_label_map
+from ..apis.files import read_image, write_area_table, write_label_map
 from ..datasets.benchmarks import BENCHMARKS
 from ..models.prompts import check_vocabulary
 from ..vocabularies import load_vocabulary, parse_vocab

@@ -102,16 +102,14 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
              launcher: str = 'none') -> Dict[str, Any]:
     """Evaluate a checkpoint with mmengine's test loop on a benchmark; write and return its :func:`eval_record`.
 
-    ``config`` None: the checkpoint's own (:func:`~mmseg_errseg.apis.config_from_checkpoint`); the other arguments are
-    :func:`build_eval_config`'s, what ``extra_metrics`` report is added to the record's ``metrics``.
-    The data root is checked before anything heavy starts.
+    ``config`` None: the checkpoint's own (:func:`~mmseg_errseg.apis.config_from_checkpoint`); the other
+    arguments are :func:`build_eval_config`'s (what ``extra_metrics`` report joins the record's ``metrics``).
 
     Args:
         out: Record path (default ``<work_dir>/eval_<dataset>.json``).
         device: 'cpu' or 'cuda[:i]'; default mmengine's choice (CUDA when available).
-        launcher: mmengine's launcher of the processes, which have joined their process group: each
-            evaluates its share of the images; the metric sums every image's pixel counts in the first
-            process, which alone writes the record (every process returns it).
+        launcher: mmengine's launcher of the processes (in their process group): each evaluates its share
+            of the images, the first sums the pixel counts of all and alone writes the record.
     """
     from mmengine.dist import broadcast_object_list, is_main_process
     from mmengine.model import is_model_wrapper
@@ -171,15 +169,12 @@ def format_summary(record: Dict[str, Any]) -> str:
 def eval_record(dataset: str, classes: Sequence[str], per_class: Dict[str, np.ndarray], *,
                 num_selected: int, crop_size: Sequence[int], config: str, cfg_hash: str,
                 checkpoint: str, environment: Dict[str, str], **extra) -> Dict[str, Any]:
-    """The metrics record of one evaluation run (``per_class``: :attr:`PerClassIoUMetric.per_class`).
-
-    Returns:
-        ``{"kind": "eval", "dataset", "classes", "metrics": {"mIoU", "mAcc", "aAcc"} (percent; the
-        means over the non-null per-class values), "per_class": {"IoU", "Acc"} (percent, ``None`` for
-        a class not in the ground truth, as the official evaluator), "area": pixel counts {"intersect",
-        "union", "pred", "label"}, "num_selected", "crop_size", "config", "config_hash" (of the resolved
-        config), "checkpoint", "environment", "created", **extra}``.
-    """
+    """The metrics record of one evaluation run (``per_class``: :attr:`PerClassIoUMetric.per_class`):
+    ``{"kind": "eval", "dataset", "classes", "metrics": {"mIoU", "mAcc", "aAcc"} (percent; means over the
+    non-null per-class values), "per_class": {"IoU", "Acc"} (percent, ``None`` for a class not in the ground
+    truth, as the official evaluator), "area": pixel counts {"intersect", "union", "pred", "label"},
+    "num_selected", "crop_size", "config", "config_hash" (of the resolved config), "checkpoint",
+    "environment", "created", **extra}``."""
     iou, acc = np.asarray(per_class['IoU'], float), np.asarray(per_class['Acc'], float)
     if len(iou) != len(classes):
         raise ValueError(f'{len(iou)} per-class results for {len(classes)} classes')
