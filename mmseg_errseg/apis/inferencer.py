@@ -38,7 +38,7 @@ class ImageResult(NamedTuple):
     name: str  # outputs are written under it (the file name without suffix)
     source: Optional[str]  # the image file; None for an array
     labels: np.ndarray  # (H, W) int64 vocabulary indices
-    areas: pd.DataFrame  # pixels and fraction of every class (outputs.area_table)
+    areas: pd.DataFrame  # pixels and fraction of every class (files.area_table)
     legend: List[LegendEntry]  # the classes present, in vocabulary order
     data_sample: SegDataSample
     visualization: Optional[np.ndarray]  # the RGB overlay with legend, when rendered
@@ -66,14 +66,9 @@ class ERRSegInferencer(BaseInferencer):
         show_progress: Show a progress bar when more than one image is processed.
     """
 
-    def __init__(self,
-                 model: Union[str, Path, dict, Config, None] = None,
-                 weights: Optional[str] = None,
-                 vocabulary: Union[str, Sequence[str], None] = None,
-                 num_selected: Optional[int] = None,
-                 device: Optional[str] = None,
-                 cfg_options: Optional[dict] = None,
-                 scope: str = 'mmseg',
+    def __init__(self, model: Union[str, Path, dict, Config, None] = None, weights: Optional[str] = None,
+                 vocabulary: Union[str, Sequence[str], None] = None, num_selected: Optional[int] = None,
+                 device: Optional[str] = None, cfg_options: Optional[dict] = None, scope: str = 'mmseg',
                  show_progress: bool = True) -> None:
         if isinstance(model, (str, Path)):
             model = load_config(str(model))
@@ -197,13 +192,9 @@ class ERRSegInferencer(BaseInferencer):
         check_unique_names(names, [s if isinstance(s, str) else 'an array input' for s in sources])
         return list(zip(names, sources))
 
-    def iter_results(self,
-                     inputs: Union[InputType, Sequence[InputType]],
-                     vocabulary: Union[str, Sequence[str], None] = None,
-                     batch_size: int = 1,
-                     out_dir: str = '',
-                     opacity: float = 0.5,
-                     return_vis: bool = False,
+    def iter_results(self, inputs: Union[InputType, Sequence[InputType]],
+                     vocabulary: Union[str, Sequence[str], None] = None, batch_size: int = 1, out_dir: str = '',
+                     opacity: float = 0.5, return_vis: bool = False,
                      skipped: Optional[List[str]] = None) -> Iterator[ImageResult]:
         """Segment images one batch at a time, yielding one :class:`ImageResult` per image in input order.
 
@@ -291,13 +282,9 @@ class ERRSegInferencer(BaseInferencer):
             write_rgb_png(files['overlay'], vis)  # last: its presence means the image is complete
         return ImageResult(name, source, labels, areas, legend, sample, vis if return_vis else None, files)
 
-    def __call__(self,
-                 inputs: Union[InputType, Sequence[InputType]],
-                 vocabulary: Union[str, Sequence[str], None] = None,
-                 return_datasamples: bool = False,
-                 batch_size: int = 1,
-                 out_dir: str = '',
-                 opacity: float = 0.5,
+    def __call__(self, inputs: Union[InputType, Sequence[InputType]],
+                 vocabulary: Union[str, Sequence[str], None] = None, return_datasamples: bool = False,
+                 batch_size: int = 1, out_dir: str = '', opacity: float = 0.5,
                  return_vis: bool = False) -> Union[dict, SegDataSample, List[SegDataSample]]:
         """Segment images (arguments: :meth:`iter_results`); returns as ``MMSegInferencer`` the
         ``SegDataSample``(s) if ``return_datasamples``, else a dict of ``predictions`` (label maps),

@@ -11,21 +11,10 @@ from typing import Callable, List, Optional
 
 __all__ = ['main', 'COMMANDS', 'CommandError', 'bounded', 'positive_int', 'cfg_options']
 
-#: sub-command -> module (in this package) implementing it
-COMMANDS = {
-    'convert-official': 'convert_official',
-    'check-golden': 'check_golden',
-    'similarity': 'similarity',
-    'seen-unseen': 'seen_unseen',
-    'infer': 'infer',
-    'prepare': 'prepare',
-    'train': 'train',
-    'test': 'test',
-    'dataset-stats': 'dataset_stats',
-    'reproduce': 'reproduce',
-    'profile': 'profile',
-    'demo': 'demo',
-}
+#: sub-command -> module (in this package) implementing it, named alike with ``_`` for ``-``
+COMMANDS = {module.replace('_', '-'): module for module in (
+    'convert_official', 'check_golden', 'similarity', 'seen_unseen', 'infer', 'prepare', 'train', 'test',
+    'dataset_stats', 'reproduce', 'profile', 'demo')}
 
 
 #: optional package -> the extra of mmseg-errseg that installs it

@@ -10,16 +10,13 @@ DATASETS = ('ade847', 'pc459', 'ade150', 'pc59', 'voc20', 'coco_stuff171')
 def add_parser(sub):
     p = sub.add_parser(
         'test', help='evaluate a checkpoint on a benchmark and write its metrics record',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Evaluate CHECKPOINT with mmengine\'s test loop on a benchmark: the model\'s vocabulary\n'
-        'becomes the dataset\'s class names and its test-time P the official one; the official test pipeline\n'
-        '(shortest edge 800, max 1333; the model resizes to its crop size; predictions at the original size)\n'
-        'and the official mIoU (detectron2\'s: over the classes in the ground truth) at the dataset\'s ignore\n'
-        'index. Writes a JSON record (mIoU, mAcc, aAcc, per-class IoU/Acc and pixel counts, dataset, P, crop\n'
-        f'size, config hash, environment) and prints a summary. Datasets: {", ".join(DATASETS)}.',
-        epilog='examples:\n'
-        '  errseg test CONFIG CKPT --dataset ade847\n'
-        '  torchrun --nproc_per_node 4 -m mmseg_errseg test CONFIG CKPT --dataset ade847 --launcher pytorch')
+        description='Evaluate CHECKPOINT with mmengine\'s test loop on a benchmark: the model\'s vocabulary '
+        'becomes the dataset\'s class names and its test-time P the official one; the official test pipeline '
+        '(shortest edge 800, max 1333; the model resizes to its crop size; predictions at the original size) '
+        'and the official mIoU (detectron2\'s: over the classes in the ground truth) at the dataset\'s ignore '
+        'index. Writes a JSON record (mIoU, mAcc, aAcc, per-class IoU/Acc and pixel counts, dataset, P, crop '
+        f'size, config hash, environment) and prints a summary. Datasets: {", ".join(DATASETS)}. Under torchrun: '
+        '--launcher pytorch.')
     p.add_argument('config', nargs='?', help='ERR-Seg config (a training config or an errseg_*_eval-* config); '
                    'default: the checkpoint\'s own (a converted official one at its official crop, 768 for L)')
     p.add_argument('checkpoint', help='checkpoint of that model (convert official ones with convert-official)')
