@@ -1,10 +1,7 @@
-"""ERR-Seg checkpoints for inference: recognise them, and build their model without a config.
+"""ERR-Seg checkpoints: recognise them, load them checked, and build their model without a config.
 
-Our checkpoints are mmengine checkpoints ``{'meta': ..., 'state_dict': ...}`` whose
-state dict holds ``backbone.clip.*`` (CLIP) and ``decode_head.*`` (the ERR-Seg head).
-``errseg convert-official`` stores ``meta['errseg']`` (the OpenCLIP architecture and
-the head dims read off the weights); mmengine's ``Runner`` stores the whole config
-as ``meta['cfg']``. Either is enough to build the model when no config is given.
+Our checkpoints hold ``backbone.clip.*`` (CLIP) and ``decode_head.*`` (the head); mmengine's ``Runner``
+saves the config (``meta['cfg']``), ``errseg convert-official`` the architecture (``meta['errseg']``).
 """
 from pathlib import Path
 from typing import Mapping
@@ -29,13 +26,8 @@ class NotAnERRSegCheckpointError(ValueError):
 
 def load_errseg_checkpoint(path: str) -> dict:
     """A local checkpoint file whose ``state_dict`` is checked to hold ERR-Seg weights (keys without
-    DataParallel's ``module.``).
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: unreadable (:func:`~mmseg_errseg.utils.read_checkpoint`).
-        NotAnERRSegCheckpointError: not ERR-Seg weights.
-    """
+    DataParallel's ``module.``); :class:`NotAnERRSegCheckpointError` if it does not, ``FileNotFoundError`` and
+    ``ValueError`` (unreadable) as :func:`~mmseg_errseg.utils.read_checkpoint`."""
     checkpoint = read_checkpoint(str(path))
     if not isinstance(checkpoint, dict):
         raise NotAnERRSegCheckpointError(

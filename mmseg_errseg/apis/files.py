@@ -20,10 +20,7 @@ IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 def collect_images(paths: Iterable[Union[str, Path]]) -> List[str]:
     """Image files named by ``paths``: files as given, folders expanded (not recursively, sorted by name).
-
-    Raises:
-        FileNotFoundError: a path does not exist.
-        ValueError: no paths, or a folder holds no image.
+    ``FileNotFoundError`` for a path that does not exist, ``ValueError`` for no paths or a folder without images.
     """
     images = []
     for path in map(str, paths):
@@ -54,12 +51,8 @@ def check_unique_names(names: Sequence[str], sources: Sequence[str]) -> None:
 
 
 def read_image(path: str) -> np.ndarray:
-    """Decode an image file as MMSeg's ``LoadImageFromFile`` does (3 channels, BGR, uint8).
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: the file is not a decodable image.
-    """
+    """Decode an image file as MMSeg's ``LoadImageFromFile`` does (3 channels, BGR, uint8); ``FileNotFoundError``
+    for no such file, ``ValueError`` for one that is not a decodable image."""
     try:
         with open(path, 'rb') as f:
             data = f.read()

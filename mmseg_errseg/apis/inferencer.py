@@ -98,8 +98,7 @@ class ERRSegInferencer(BaseInferencer):
         else:
             source = 'the given config'
         config = Config(cfg.to_dict() if isinstance(cfg, Config) else dict(cfg))
-        if self._cfg_options:
-            config.merge_from_dict(self._cfg_options)
+        config.merge_from_dict(self._cfg_options)
         if 'model' not in config:
             raise ValueError(f'{source} has no `model`')
         if isinstance(config.model.get('backbone'), dict):

@@ -41,10 +41,8 @@ class DemoResult(NamedTuple):
 
 
 class DemoSession:
-    """The model, loaded once, and the checks of every request of the demo page.
-
-    Without ``checkpoint`` the model (``config``, default the tiny one) has seeded random weights.
-    """
+    """The model, loaded once (without ``checkpoint``: ``config``, default the tiny one, with seeded random
+    weights), and the checks of every request of the demo page."""
 
     def __init__(self, checkpoint: Optional[str] = None, config: Optional[str] = None, device: str = 'cpu') -> None:
         if checkpoint is None and config is None:

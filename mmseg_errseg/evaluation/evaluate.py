@@ -19,33 +19,26 @@ detectron2's test mapper, ``ERRSeg.forward`` in eval mode, ``SemSegEvaluator``):
 import copy
 import datetime
 import os.path as osp
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.config import Config
 
 from ..apis.checkpoint import config_from_checkpoint, load_checked_state, load_errseg_checkpoint
-from ..datasets.benchmarks import BENCHMARKS, Benchmark, get_benchmark
+from ..datasets.benchmarks import BENCHMARKS, get_benchmark
 from ..utils import check_device, config_hash, environment_info, load_config, write_json
 from .per_class_iou import PerClassIoUMetric
 
 __all__ = ['build_eval_config', 'evaluate', 'eval_record', 'format_summary']
 
 
-def _benchmark_of_config(cfg) -> Optional[Benchmark]:
-    dataset_type = cfg.get('test_dataloader', {}).get('dataset', {}).get('type')
-    return next((b for b in BENCHMARKS.values() if b.dataset_type == dataset_type), None)
-
-
 def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, data_root: Optional[str] = None,
                       num_selected: Optional[int] = None, work_dir: Optional[str] = None,
                       num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
                       extra_metrics: Sequence[dict] = ()):
-    """(Config, Benchmark) of an open-vocabulary evaluation.
-
-    The test set becomes the benchmark's (its dataset, the official test pipeline,
-    :class:`PerClassIoUMetric` at its ignore index), the model's vocabulary its class
-    names and its test-time P the benchmark's; ``VocabularyHook`` is added if missing.
+    """(Config, Benchmark) of an open-vocabulary evaluation: the test set becomes the benchmark's (its dataset,
+    the official test pipeline, :class:`PerClassIoUMetric` at its ignore index), the model's vocabulary its
+    class names and its test-time P the benchmark's; ``VocabularyHook`` is added if missing.
 
     Args:
         config: Any ERR-Seg config: a path or a :class:`~mmengine.config.Config`.
@@ -66,12 +59,14 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
     if 'model' not in cfg or cfg.model.get('type') != 'ERRSeg':
         raise ValueError(f'{config}: expected an ERR-Seg config (model.type ERRSeg), got '
                          f'{cfg.get("model", {}).get("type")!r}')
-    bench = get_benchmark(dataset) if dataset else _benchmark_of_config(cfg)
+    test_set = cfg.get('test_dataloader', {}).get('dataset', {})
+    bench = get_benchmark(dataset) if dataset else next(
+        (b for b in BENCHMARKS.values() if b.dataset_type == test_set.get('type')), None)
     if bench is None:
         raise ValueError(f'{config} does not test on a known benchmark: pass --dataset, one of '
                          f'{", ".join(BENCHMARKS)}')
     if data_root is None:
-        data_root = cfg.get('test_dataloader', {}).get('dataset', {}).get('data_root') or 'data/'
+        data_root = test_set.get('data_root') or 'data/'
     loader = bench.test_dataloader(data_root)
     if num_workers is not None:
         loader.update(num_workers=num_workers, persistent_workers=num_workers > 0)
