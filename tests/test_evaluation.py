@@ -256,6 +256,8 @@ def test_clear_errors(tiny_setup, tmp_path, capsys):
     assert 'label-map folder' in capsys.readouterr().err
     assert main(['test', cfg, s['ckpt'], '--dataset', 'ade20']) == 1
     assert "unknown dataset 'ade20'" in capsys.readouterr().err
+    assert main(['test', cfg, s['ckpt'], '--launcher', 'pytorch']) == 1  # not under torchrun
+    assert 'torchrun --nproc_per_node N -m mmseg_errseg COMMAND' in capsys.readouterr().err
     assert main(['test', cfg, str(tmp_path / 'no.pth'), '--data-root', s['data']]) == 1
     assert 'no.pth' in capsys.readouterr().err
     bad = str(tmp_path / 'bad.pth')
