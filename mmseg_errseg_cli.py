@@ -1,11 +1,7 @@
-"""The ``errseg`` console script: the command line is parsed before the package is imported.
+"""The ``errseg`` console script: parses the command line before the package is imported.
 
-Importing :mod:`mmseg_errseg` registers its models, datasets and metrics in MMSeg's registries
-(what ``custom_imports=dict(imports=['mmseg_errseg'])`` relies on), which imports torch and
-MMSeg: seconds. The command table and argument definitions (:mod:`mmseg_errseg.cli`) need none of
-it, so the package is put in ``sys.modules`` with its ``__init__`` not yet run, and
-:func:`mmseg_errseg.cli.main` runs it once a command is about to run: ``errseg --help`` and usage
-errors take a fraction of a second.
+Importing :mod:`mmseg_errseg` registers it in MMSeg's registries (torch, MMSeg: seconds), which the
+command table and arguments do not need: the package's ``__init__`` runs once a command is about to run.
 """
 import importlib.util
 import sys

@@ -10,7 +10,7 @@ from infer_testing import TINY_CONFIG, checkpoint, one_line_error as _error, wri
 
 import mmseg_errseg.cli.check_golden as check_golden
 from mmseg_errseg.cli import main
-from mmseg_errseg.evaluation import load_checked_state
+from mmseg_errseg.apis import load_errseg_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 _HEAVY = ('torch', 'numpy', 'mmengine', 'mmseg', 'mmcv', 'cv2', 'pandas', 'open_clip')
@@ -85,8 +85,8 @@ def test_unreadable_checkpoint(checkpoint, tmp_path, capsys, content):
     line = _error(capsys)
     assert f'{bad} cannot be read as a torch checkpoint: truncated, corrupt or another format' in line
     assert 'weights_only' not in line
-    with pytest.raises(ValueError, match='cannot be read as a torch checkpoint'):  # errseg test's loader
-        load_checked_state(None, str(bad))
+    with pytest.raises(ValueError, match='cannot be read as a torch checkpoint'):  # errseg test's loader too
+        load_errseg_checkpoint(str(bad))
 
 
 def test_defects_keep_their_traceback(monkeypatch, capsys):

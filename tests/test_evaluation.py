@@ -1,6 +1,10 @@
 """Per-class IoU records: the metric on hand-checked cases, and `errseg test` end to end with the tiny model."""
 import json
+import os
 import os.path as osp
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +13,7 @@ from mmengine.config import Config
 from mmengine.structures import PixelData
 from PIL import Image
 
-from conftest import CONFIGS, build_model
+from conftest import CONFIGS, REPO, build_model
 from mmseg_errseg.cli import main
 from mmseg_errseg.datasets import EVAL_BENCHMARKS, get_benchmark, make_dataset
 from mmseg_errseg.evaluation import PerClassIoUMetric, eval_record, evaluate
@@ -205,6 +209,29 @@ def test_errseg_test_cli_writes_the_record(tiny_setup, capsys, monkeypatch):
     assert r['config_hash'] != config_hash(cfg)  # the hash is of the resolved (voc20) config
 
 
+def test_two_processes_sum_the_pixel_counts_of_every_image(tiny_setup, tmp_path):
+    """`errseg test --launcher pytorch` under torchrun (gloo, CPU): the same record as one process."""
+    make_dataset('voc20', str(tmp_path / 'data'), num_images=3, size=(32, 40), seed=7)  # odd: one rank pads
+    s = tiny_setup
+    argv = ['test', s['configs']['voc20'], s['ckpt'], '--data-root', str(tmp_path / 'data'), '--num-workers', '0',
+            '--device', 'cpu']
+    assert main([*argv, '--out', str(tmp_path / 'one.json'), '--work-dir', str(tmp_path / 'wd1')]) == 0
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(port),
+         '-m', 'mmseg_errseg', *argv, '--out', str(tmp_path / 'two.json'), '--work-dir', str(tmp_path / 'wd2'),
+         '--launcher', 'pytorch'], cwd=REPO, env=dict(os.environ, OMP_NUM_THREADS='1'), capture_output=True,
+        text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.count('record: ') == 1  # the first process reports
+    one, two = (json.loads((tmp_path / f'{n}.json').read_text()) for n in ('one', 'two'))
+    assert two['num_images'] == 3 and sum(one['area']['label']) > 0
+    for key in ('metrics', 'per_class', 'area'):
+        assert two[key] == one[key], key  # exactly: the counts of all 3 images, none twice
+
+
 @pytest.mark.parametrize('name', EVAL_BENCHMARKS)
 def test_shipped_eval_configs_run_with_the_tiny_model(tiny_setup, tmp_path, name):
     tiny = Config.fromfile(str(CONFIGS / '_base_' / 'models' / 'errseg_tiny.py')).model.to_dict()
@@ -229,15 +256,21 @@ def test_clear_errors(tiny_setup, tmp_path, capsys):
     assert 'label-map folder' in capsys.readouterr().err
     assert main(['test', cfg, s['ckpt'], '--dataset', 'ade20']) == 1
     assert "unknown dataset 'ade20'" in capsys.readouterr().err
+    assert main(['test', cfg, s['ckpt'], '--launcher', 'pytorch']) == 1  # not under torchrun
+    assert 'torchrun --nproc_per_node N -m mmseg_errseg COMMAND' in capsys.readouterr().err
     assert main(['test', cfg, str(tmp_path / 'no.pth'), '--data-root', s['data']]) == 1
     assert 'no.pth' in capsys.readouterr().err
     bad = str(tmp_path / 'bad.pth')
     state = torch.load(s['ckpt'])['state_dict']
-    torch.save({'state_dict': {k: v for k, v in state.items() if not k.startswith('decode_head')}}, bad)
-    assert main(['test', cfg, bad, '--data-root', s['data'], '--work-dir', str(tmp_path / 'wd'),
-                 '--num-workers', '0']) == 1
+    torch.save({'state_dict': {k: v for k, v in state.items() if not k.startswith('decode_head.decoder')}}, bad)
+    argv = ['--data-root', s['data'], '--work-dir', str(tmp_path / 'wd'), '--num-workers', '0']
+    assert main(['test', cfg, bad, *argv]) == 1
     err = capsys.readouterr().err
-    assert 'does not fit the config' in err and 'decode_head.' in err and 'missing' in err
+    assert "does not fit the config's model" in err and 'decode_head.decoder' in err and 'missing' in err
+    torch.save({'state_dict': {k: v for k, v in state.items() if not k.startswith('decode_head')}}, bad)
+    assert main(['test', cfg, bad, *argv]) == 1
+    assert "is not an ERR-Seg checkpoint: expected state_dict keys starting with 'backbone.clip.*' and " \
+        "'decode_head.*'" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -5,9 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmseg_errseg.apis.images import check_unique_names, collect_images, read_image
-from mmseg_errseg.apis.outputs import (area_table, label_map_dtype, write_area_table,
-                                       write_label_map)
+from mmseg_errseg.apis.files import (area_table, check_unique_names, collect_images, label_map_dtype, read_image,
+                                     write_area_table, write_label_map)
 from mmseg_errseg.apis.overlay import blend_labels, legend_entries, make_palette, render_overlay
 from mmseg_errseg.vocabularies import parse_vocab
 

@@ -1,5 +1,7 @@
 """errseg train: MMSeg's tools/train.py on the tiny config (train, resume, overrides, errors)."""
+import pytest
 import torch
+from mmengine.config import Config
 
 from conftest import CONFIGS
 from mmseg_errseg.cli import main
@@ -25,6 +27,17 @@ def test_train_then_resume(tmp_path, capsys):
     assert resumed['meta']['iter'] == 4
     out = capsys.readouterr()
     assert 'resumed' in (out.out + out.err).lower() and 'Iter(train) [3/4]' in out.out + out.err
+    # the random states (augmentations, drop path) are restored: as if never interrupted
+    assert main(['train', TINY, '--work-dir', str(tmp_path / 'straight'), *_options(tmp_path / 'data', 4)]) == 0
+    straight = torch.load(tmp_path / 'straight' / 'iter_4.pth', map_location='cpu', weights_only=False)
+    assert 'random_states' in resumed and straight['state_dict'].keys() == resumed['state_dict'].keys()
+    assert all(torch.equal(v, resumed['state_dict'][k]) for k, v in straight['state_dict'].items())
+
+
+@pytest.mark.parametrize('config', sorted((CONFIGS / 'errseg').glob('errseg_*_1xb*.py')), ids=lambda p: p.name)
+def test_training_configs_restore_random_states_on_resume(config):
+    """The default runtime's hooks: MMSeg's tools/train.py loads the configs as they are."""
+    assert [h['type'] for h in Config.fromfile(str(config)).custom_hooks] == ['VocabularyHook', 'RandomStateHook']
 
 
 def test_train_errors_are_one_line(tmp_path, capsys):

@@ -1,31 +1,23 @@
-"""ERR-Seg checkpoints for inference: recognise them, and build their model without a config.
+"""ERR-Seg checkpoints: recognise them, load them checked, and build their model without a config.
 
-Our checkpoints are mmengine checkpoints ``{'meta': ..., 'state_dict': ...}`` whose
-state dict holds ``backbone.clip.*`` (CLIP) and ``decode_head.*`` (the ERR-Seg head).
-``errseg convert-official`` stores ``meta['errseg']`` (the OpenCLIP architecture and
-the head dims read off the weights); mmengine's ``Runner`` stores the whole config
-as ``meta['cfg']``. Either is enough to build the model when no config is given.
+Our checkpoints hold ``backbone.clip.*`` (CLIP) and ``decode_head.*`` (the head); mmengine's ``Runner``
+saves the config (``meta['cfg']``), ``errseg convert-official`` the architecture (``meta['errseg']``).
 """
 from pathlib import Path
-from typing import Dict, Mapping, Optional
+from typing import Mapping
 
 import torch
 from mmengine.config import Config
 
+from ..converters.compare import KeyReport, compare_state_dict
 from ..utils import read_checkpoint
 
-__all__ = [
-    'NotAnERRSegCheckpointError', 'REQUIRED_PREFIXES', 'load_errseg_checkpoint',
-    'errseg_state_dict', 'config_from_checkpoint', 'default_config_path'
-]
+__all__ = ['NotAnERRSegCheckpointError', 'REQUIRED_PREFIXES', 'load_errseg_checkpoint', 'load_checked_state',
+           'config_from_checkpoint']
 
 #: Every ERR-Seg state dict has keys starting with each of these.
 REQUIRED_PREFIXES = ('backbone.clip.', 'decode_head.')
 _OFFICIAL_PREFIX = 'sem_seg_head.clip_model.'
-_PACKAGE = Path(__file__).resolve().parents[1]
-# Base config per OpenCLIP architecture; any other architecture uses ERR-Seg-B's.
-_BASE_CONFIGS = {'convnext_large_d_320': 'errseg_convnext-l.py'}
-_DEFAULT_BASE = 'errseg_convnext-b.py'
 
 
 class NotAnERRSegCheckpointError(ValueError):
@@ -33,13 +25,9 @@ class NotAnERRSegCheckpointError(ValueError):
 
 
 def load_errseg_checkpoint(path: str) -> dict:
-    """A local checkpoint file, checked to hold ERR-Seg weights (``state_dict``: the model's tensors).
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: unreadable (:func:`~mmseg_errseg.utils.read_checkpoint`).
-        NotAnERRSegCheckpointError: not ERR-Seg weights.
-    """
+    """A local checkpoint file whose ``state_dict`` is checked to hold ERR-Seg weights (keys without
+    DataParallel's ``module.``); :class:`NotAnERRSegCheckpointError` if it does not, ``FileNotFoundError`` and
+    ``ValueError`` (unreadable) as :func:`~mmseg_errseg.utils.read_checkpoint`."""
     checkpoint = read_checkpoint(str(path))
     if not isinstance(checkpoint, dict):
         raise NotAnERRSegCheckpointError(
@@ -47,46 +35,39 @@ def load_errseg_checkpoint(path: str) -> dict:
             'expected a dict with a state_dict')
     state = next((checkpoint[k] for k in ('state_dict', 'model') if isinstance(checkpoint.get(k), Mapping)),
                  checkpoint)
-    return dict(checkpoint, state_dict=errseg_state_dict(state, str(path)))
-
-
-def errseg_state_dict(state: Mapping, source: str = 'the checkpoint') -> Dict[str, torch.Tensor]:
-    """The state dict, checked to hold ERR-Seg weights, keys without DataParallel's ``module.``."""
-    if not isinstance(state, Mapping):
-        raise NotAnERRSegCheckpointError(f'{source} is not an ERR-Seg checkpoint: no state dict')
     state = {k[7:] if isinstance(k, str) and k.startswith('module.') else k: v for k, v in state.items()}
     if any(isinstance(k, str) and k.startswith(_OFFICIAL_PREFIX) for k in state):
         raise NotAnERRSegCheckpointError(
-            f'{source} is an official ERR-Seg (detectron2) checkpoint: convert it first with '
-            f'`errseg convert-official {source} OUT.pth`')
+            f'{path} is an official ERR-Seg (detectron2) checkpoint: convert it first with '
+            f'`errseg convert-official {path} OUT.pth`')
     if not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise NotAnERRSegCheckpointError(
-            f'{source} is not an ERR-Seg checkpoint: expected a state dict of tensors')
+        raise NotAnERRSegCheckpointError(f'{path} is not an ERR-Seg checkpoint: expected a state dict of tensors')
     absent = [p for p in REQUIRED_PREFIXES if not any(k.startswith(p) for k in state)]
     if absent:
         sample = ', '.join(list(state)[:3]) or 'no keys'
         raise NotAnERRSegCheckpointError(
-            f'{source} is not an ERR-Seg checkpoint: expected state_dict keys starting with '
+            f'{path} is not an ERR-Seg checkpoint: expected state_dict keys starting with '
             f'{" and ".join(repr(p + "*") for p in REQUIRED_PREFIXES)} (written by `errseg '
             f'convert-official` or by training this package\'s ERRSeg), found {len(state)} keys '
             f'like {sample}')
-    return state
+    return dict(checkpoint, state_dict=state)
 
 
-def default_config_path(clip_model_name: Optional[str] = None) -> Path:
-    """The shipped base model config of an OpenCLIP architecture (ERR-Seg-L's gets the L config, else B)."""
-    name = _BASE_CONFIGS.get(clip_model_name, _DEFAULT_BASE)
-    path = _PACKAGE / 'configs' / '_base_' / 'models' / name
-    if not path.is_file():
-        raise FileNotFoundError(f'the base config {name} is not installed (looked for {path}); '
-                                'pass the model config explicitly (--config / model=)')
-    return path
+def load_checked_state(model: torch.nn.Module, state: Mapping, source: str, target: str) -> None:
+    """Load ``state`` (from ``source``) into ``model`` (``target`` in errors) after checking that it holds
+    every tensor of the model in its shape; tensors the model lacks are ignored."""
+    report = compare_state_dict(state, model.state_dict())
+    if report.missing or report.mismatched:
+        problems = KeyReport(report.missing, [], report.mismatched).lines(limit=5)
+        raise ValueError(f'{source} does not fit {target}: {"; ".join(problems)}. Pass the config the checkpoint '
+                         'was trained or converted with (convert official ones with `errseg convert-official`)')
+    model.load_state_dict({k: v for k, v in state.items() if k not in report.unexpected}, strict=True)
 
 
 def config_from_checkpoint(checkpoint: Mapping, source: str = 'the checkpoint') -> Config:
     """The config a checkpoint's state dict fits: the one mmengine's ``Runner`` saved (``meta['cfg']`` or
     the message hub's), else the architecture ``errseg convert-official`` saved (``meta['errseg']``)
-    applied to the matching base config."""
+    applied to the matching base model config, with the default runtime."""
     meta = checkpoint.get('meta') or {}
     text = meta.get('cfg')
     if text is None:
@@ -97,7 +78,10 @@ def config_from_checkpoint(checkpoint: Mapping, source: str = 'the checkpoint') 
     if not isinstance(info, Mapping) or 'clip_model_name' not in info:
         raise ValueError(f'{source} does not say which model it holds (no meta.cfg, no '
                          'meta.errseg.clip_model_name): pass the model config (--config / model=)')
-    cfg = Config.fromfile(str(default_config_path(info['clip_model_name'])))
+    base = 'errseg_convnext-l.py' if info['clip_model_name'] == 'convnext_large_d_320' else 'errseg_convnext-b.py'
+    configs = Path(__file__).resolve().parents[1] / 'configs' / '_base_'
+    cfg = Config.fromfile(str(configs / 'default_runtime.py'))
+    cfg.merge_from_dict(Config.fromfile(str(configs / 'models' / base)).to_dict())
     cfg.model.backbone.model_name = info['clip_model_name']
     cfg.model.decode_head.update(dict(info.get('head_config') or {}))
     if info.get('crop_size'):  # the official evaluation's input size (768 for ERR-Seg-L)

@@ -1,10 +1,10 @@
 """Segment one's own images with one's own vocabulary: the ERR-Seg inferencer."""
+import itertools
 import os
 import sys
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Union
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -17,12 +17,11 @@ from mmengine.utils import ProgressBar
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from ..converters.compare import compare_state_dict
 from ..models import ERRSeg
-from ..utils import config_errors, load_config
-from .checkpoint import config_from_checkpoint, load_errseg_checkpoint
-from .images import check_unique_names, collect_images, read_image
-from .outputs import area_table, write_area_table, write_label_map, write_rgb_png
+from ..utils import check_device, config_errors, load_config
+from .checkpoint import config_from_checkpoint, load_checked_state, load_errseg_checkpoint
+from .files import (area_table, check_unique_names, collect_images, read_image, write_area_table, write_label_map,
+                    write_rgb_png)
 from .overlay import LegendEntry, legend_entries, make_palette, render_overlay
 
 __all__ = ['ERRSegInferencer', 'ImageResult', 'OUTPUT_SUFFIXES']
@@ -34,87 +33,53 @@ _DEFAULT_PIPELINE = [dict(type='LoadImageFromNDArray'), dict(type='PackSegInputs
 
 
 class ImageResult(NamedTuple):
-    """What the inferencer produced for one image.
-
-    Attributes:
-        name: The name outputs are written under (file name without suffix).
-        source: The image file, or None for an array input.
-        labels: (H, W) int64 vocabulary indices.
-        areas: Pixels and fraction of every class (see :func:`~.outputs.area_table`).
-        legend: The classes present, in vocabulary order.
-        data_sample: The model's ``SegDataSample`` (``pred_sem_seg``; metainfo ``kept_classes``, the
-            P classes RRHC kept, and ``kept_scores``, their selection scores R(t)).
-        visualization: The RGB overlay with legend, when rendered.
-        files: Written files by kind (``overlay``, ``labels``, ``areas``).
-    """
-    name: str
-    source: Optional[str]
-    labels: np.ndarray
-    areas: pd.DataFrame
-    legend: List[LegendEntry]
+    """One image's results; ``data_sample`` has metainfo ``kept_classes`` (the P classes RRHC kept) and
+    ``kept_scores`` (their selection scores R(t)); ``files`` the written files by kind."""
+    name: str  # outputs are written under it (the file name without suffix)
+    source: Optional[str]  # the image file; None for an array
+    labels: np.ndarray  # (H, W) int64 vocabulary indices
+    areas: pd.DataFrame  # pixels and fraction of every class (files.area_table)
+    legend: List[LegendEntry]  # the classes present, in vocabulary order
     data_sample: SegDataSample
-    visualization: Optional[np.ndarray]
+    visualization: Optional[np.ndarray]  # the RGB overlay with legend, when rendered
     files: Dict[str, str]
 
 
 class ERRSegInferencer(BaseInferencer):
     """Open-vocabulary segmentation of image files or arrays, in ``mmseg.apis`` style.
 
-    The model is built and its weights loaded once; the vocabulary (and P) can be
-    changed between calls, which only re-encodes the class names. Label indices
-    follow the vocabulary order exactly; a name like ``'sofa, couch'`` is one class
-    whose synonyms the model treats as configured (``synonyms='first'`` officially).
-
-    Example:
-        >>> inferencer = ERRSegInferencer(weights='errseg_b.pth', device='cpu')
-        >>> out = inferencer('demo.jpg', vocabulary=['cat', 'sofa, couch', 'floor'],
-        ...                  out_dir='work_dirs/infer')
-        >>> out['predictions']  # (H, W) indices into the vocabulary
+    The model is built and its weights loaded once; changing the vocabulary (or P) between calls only
+    re-encodes the class names. Label ``i`` is ``vocabulary[i]``; ``'sofa, couch'`` is one class with
+    synonyms. ``inferencer('demo.jpg', vocabulary=['cat', 'sofa, couch'])['predictions']``: (H, W) indices.
 
     Args:
-        model: Config file, ``Config`` or dict of the model; None builds it from the
-            checkpoint (the config ``Runner`` saved, or the architecture
-            ``errseg convert-official`` saved applied to the base config).
+        model: Config file, ``Config`` or dict of the model; None: the checkpoint's
+            (:func:`~.checkpoint.config_from_checkpoint`).
         weights: An ERR-Seg checkpoint; None keeps random weights (with a warning).
         vocabulary: Class names, a shipped vocabulary name or a vocabulary file;
             default: the checkpoint's ``dataset_meta`` classes, else the config's.
-        palette: (T, 3) RGB colours used while the vocabulary has T classes;
-            default: the checkpoint's palette for its own classes, else generated.
-        num_selected: P kept per image; default: the config's ``test_cfg``. A P
-            larger than the vocabulary is clamped with a warning.
+        num_selected: P kept per image (default: the config's ``test_cfg``); a P larger than the
+            vocabulary is clamped with a warning.
         device: 'cpu', 'cuda', 'cuda:1', ...; default: cuda when available.
         cfg_options: Config overrides, e.g. ``{'model.crop_size': (768, 768)}``.
         scope: Registry scope.
         show_progress: Show a progress bar when more than one image is processed.
     """
-    preprocess_kwargs: set = set()
-    forward_kwargs: set = set()
-    visualize_kwargs: set = {'opacity'}
-    postprocess_kwargs: set = set()
 
-    def __init__(self,
-                 model: Union[str, Path, dict, Config, None] = None,
-                 weights: Optional[str] = None,
-                 vocabulary: Union[str, Sequence[str], None] = None,
-                 palette: Optional[Sequence[Sequence[int]]] = None,
-                 num_selected: Optional[int] = None,
-                 device: Optional[str] = None,
-                 cfg_options: Optional[dict] = None,
-                 scope: str = 'mmseg',
+    def __init__(self, model: Union[str, Path, dict, Config, None] = None, weights: Optional[str] = None,
+                 vocabulary: Union[str, Sequence[str], None] = None, num_selected: Optional[int] = None,
+                 device: Optional[str] = None, cfg_options: Optional[dict] = None, scope: str = 'mmseg',
                  show_progress: bool = True) -> None:
-        if isinstance(model, Path):
-            model = str(model)
-        if isinstance(model, str):
-            model = load_config(model)
+        if isinstance(model, (str, Path)):
+            model = load_config(str(model))
         if model is None and weights is None:
             raise ValueError('give the model config (model=), an ERR-Seg checkpoint (weights=), or both')
-        if device is not None and str(device).startswith('cuda') and not torch.cuda.is_available():
-            raise ValueError(f'device {device!r}: CUDA is not available here; run on the cpu device')
+        if device is not None:
+            check_device(device)
         self._cfg_options = dict(cfg_options or {})
-        self._user_palette: Optional[np.ndarray] = None
         self._num_selected: Optional[int] = None
         self._warned: set = set()
-        self._num_arrays = 0
+        self._arrays = itertools.count()  # names of array inputs: image_000000, ...
         init_default_scope(scope)
         super().__init__(model=model, weights=weights, device=device, scope=scope,
                          show_progress=show_progress)
@@ -123,8 +88,6 @@ class ERRSegInferencer(BaseInferencer):
         self.num_selected = num_selected
         if vocabulary is not None:
             self.vocabulary = vocabulary
-        if palette is not None:
-            self.palette = palette
 
     # ------------------------------------------------------------------ building
     def _init_model(self, cfg: ConfigDict, weights: Optional[str], device: str = 'cpu') -> ERRSeg:
@@ -135,8 +98,7 @@ class ERRSegInferencer(BaseInferencer):
         else:
             source = 'the given config'
         config = Config(cfg.to_dict() if isinstance(cfg, Config) else dict(cfg))
-        if self._cfg_options:
-            config.merge_from_dict(self._cfg_options)
+        config.merge_from_dict(self._cfg_options)
         if 'model' not in config:
             raise ValueError(f'{source} has no `model`')
         if isinstance(config.model.get('backbone'), dict):
@@ -150,12 +112,7 @@ class ERRSegInferencer(BaseInferencer):
         if checkpoint is None:
             warnings.warn('no checkpoint given: the model has random weights')
         else:
-            report = compare_state_dict(checkpoint['state_dict'], model.state_dict())
-            if not report.ok:
-                raise ValueError(f'{weights} does not fit the model of {source}: '
-                                 + '; '.join(report.lines(limit=5))
-                                 + '. Pass the config the checkpoint was trained or converted with')
-            model.load_state_dict(checkpoint['state_dict'], strict=True)
+            load_checked_state(model, checkpoint['state_dict'], weights, f'the model of {source}')
             dataset_meta = (checkpoint.get('meta') or {}).get('dataset_meta')
             if dataset_meta:
                 model.dataset_meta = dict(dataset_meta)
@@ -200,22 +157,10 @@ class ERRSegInferencer(BaseInferencer):
 
     @property
     def palette(self) -> np.ndarray:
-        """(T, 3) uint8 RGB colours of the current vocabulary."""
+        """(T, 3) uint8 RGB colours of the current vocabulary: the checkpoint's for its own classes, else generated."""
+        palette = self.model.dataset_meta.get('palette')
         t = len(self.vocabulary)
-        for candidate in (self._user_palette, self.model.dataset_meta.get('palette')):
-            if candidate is not None and len(candidate) == t:
-                return np.asarray(candidate, dtype=np.uint8)
-        return make_palette(t)
-
-    @palette.setter
-    def palette(self, colors: Optional[Sequence[Sequence[int]]]) -> None:
-        if colors is None:
-            self._user_palette = None
-            return
-        arr = np.asarray(colors)
-        if arr.ndim != 2 or arr.shape[1] != 3 or arr.min() < 0 or arr.max() > 255:
-            raise ValueError(f'a palette is a list of RGB colours in [0, 255], got shape {arr.shape}')
-        self._user_palette = arr.astype(np.uint8)
+        return np.asarray(palette, dtype=np.uint8) if palette is not None and len(palette) == t else make_palette(t)
 
     def _apply_num_selected(self) -> None:
         t = len(self.vocabulary)
@@ -242,41 +187,26 @@ class ERRSegInferencer(BaseInferencer):
                 sources.append(item)
             else:
                 sources.extend(collect_images([item]))
-        names = []
-        for source in sources:
-            if isinstance(source, str):
-                names.append(Path(source).stem)
-            else:
-                names.append(f'image_{self._num_arrays:06d}')
-                self._num_arrays += 1
+        names = [Path(s).stem if isinstance(s, str) else f'image_{next(self._arrays):06d}' for s in sources]
         check_unique_names(names, [s if isinstance(s, str) else 'an array input' for s in sources])
         return list(zip(names, sources))
 
-    def iter_results(self,
-                     inputs: Union[InputType, Sequence[InputType]],
-                     vocabulary: Union[str, Sequence[str], None] = None,
-                     batch_size: int = 1,
-                     out_dir: str = '',
-                     opacity: float = 0.5,
-                     return_vis: bool = False,
+    def iter_results(self, inputs: Union[InputType, Sequence[InputType]],
+                     vocabulary: Union[str, Sequence[str], None] = None, batch_size: int = 1, out_dir: str = '',
+                     opacity: float = 0.5, return_vis: bool = False,
                      skipped: Optional[List[str]] = None) -> Iterator[ImageResult]:
-        """Segment images one batch at a time, writing each image's outputs as soon as it is done.
+        """Segment images one batch at a time, yielding one :class:`ImageResult` per image in input order.
 
         Args:
-            inputs: Image files, folders of images (not recursive), (H, W, 3) BGR
-                uint8 arrays, or a list of these.
+            inputs: Image files, folders of images (not recursive), (H, W, 3) BGR uint8 arrays, or a list.
             vocabulary: If given, becomes the vocabulary (for this and later calls).
             batch_size: Images per forward pass (images of different sizes run one by one).
-            out_dir: If given, write per image ``NAME_overlay.png`` (overlay with
-                legend), ``NAME_labels.png`` (vocabulary indices, 8 or 16 bits) and
-                ``NAME_areas.csv`` (pixels and fraction per class).
+            out_dir: If given, write each image's :data:`OUTPUT_SUFFIXES` files as soon as it is done:
+                overlay with legend, label map (8 or 16 bits) and area table (CSV).
             opacity: Weight of the class colours in the overlay.
             return_vis: Keep the rendered overlay in the results.
             skipped: If given, image files that cannot be read or decoded are skipped and their
                 errors (naming the file) appended to it; else the first one raises.
-
-        Yields:
-            One :class:`ImageResult` per image, in input order.
         """
         if vocabulary is not None:
             self.vocabulary = vocabulary
@@ -285,59 +215,44 @@ class ERRSegInferencer(BaseInferencer):
         if not 0.0 <= opacity <= 1.0:
             raise ValueError(f'opacity must be in [0, 1], got {opacity}')
         items = self._collect(inputs)
-        names = self.vocabulary
+        names, palette = self.vocabulary, self.palette
         self._apply_num_selected()
-        palette = self.palette
-        progress = ProgressBar(len(items), file=sys.stderr) if self.show_progress and len(items) > 1 else None
+        bar = ProgressBar(len(items), file=sys.stderr) if self.show_progress and len(items) > 1 else None
+        progress = bar.update if bar is not None else lambda: None
         try:
-            yield from self._iter_batches(items, batch_size, names, palette, out_dir, opacity, return_vis,
-                                          progress, skipped)
+            for start in range(0, len(items), batch_size):
+                batch = []  # (name, source, image) of the images that could be read
+                for name, source in items[start:start + batch_size]:
+                    try:
+                        batch.append((name, source, self._image(source)))
+                    except ValueError as e:
+                        if skipped is None:
+                            raise
+                        skipped.append(str(e))
+                        progress()
+                # images of different sizes run one by one
+                groups = [batch] if len({image.shape[:2] for *_, image in batch}) == 1 else [[b] for b in batch]
+                for group in groups:
+                    data = self.collate_fn([self.pipeline(dict(img=image)) for *_, image in group])
+                    samples, scores = self._forward_with_scores(data)
+                    for (name, source, image), sample, image_scores in zip(group, samples, scores):
+                        kept = sample.kept_classes  # a device tensor (no sync in the forward); lists for the caller
+                        sample.set_metainfo(dict(kept_classes=kept.tolist(), kept_scores=image_scores[kept].tolist()))
+                        yield self._result(name, source if isinstance(source, str) else None, image, sample,
+                                           names, palette, out_dir, opacity, return_vis)
+                        progress()
         finally:
-            if progress is not None:
+            if bar is not None:
                 sys.stderr.write('\n')  # end the bar's line (an error starts on its own)
 
-    def _iter_batches(self, items, batch_size, names, palette, out_dir, opacity, return_vis, progress,
-                      skipped) -> Iterator[ImageResult]:
-        for start in range(0, len(items), batch_size):
-            chunk, images = [], []
-            for name, source in items[start:start + batch_size]:
-                try:
-                    images.append(self._image(source))
-                except ValueError as e:
-                    if skipped is None:
-                        raise
-                    skipped.append(str(e))
-                    if progress is not None:
-                        progress.update()
-                    continue
-                chunk.append((name, source))
-            if not chunk:
-                continue
-            same_size = len({im.shape[:2] for im in images}) == 1
-            groups = [list(range(len(chunk)))] if same_size else [[k] for k in range(len(chunk))]
-            for group in groups:
-                batch = self.collate_fn([self.pipeline(dict(img=images[k])) for k in group])
-                with self._recording_class_scores() as scores:
-                    samples = self.forward(batch)
-                for k, sample, image_scores in zip(group, samples, scores[0]):
-                    kept = sample.kept_classes  # a device tensor (no sync in the forward); lists for the caller
-                    sample.set_metainfo(dict(kept_classes=kept.tolist(), kept_scores=image_scores[kept].tolist()))
-                    name, source = chunk[k]
-                    yield self._result(name, source if isinstance(source, str) else None, images[k],
-                                       sample, names, palette, out_dir, opacity, return_vis)
-                    if progress is not None:
-                        progress.update()
-
-    @contextmanager
-    def _recording_class_scores(self) -> Iterator[List[torch.Tensor]]:
-        """Collect the class scores R(t) (B, T) of each forward, as RRHC ranks them to keep P classes."""
-        recorded = []
-
-        def record(rrhc, args, output):  # recomputed from RRHC's inputs: its forward returns the kept only
-            recorded.append(rrhc.class_scores(rrhc.selection_cost(*args[:3])))
-        handle = self.model.decode_head.rrhc.register_forward_hook(record)
+    def _forward_with_scores(self, data: dict) -> Tuple[List[SegDataSample], torch.Tensor]:
+        """The predictions, and the class scores R(t) (B, T) by which RRHC kept P classes (recomputed from
+        its inputs: its forward returns the kept classes only)."""
+        scores = []
+        handle = self.model.decode_head.rrhc.register_forward_hook(
+            lambda rrhc, args, out: scores.append(rrhc.class_scores(rrhc.selection_cost(*args[:3]))))
         try:
-            yield recorded
+            return self.forward(data), scores[0]
         finally:
             handle.remove()
 
@@ -366,22 +281,14 @@ class ERRSegInferencer(BaseInferencer):
             write_rgb_png(files['overlay'], vis)  # last: its presence means the image is complete
         return ImageResult(name, source, labels, areas, legend, sample, vis if return_vis else None, files)
 
-    def __call__(self,
-                 inputs: Union[InputType, Sequence[InputType]],
-                 vocabulary: Union[str, Sequence[str], None] = None,
-                 return_datasamples: bool = False,
-                 batch_size: int = 1,
-                 out_dir: str = '',
-                 opacity: float = 0.5,
+    def __call__(self, inputs: Union[InputType, Sequence[InputType]],
+                 vocabulary: Union[str, Sequence[str], None] = None, return_datasamples: bool = False,
+                 batch_size: int = 1, out_dir: str = '', opacity: float = 0.5,
                  return_vis: bool = False) -> Union[dict, SegDataSample, List[SegDataSample]]:
-        """Segment images (see :meth:`iter_results` for the arguments).
-
-        Returns:
-            As ``MMSegInferencer``: the ``SegDataSample``(s) if ``return_datasamples``,
-            else a dict with ``predictions`` (label maps), ``visualization``
-            (overlays, if ``return_vis``) and ``legend`` (the classes present); each
-            a single item for a single image, else a list.
-        """
+        """Segment images (arguments: :meth:`iter_results`); returns as ``MMSegInferencer`` the
+        ``SegDataSample``(s) if ``return_datasamples``, else a dict of ``predictions`` (label maps),
+        ``visualization`` (overlays, if ``return_vis``) and ``legend`` (the classes present), each a
+        single item for a single image, else a list."""
         results = list(self.iter_results(inputs, vocabulary, batch_size, out_dir, opacity, return_vis))
         return self.postprocess(results, None, return_datasamples)
 

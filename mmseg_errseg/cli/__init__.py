@@ -1,9 +1,8 @@
 """``errseg``: the command line of mmseg-errseg.
 
-Each sub-command is a module of this package exposing ``add_parser(subparsers)``; add one with a
-line in :data:`COMMANDS`. These modules import nothing heavy at their top level or in ``add_parser``
-(torch, MMSeg, this package's other modules): ``errseg --help`` and usage errors run before the
-package itself is imported (see ``mmseg_errseg_cli``); import what a command needs in its ``run``.
+Each sub-command is a module of this package with ``add_parser(subparsers)`` (listed in :data:`COMMANDS`),
+importing nothing heavy at its top level: ``errseg --help`` runs before the package itself is imported
+(``mmseg_errseg_cli``); a command imports what it needs in its ``run``.
 """
 import argparse
 import importlib
@@ -12,21 +11,10 @@ from typing import Callable, List, Optional
 
 __all__ = ['main', 'COMMANDS', 'CommandError', 'bounded', 'positive_int', 'cfg_options']
 
-#: sub-command -> module (in this package) implementing it
-COMMANDS = {
-    'convert-official': 'convert_official',
-    'check-golden': 'check_golden',
-    'similarity': 'similarity',
-    'seen-unseen': 'seen_unseen',
-    'infer': 'infer',
-    'prepare': 'prepare',
-    'train': 'train',
-    'test': 'test',
-    'dataset-stats': 'dataset_stats',
-    'reproduce': 'reproduce',
-    'profile': 'profile',
-    'demo': 'demo',
-}
+#: sub-command -> module (in this package) implementing it, named alike with ``_`` for ``-``
+COMMANDS = {module.replace('_', '-'): module for module in (
+    'convert_official', 'check_golden', 'similarity', 'seen_unseen', 'infer', 'prepare', 'train', 'test',
+    'dataset_stats', 'reproduce', 'profile', 'demo')}
 
 
 #: optional package -> the extra of mmseg-errseg that installs it
@@ -65,15 +53,8 @@ def cfg_options(values: Optional[List[str]]) -> Optional[dict]:
 
 
 def main(argv: Optional[List[str]] = None, load_package: Optional[Callable[[], None]] = None) -> int:
-    """Parse the command line and run the command.
-
-    Args:
-        argv: The arguments (default: ``sys.argv[1:]``).
-        load_package: Runs the package's ``__init__`` when the console script deferred it.
-
-    Returns:
-        The exit status.
-    """
+    """Run the command of ``argv`` (default ``sys.argv[1:]``) and return its exit status;
+    ``load_package`` runs the package's ``__init__`` when the console script deferred it."""
     parser = argparse.ArgumentParser(
         prog='errseg', description='ERR-Seg for MMSegmentation: conversion, conformance, '
         'evaluation, inference, profiling and the paper-reproduction harness.')

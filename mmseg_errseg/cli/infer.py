@@ -68,7 +68,7 @@ def _print_warning(message, category, filename, lineno, file=None, line=None):
 def run(args) -> int:
     from pathlib import Path
 
-    from ..apis.images import check_unique_names, collect_images
+    from ..apis.files import check_unique_names, collect_images
     from ..models.prompts import check_vocabulary
     from ..vocabularies import load_vocabulary, parse_vocab
     from . import CommandError, cfg_options

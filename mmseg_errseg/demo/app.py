@@ -11,9 +11,6 @@ from .session import EXAMPLES, DemoSession  # noqa: E402
 __all__ = ['build_app', 'launch']
 
 _OWN = 'own'
-#: System fonts only: the default theme would fetch web fonts.
-_THEME = dict(font=['ui-sans-serif', 'system-ui', 'sans-serif'],
-              font_mono=['ui-monospace', 'Consolas', 'monospace'])
 
 
 def _model_banner(session: DemoSession) -> str:
@@ -88,7 +85,8 @@ def build_app(session: DemoSession) -> gr.Blocks:
 def launch(app: gr.Blocks, host: str = '127.0.0.1', port: Optional[int] = None, share: bool = False,
            block: bool = True) -> str:
     """Serve ``app`` and return its URL; with ``block=False`` return once the server is up (tests)."""
-    app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
-               quiet=not block, footer_links=['api'],
-               theme=gr.themes.Default(**_THEME))
+    theme = gr.themes.Default(font=['ui-sans-serif', 'system-ui', 'sans-serif'],  # system fonts: no web fonts
+                              font_mono=['ui-monospace', 'Consolas', 'monospace'])
+    app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=not block,
+               footer_links=['api'], theme=theme)
     return app.local_url

@@ -13,8 +13,7 @@ import pandas as pd
 import torch
 
 from ..apis import ERRSegInferencer
-from ..apis.images import read_image
-from ..apis.outputs import write_area_table, write_label_map
+from ..apis.files import read_image, write_area_table, write_label_map
 from ..datasets.benchmarks import BENCHMARKS
 from ..models.prompts import check_vocabulary
 from ..vocabularies import load_vocabulary, parse_vocab
@@ -42,10 +41,8 @@ class DemoResult(NamedTuple):
 
 
 class DemoSession:
-    """The model, loaded once, and the checks of every request of the demo page.
-
-    Without ``checkpoint`` the model (``config``, default the tiny one) has seeded random weights.
-    """
+    """The model, loaded once (without ``checkpoint``: ``config``, default the tiny one, with seeded random
+    weights), and the checks of every request of the demo page."""
 
     def __init__(self, checkpoint: Optional[str] = None, config: Optional[str] = None, device: str = 'cpu') -> None:
         if checkpoint is None and config is None:

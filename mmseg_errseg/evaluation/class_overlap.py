@@ -1,5 +1,5 @@
 """Classes per image: labelled, predicted, and both (paper Table 9's "#Classes")."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import torch
 from mmengine.evaluator import BaseMetric
@@ -20,9 +20,8 @@ class ClassOverlapMetric(BaseMetric):
 
     default_prefix = ''  # keys as they are (and no warning about a missing prefix)
 
-    def __init__(self, ignore_index: int = 255, collect_device: str = 'cpu', prefix: Optional[str] = None,
-                 **kwargs) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+    def __init__(self, ignore_index: int = 255, **kwargs) -> None:
+        super().__init__(**kwargs)  # collect_device, prefix
         self.ignore_index = ignore_index
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:

@@ -1,75 +1,44 @@
 """Open-vocabulary evaluation of a checkpoint on a benchmark, through mmengine's Runner.
 
-Checked step by step against the official evaluation (ERR-Seg's ``train_net.py
---eval-only``: detectron2's default test mapper, ``ERRSeg.forward`` in eval mode,
-``SemSegEvaluator``):
+Checked step by step against the official evaluation (ERR-Seg's ``train_net.py --eval-only``:
+detectron2's test mapper, ``ERRSeg.forward`` in eval mode, ``SemSegEvaluator``):
 
-1. Image: read with Pillow (EXIF orientation, RGB), resized as uint8 with
-   ``PIL.Image.resize(BILINEAR)`` to ``ResizeShortestEdge(800, 1333)``'s size,
-   detectron2's rounding (``datasets/transforms.py``; equal pixel for pixel, up to the
-   tensor ``predict`` receives: ``tests/test_eval_pipeline.py``, and through
-   ``errseg test``: ``tests/test_evaluation.py``).
-2. Normalisation ``(x - mean) / std`` with the CLIP mean/std of both released
-   configs, then a bilinear resize (``align_corners=False``) to the crop; no
-   padding at test (``size_divisibility = -1``): the data preprocessor and
-   ``ERRSeg.extract_feat``; crop 640 for B, 768 for L (``eval.sh``; converted
-   checkpoints record it: ``converters/official.py``).
-3. Output: sigmoid of the (1/4 crop) logits, bilinear (``align_corners=False``)
-   to the original image size (``sem_seg_postprocess``), argmax over classes
-   (unkept classes are at sigmoid(-100), never above a kept one):
-   ``ERRSeg._postprocess``.
-4. Labels: the prepared label map read as stored at the original size (uint8
-   PNG, uint16 TIFF for A-847/PC-459), ignore 255 resp. 65535, not resized
-   (the pipeline loads it after the image resize).
-5. Metric: ignored pixels are left out; per-class IoU only for classes in the
-   ground truth, mIoU their mean (``PerClassIoUMetric``, equal to
-   ``SemSegEvaluator``'s: ``tests/test_evaluation.py``).
+1. Image: read with Pillow (EXIF orientation, RGB), resized as uint8 by ``PIL.Image.resize(BILINEAR)``
+   to ``ResizeShortestEdge(800, 1333)``'s size with detectron2's rounding (``datasets/transforms.py``; equal
+   pixel for pixel: ``tests/test_eval_pipeline.py``, ``tests/test_evaluation.py``).
+2. ``(x - mean) / std`` with CLIP's mean/std, bilinear (``align_corners=False``) to the crop (640 for B,
+   768 for L, as ``eval.sh``; converted checkpoints record it), no padding: the data preprocessor and
+   ``ERRSeg.extract_feat``.
+3. Output: sigmoid of the (1/4 crop) logits, bilinear to the original size, argmax over classes (unkept
+   classes at sigmoid(-100)): ``ERRSeg._postprocess``.
+4. Labels: the prepared label map as stored, at the original size (uint8 PNG, uint16 TIFF for
+   A-847/PC-459), ignore 255 resp. 65535.
+5. Metric: ignored pixels left out; per-class IoU only for classes in the ground truth, mIoU their mean
+   (``PerClassIoUMetric``, equal to ``SemSegEvaluator``'s).
 """
 import copy
 import datetime
 import os.path as osp
-import re
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.config import Config
 
-from ..converters.compare import KeyReport, compare_state_dict
-from ..datasets.benchmarks import BENCHMARKS, Benchmark, get_benchmark
-from ..utils import check_device, config_hash, environment_info, load_config, read_checkpoint, write_json
+from ..apis.checkpoint import config_from_checkpoint, load_checked_state, load_errseg_checkpoint
+from ..datasets.benchmarks import BENCHMARKS, get_benchmark
+from ..utils import check_device, config_hash, environment_info, load_config, write_json
 from .per_class_iou import PerClassIoUMetric
 
-__all__ = ['build_eval_config', 'config_of_checkpoint', 'load_checked_state', 'evaluate', 'eval_record',
-           'format_summary']
-
-
-def _benchmark_of_config(cfg) -> Optional[Benchmark]:
-    dataset_type = cfg.get('test_dataloader', {}).get('dataset', {}).get('type')
-    return next((b for b in BENCHMARKS.values() if b.dataset_type == dataset_type), None)
-
-
-def config_of_checkpoint(checkpoint: str):
-    """The evaluation config a checkpoint carries (a converted official one: its architecture and
-    official evaluation crop on the base model config), with the default runtime."""
-    from ..apis.checkpoint import config_from_checkpoint, load_errseg_checkpoint
-    cfg = config_from_checkpoint(load_errseg_checkpoint(checkpoint), checkpoint)
-    if 'default_scope' not in cfg:
-        runtime = Config.fromfile(osp.join(osp.dirname(osp.dirname(__file__)), 'configs', '_base_',
-                                           'default_runtime.py'))
-        runtime.merge_from_dict(cfg.to_dict())
-        cfg = runtime
-    return cfg
+__all__ = ['build_eval_config', 'evaluate', 'eval_record', 'format_summary']
 
 
 def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, data_root: Optional[str] = None,
                       num_selected: Optional[int] = None, work_dir: Optional[str] = None,
                       num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
                       extra_metrics: Sequence[dict] = ()):
-    """(Config, Benchmark) of an open-vocabulary evaluation.
-
-    The test set becomes the benchmark's (its dataset, the official test pipeline,
-    :class:`PerClassIoUMetric` at its ignore index), the model's vocabulary its class
-    names and its test-time P the benchmark's; ``VocabularyHook`` is added if missing.
+    """(Config, Benchmark) of an open-vocabulary evaluation: the test set becomes the benchmark's (its dataset,
+    the official test pipeline, :class:`PerClassIoUMetric` at its ignore index), the model's vocabulary its
+    class names and its test-time P the benchmark's; ``VocabularyHook`` is added if missing.
 
     Args:
         config: Any ERR-Seg config: a path or a :class:`~mmengine.config.Config`.
@@ -90,22 +59,22 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
     if 'model' not in cfg or cfg.model.get('type') != 'ERRSeg':
         raise ValueError(f'{config}: expected an ERR-Seg config (model.type ERRSeg), got '
                          f'{cfg.get("model", {}).get("type")!r}')
-    bench = get_benchmark(dataset) if dataset else _benchmark_of_config(cfg)
+    test_set = cfg.get('test_dataloader', {}).get('dataset', {})
+    bench = get_benchmark(dataset) if dataset else next(
+        (b for b in BENCHMARKS.values() if b.dataset_type == test_set.get('type')), None)
     if bench is None:
         raise ValueError(f'{config} does not test on a known benchmark: pass --dataset, one of '
                          f'{", ".join(BENCHMARKS)}')
     if data_root is None:
-        data_root = cfg.get('test_dataloader', {}).get('dataset', {}).get('data_root') or 'data/'
+        data_root = test_set.get('data_root') or 'data/'
     loader = bench.test_dataloader(data_root)
     if num_workers is not None:
         loader.update(num_workers=num_workers, persistent_workers=num_workers > 0)
     cfg.test_dataloader = loader
     cfg.test_evaluator = [bench.evaluator(), *map(dict, extra_metrics)] if extra_metrics else bench.evaluator()
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
-    hooks = list(cfg.get('custom_hooks') or [])
-    if not any(h.get('type') == 'VocabularyHook' for h in hooks):
-        hooks.append(dict(type='VocabularyHook'))
-    cfg.custom_hooks = hooks
+    if not any(h.get('type') == 'VocabularyHook' for h in cfg.get('custom_hooks') or []):
+        cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='VocabularyHook')]
     cfg.model.vocabulary = bench.vocabulary
     cfg.model.setdefault('test_cfg', {})
     cfg.model.test_cfg.num_selected = int(num_selected if num_selected is not None else bench.num_selected)
@@ -121,74 +90,54 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
     return cfg, bench
 
 
-def load_checked_state(model, checkpoint: str) -> Tuple[int, int]:
-    """Load an mmengine checkpoint (or a bare state dict) into ``model`` after checking that it fits.
-
-    Returns:
-        (tensors loaded, unexpected keys ignored).
-
-    Raises:
-        ValueError: Keys of the model missing from the checkpoint, or shapes that differ (the first few named).
-    """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    ckpt = read_checkpoint(checkpoint)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{checkpoint}: not a checkpoint (expected a state dict)')
-    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-    own = model.state_dict()
-    report = compare_state_dict(state, own)
-    if report.missing or report.mismatched:
-        problems = KeyReport(report.missing, [], report.mismatched).lines(limit=5)
-        raise ValueError(f'{checkpoint} does not fit the config\'s model ({len(own)} tensors): '
-                         f'{"; ".join(problems)}. Is it an ERR-Seg checkpoint of this model size (convert '
-                         'official ones with `errseg convert-official`)?')
-    model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=True)
-    return len(own), len(report.unexpected)
-
-
 def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
              out: Optional[str] = None, work_dir: Optional[str] = None, num_selected: Optional[int] = None,
              num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
-             extra_metrics: Sequence[dict] = (), device: Optional[str] = None) -> Dict[str, Any]:
+             extra_metrics: Sequence[dict] = (), device: Optional[str] = None,
+             launcher: str = 'none') -> Dict[str, Any]:
     """Evaluate a checkpoint with mmengine's test loop on a benchmark; write and return its :func:`eval_record`.
 
-    ``config`` None: the checkpoint's own (:func:`config_of_checkpoint`); the other arguments are
-    :func:`build_eval_config`'s, what ``extra_metrics`` report is added to the record's ``metrics``.
-    The data root is checked before anything heavy starts.
+    ``config`` None: the checkpoint's own (:func:`~mmseg_errseg.apis.config_from_checkpoint`); the other
+    arguments are :func:`build_eval_config`'s (what ``extra_metrics`` report joins the record's ``metrics``).
 
     Args:
         out: Record path (default ``<work_dir>/eval_<dataset>.json``).
         device: 'cpu' or 'cuda[:i]'; default mmengine's choice (CUDA when available).
+        launcher: mmengine's launcher of the processes (in their process group): each evaluates its share
+            of the images, the first sums the pixel counts of all and alone writes the record.
     """
+    from mmengine.dist import broadcast_object_list, is_main_process
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
     from ..datasets.prepared_dataset import load_dataset_index
 
     if config is None:
-        config = config_of_checkpoint(checkpoint)
+        config = config_from_checkpoint(load_errseg_checkpoint(checkpoint), checkpoint)
     device = None if device is None else check_device(device)
     cfg, bench = build_eval_config(config, dataset, data_root, num_selected, work_dir, num_workers, cfg_options,
                                    extra_metrics)
     split = load_dataset_index(cfg.test_dataloader.dataset.to_dict(), bench.name)  # one clear error, early
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+    state = load_errseg_checkpoint(checkpoint)['state_dict']
     out = out or osp.join(cfg.work_dir, f'eval_{bench.name}.json')
+    cfg.launcher = launcher
+    if launcher != 'none':  # no device ids: also a CPU module (gloo)
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', broadcast_buffers=False, device_ids=None)
 
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     if device is not None:
         model.to(device)  # the data preprocessor follows: batches go where the model is
-    load_checked_state(model, checkpoint)
+    load_checked_state(model, state, checkpoint, "the config's model")
     reported = runner.test() or {}
     metric = next((m for m in runner.test_loop.evaluator.metrics if isinstance(m, PerClassIoUMetric)), None)
-    if metric is None or metric.per_class is None:
+    per_class = [getattr(metric, 'per_class', None)]
+    broadcast_object_list(per_class)  # computed by the first process only (mmengine's BaseMetric.evaluate)
+    if per_class[0] is None:
         raise RuntimeError('the evaluation produced no per-class results')
     num_classes = len(bench.classes())
     record = eval_record(
-        bench.name, bench.classes(), metric.per_class,
+        bench.name, bench.classes(), per_class[0],
         num_selected=min(cfg.model.test_cfg.num_selected, num_classes),
         crop_size=tuple(model.crop_size), config=config if isinstance(config, str) else f'(from {checkpoint})',
         cfg_hash=config_hash(cfg), checkpoint=checkpoint,
@@ -196,7 +145,8 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
         num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
     if extra_metrics:  # IoUMetric's (rounded) summary is already there, unrounded
         record['metrics'].update({k: float(v) for k, v in reported.items() if k not in record['metrics']})
-    write_json(out, record)
+    if is_main_process():
+        write_json(out, record)
     record['path'] = out
     return record
 
@@ -214,15 +164,12 @@ def format_summary(record: Dict[str, Any]) -> str:
 def eval_record(dataset: str, classes: Sequence[str], per_class: Dict[str, np.ndarray], *,
                 num_selected: int, crop_size: Sequence[int], config: str, cfg_hash: str,
                 checkpoint: str, environment: Dict[str, str], **extra) -> Dict[str, Any]:
-    """The metrics record of one evaluation run (``per_class``: :attr:`PerClassIoUMetric.per_class`).
-
-    Returns:
-        ``{"kind": "eval", "dataset", "classes", "metrics": {"mIoU", "mAcc", "aAcc"} (percent; the
-        means over the non-null per-class values), "per_class": {"IoU", "Acc"} (percent, ``None`` for
-        a class not in the ground truth, as the official evaluator), "area": pixel counts {"intersect",
-        "union", "pred", "label"}, "num_selected", "crop_size", "config", "config_hash" (of the resolved
-        config), "checkpoint", "environment", "created", **extra}``.
-    """
+    """The metrics record of one evaluation run (``per_class``: :attr:`PerClassIoUMetric.per_class`):
+    ``{"kind": "eval", "dataset", "classes", "metrics": {"mIoU", "mAcc", "aAcc"} (percent; means over the
+    non-null per-class values), "per_class": {"IoU", "Acc"} (percent, ``None`` for a class not in the ground
+    truth, as the official evaluator), "area": pixel counts {"intersect", "union", "pred", "label"},
+    "num_selected", "crop_size", "config", "config_hash" (of the resolved config), "checkpoint",
+    "environment", "created", **extra}``."""
     iou, acc = np.asarray(per_class['IoU'], float), np.asarray(per_class['Acc'], float)
     if len(iou) != len(classes):
         raise ValueError(f'{len(iou)} per-class results for {len(classes)} classes')

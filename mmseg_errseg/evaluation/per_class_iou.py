@@ -13,14 +13,12 @@ __all__ = ['PerClassIoUMetric']
 class PerClassIoUMetric(IoUMetric):
     """:class:`mmseg.evaluation.IoUMetric` with the official mIoU, keeping per-class results.
 
-    As detectron2's ``SemSegEvaluator`` (ERR-Seg's and CAT-Seg's): a class's IoU is
-    defined only when it occurs in the ground truth, and ``mIoU`` averages those.
-    MMSeg's ``IoUMetric`` also averages the zero IoU of classes only predicted, which
-    lowers mIoU on vocabularies with classes absent from the split (A-847, PC-459).
-    ``mAcc`` and ``aAcc`` are the same in both. The summary is returned as ``IoUMetric``
-    returns it; after each evaluation :attr:`per_class` holds the unrounded ``IoU``
-    and ``Acc`` (percent, NaN where the class is not in the ground truth), ``aAcc`` and
-    the pixel counts ``intersect``, ``union``, ``pred`` and ``label``.
+    As detectron2's ``SemSegEvaluator`` (ERR-Seg's, CAT-Seg's): a class's IoU is defined only when it occurs
+    in the ground truth, and ``mIoU`` averages those (MMSeg's also averages the zero IoU of classes only
+    predicted, lowering mIoU on A-847 and PC-459); ``mAcc`` and ``aAcc`` are the same. The summary is
+    ``IoUMetric``'s; after each evaluation :attr:`per_class` holds (in the first process, which computes the
+    metrics of all) the unrounded ``IoU`` and ``Acc`` (percent, NaN where the class is not in the ground
+    truth), ``aAcc`` and the pixel counts ``intersect``, ``union``, ``pred`` and ``label``.
     """
 
     default_prefix = ''  # keys as IoUMetric's (and no warning about a missing prefix)

@@ -1,23 +1,14 @@
 """mIoU over the seen and the unseen classes of an evaluation vocabulary (paper Table 5).
 
-A class of an evaluation vocabulary is *seen* when its best cosine similarity to
-a training (COCO-Stuff-171) class name is >= a threshold (paper: 0.95), and
-*unseen* otherwise. (The paper's Sec. 4.2.1 says "unseen classes are defined as
-those with a label similarity exceeding 0.95", evidently a slip: that is the
-definition of the seen classes, those met in training.)
-
-The split is a JSON file written by ``errseg similarity``::
-
-    {"dataset": "ade847", "train": "coco_stuff171", "encoder": "...",
-     "threshold": 0.95, "seen": [names...], "unseen": [names...]}
-
-with the names exactly as in the dataset's class list. The seen (unseen) mIoU is
-the mean IoU over the seen (unseen) classes that occur (in the ground truth or
-the prediction), as MMSeg's mIoU is over all classes.
+A class is *seen* when its best cosine similarity to a training (COCO-Stuff-171) class name is >= a
+threshold (paper: 0.95), else *unseen* (Sec. 4.2.1 says the reverse, evidently a slip: the classes met
+in training are the seen ones). The split is a JSON file written by ``errseg similarity``:
+``{"dataset", "train", "encoder", "threshold", "seen": [names], "unseen": [names]}``, names as in the
+dataset's class list. The seen (unseen) mIoU is the mean IoU over the seen (unseen) classes that occur.
 """
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, Sequence, Tuple, Union
 
@@ -95,8 +86,7 @@ class SeenUnseenSplit:
 
     def to_dict(self) -> dict:
         """The JSON object of the split file."""
-        return dict(dataset=self.dataset, train=self.train, encoder=self.encoder,
-                    threshold=self.threshold, seen=list(self.seen), unseen=list(self.unseen))
+        return dict(asdict(self), seen=list(self.seen), unseen=list(self.unseen))
 
     def masks(self, classes: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
         """(seen, unseen) boolean masks over ``classes``, which the split must cover exactly.
@@ -126,15 +116,10 @@ class SeenUnseenSplit:
 
 def seen_unseen_miou(classes: Sequence[str], iou: Sequence[float],
                      split: SeenUnseenSplit) -> Dict[str, float]:
-    """Mean IoU over the seen and over the unseen classes of ``classes``.
-
-    ``iou`` is per class, in any unit; NaN or None for a class that never occurs (left out, as in mIoU).
-
-    Returns:
-        ``seen`` and ``unseen`` mean IoU (NaN when no class of the subset occurs),
-        ``num_seen`` / ``num_unseen`` (classes in each subset) and
-        ``num_seen_valid`` / ``num_unseen_valid`` (those that occur).
-    """
+    """``seen`` and ``unseen`` mean IoU (NaN when no class of the subset occurs) of ``classes``, with
+    ``num_seen`` / ``num_unseen`` (classes in each subset) and ``num_seen_valid`` / ``num_unseen_valid``
+    (those that occur). ``iou``: per class, in any unit; NaN or None for a class that never occurs (left out,
+    as in mIoU)."""
     iou = np.array([np.nan if v is None else v for v in iou], dtype=np.float64)
     if iou.shape != (len(classes),):
         raise ValueError(f'{len(classes)} classes but {iou.size} per-class IoU values')

@@ -51,7 +51,7 @@ def setup_launcher(launcher: str) -> DistInfo:
         missing = [v for v in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT') if v not in os.environ]
         if missing:
             raise ValueError(f'--launcher pytorch needs the environment torchrun sets ({", ".join(missing)} missing): '
-                             'torchrun --nproc_per_node N -m mmseg_errseg reproduce ... --launcher pytorch')
+                             'torchrun --nproc_per_node N -m mmseg_errseg COMMAND ... --launcher pytorch')
         if not dist.is_initialized():
             if cuda:
                 torch.cuda.set_device(int(os.environ['LOCAL_RANK']))

@@ -29,7 +29,8 @@ def prepare_train_config(cfg, work_dir: Path, data_root: Optional[str], dist: Di
     # from the last checkpoint in work_dir, if any (asked only then: mmengine prints a line when there is none)
     cfg.resume = (work_dir / 'last_checkpoint').is_file()
     cfg.load_from = None
-    cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='RandomStateHook')]
+    if not any(h.get('type') == 'RandomStateHook' for h in cfg.get('custom_hooks', [])):  # our runtime has it
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='RandomStateHook')]
     cfg.launcher = dist.launcher
     cfg.experiment_name = work_dir.name  # one logger and one visualizer per training
     if isinstance(cfg.get('visualizer'), dict):

@@ -12,3 +12,6 @@ log_level = 'INFO'
 load_from = None
 resume = False
 tta_model = None
+# The model's vocabulary follows the dataset it runs on; resumed trainings restore the random states
+# saved in the checkpoint (so they continue exactly as an uninterrupted one).
+custom_hooks = [dict(type='VocabularyHook'), dict(type='RandomStateHook')]
