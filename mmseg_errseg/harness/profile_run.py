@@ -29,7 +29,7 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
 
     Returns:
         The record of :func:`mmseg_errseg.profiling.profile_target` (GFLOPs per
-        component, parameters, memory, explicit-attention memory, latency, per-component latency); with
+        component, parameters, memory, the aggregator's training-step memory, latency, per-component latency); with
         ``baselines`` in the context (keys of ``paper_experiments.BASELINES``), their records,
         measured in the same run, under ``baselines``.
     """
@@ -51,8 +51,8 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
         input_size=tuple(ctx['input_size']), num_selected=ctx['num_selected'], overrides=nested or None,
         benchmark=bench.title)
     options = dict(runs=run.spec['runs'], warmup=run.spec['warmup'], ptflops=False, components=True, progress=True)
-    # the memory Table 11 compares: a forward holding the attention maps SSR and CSR shrink, as the official code
-    record, = profiling.run_specs([spec], device, attention_memory=True, **options)
+    # the memory Table 11 compares: what the aggregator's training step holds, where SSR and CSR each save
+    record, = profiling.run_specs([spec], device, aggregator_memory=True, **options)
     if ctx.get('baselines'):  # measured in the same run, for ratios that hold across devices
         common = dict(vocabulary=spec.vocabulary, input_size=spec.input_size, benchmark=spec.benchmark)
         specs = dict(san=profiling.RunSpec(profiling.SAN, 'san', None, **common),

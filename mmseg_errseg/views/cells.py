@@ -68,7 +68,7 @@ def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
 
     Returns:
         ``gflops``, ``visual_gflops``, ``decoder_gflops``, ``aggregator_gflops``,
-        ``params_m``, ``memory_gib`` (inference), ``attention_memory_gib`` (a forward with explicit attention),
+        ``params_m``, ``memory_gib`` (inference), ``aggregator_memory_gib`` (a training step of the aggregator, explicit attention),
         ``latency_ms``, ``aggregator_ms`` (``None``
         where the record does not hold it).
     """
@@ -76,7 +76,7 @@ def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
     comps = flops.get('by_component', {})
     total, visual = flops.get('total'), comps.get('CLIP visual')
     memory = (record.get('memory') or {}).get('delta')
-    attention_memory = (record.get('attention_memory') or {}).get('delta')
+    aggregator_memory = (record.get('aggregator_memory') or {}).get('delta')
     aggregator = _sum(comps, AGGREGATOR_COMPONENTS)
     return dict(gflops=None if total is None else total / 1e9,
                 visual_gflops=None if visual is None else visual / 1e9,
@@ -84,7 +84,7 @@ def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
                 aggregator_gflops=None if aggregator is None else aggregator / 1e9,
                 params_m=_finite((record.get('params') or {}).get('total', float('nan')) / 1e6),
                 memory_gib=None if memory is None else memory / 2 ** 30,
-                attention_memory_gib=None if attention_memory is None else attention_memory / 2 ** 30,
+                aggregator_memory_gib=None if aggregator_memory is None else aggregator_memory / 2 ** 30,
                 latency_ms=(record.get('latency') or {}).get('median_ms'),
                 aggregator_ms=_sum(record.get('component_latency_ms') or {}, AGGREGATOR_COMPONENTS))
 
