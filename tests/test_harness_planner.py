@@ -141,4 +141,4 @@ def test_profile_run_measures_the_configuration_it_names(tmp_path):
     metrics = profile_metrics(record)
     assert record['settings']['benchmark'] == 'PAS-20' and metrics['gflops'] > 0
     assert record['settings']['overrides'] == {'decode_head': {'sr_ratio': 1}}
-    assert metrics['attention_memory_gib'] > 0 and metrics['memory_gib'] > 0
+    assert metrics['aggregator_memory_gib'] > 0 and metrics['memory_gib'] > 0

@@ -146,7 +146,7 @@ def _profile(latency_ms, aggregator_ms, memory_gib, device='cpu', **extra):
     per = aggregator_ms / len(AGGREGATOR_COMPONENTS)
     return dict(kind='profile', environment=dict(device=device), latency=dict(median_ms=latency_ms),
                 memory=dict(delta=memory_gib * 2 ** 30, kind='cpu_tensor_peak'),
-                attention_memory=dict(delta=2 * memory_gib * 2 ** 30, kind='cpu_tensor_peak'),
+                aggregator_memory=dict(delta=2 * memory_gib * 2 ** 30, kind='cpu_tensor_peak'),
                 flops=dict(total=300e9, by_component={'CLIP visual': 170e9,
                                                       **{c: 25e9 for c in AGGREGATOR_COMPONENTS}}),
                 params=dict(total=120e6), component_latency_ms={c: per for c in AGGREGATOR_COMPONENTS}, **extra)
@@ -157,7 +157,7 @@ def test_profile_metrics():
     assert m['gflops'] == 300 and m['visual_gflops'] == 170 and m['decoder_gflops'] == 130
     assert m['aggregator_gflops'] == pytest.approx(25 * len(AGGREGATOR_COMPONENTS))
     assert m['aggregator_ms'] == pytest.approx(400)
-    assert m['memory_gib'] == 2.0 and m['attention_memory_gib'] == 4.0
+    assert m['memory_gib'] == 2.0 and m['aggregator_memory_gib'] == 4.0
     assert m['latency_ms'] == 900 and m['params_m'] == 120
 
 

@@ -9,7 +9,7 @@ import torch.nn as nn
 from mmseg_errseg.profiling import (ComponentMap, ComponentTimer, PeakMemory, compare_outputs,
                                     errseg_target, measure_latency, profile_target)
 from mmseg_errseg.profiling.components import OTHER
-from mmseg_errseg.profiling.memory import PeakRSS, current_rss, explicit_attention_memory, training_step_memory
+from mmseg_errseg.profiling.memory import PeakRSS, current_rss, module_training_memory, training_step_memory
 
 from conftest import TINY_VOCAB, build_model
 
@@ -50,19 +50,32 @@ def test_peak_rss_sees_a_freed_allocation():
     assert 0 < current_rss() < 10 * 2 ** 40
 
 
-def _peak(ssr, csr, measure=training_step_memory, size=256):
+def _target(ssr, csr, size):
     """Tiny ERR-Seg, T = P = 32: the aggregator's attention and activations dominate."""
     torch.manual_seed(0)
     model = build_model(**{'decode_head.sr_ratio': ssr, 'decode_head.class_pool': csr, 'crop_size': (size, size)})
-    target = errseg_target(model.eval(), [f'class {i}' for i in range(32)], 32, (size, size))
-    return measure(target.forward, target.example_input(), 'cpu').peak
+    return errseg_target(model.eval(), [f'class {i}' for i in range(32)], 32, (size, size))
 
 
-def test_explicit_attention_peak_falls_with_ssr():
-    """Inference with explicit attention (Table 11's memory): the spatial attention map sets the peak."""
-    peaks = {(ssr, csr): _peak(ssr, csr, explicit_attention_memory, size=384) for ssr in (1, 2) for csr in (1, 2)}
-    assert peaks[(2, 1)] < 0.5 * peaks[(1, 1)] and peaks[(2, 2)] < 0.5 * peaks[(1, 2)]
-    assert peaks[(1, 2)] == peaks[(1, 1)]  # CSR shrinks the class block's maps, which never set this peak
+def _peak(ssr, csr, size=256):
+    target = _target(ssr, csr, size)
+    return training_step_memory(target.forward, target.example_input(), 'cpu').peak
+
+
+def test_aggregator_training_peak_falls_with_ssr_and_with_csr():
+    """Table 11's memory: one training step of the RRCA module alone, explicit attention."""
+    peaks = {}
+    for ssr in (1, 2):
+        for csr in (1, 2):
+            target = _target(ssr, csr, 256)
+            frozen = [p.requires_grad for p in target.model.parameters()]
+            peaks[ssr, csr] = module_training_memory(target.forward, target.example_input(),
+                                                     target.model.decode_head.rrca, 'cpu').peak
+            # the model is left as it was: no gradients, the same parameters trainable
+            assert [p.requires_grad for p in target.model.parameters()] == frozen
+            assert all(p.grad is None for p in target.model.parameters())
+    assert peaks[2, 1] < 0.75 * peaks[1, 1] and peaks[2, 2] < 0.75 * peaks[1, 2]  # SSR
+    assert peaks[1, 2] < 0.9 * peaks[1, 1] and peaks[2, 2] < 0.9 * peaks[2, 1]  # CSR
 
 
 def test_ssr_and_csr_each_lower_the_peak_tensor_memory():

@@ -247,7 +247,7 @@ def _table11() -> Experiment:
     miou = benchmark_columns(('ade847', 'pc459', 'ade150', 'pc59'))
     ref = 'SSR off, CSR off'
     absolute = (Column('GFLOPs', 'ade150', 'aggregator_gflops', 'profile'),
-                Column('Memory', 'ade150', 'attention_memory_gib', 'profile', comparable=False),
+                Column('Memory', 'ade150', 'aggregator_memory_gib', 'profile', comparable=False),
                 Column('Latency', 'ade150', 'aggregator_ms', 'profile', digits=0, comparable=False))
     ratios = tuple(Column(f'{c.name} ÷ off/off', 'ade150', c.metric, 'profile', digits=2, per_row=ref)
                    for c in absolute[1:])
@@ -269,8 +269,8 @@ def _table11() -> Experiment:
         'table11', 'Table 11', 'Effect of the Spatial-level Sequence Reduction (SSR) and Class-level Sequence '
         'Reduction (CSR).', miou + absolute + ratios, rows, plot='efficiency_bars',
         notes=('GFLOPs and latency: the RRCA aggregator (spatial + class blocks); memory: the peak of live '
-               'tensors of one forward with explicit attention, as the official code computes it (GiB; fused '
-               'attention never holds the maps SSR and CSR shrink); ERR-Seg-B, 640x640, T=150, P=32. Memory and latency are measured '
+               "tensors of one training step (forward and backward) of the RRCA module, batch 1, attention "
+               'computed explicitly as the official code does (GiB); ERR-Seg-B, 640x640, T=150, P=32. Memory and latency are measured '
                "on the record's device, not the paper's RTX 3090: their ratios to \"SSR off, CSR off\" stand "
                "beside the paper's ratios.",))
 

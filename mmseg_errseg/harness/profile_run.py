@@ -21,7 +21,7 @@ def profiler_missing() -> Optional[str]:
 
 def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
     """Profile a run's configuration on ``device``; returns the profiler's record (GFLOPs, parameters,
-    memory, explicit-attention memory, latency, each per component) and, for ``baselines`` in the run's
+    memory, the aggregator's training-step memory, latency, each per component) and, for ``baselines`` in the run's
     context (keys of ``paper_experiments.BASELINES``), their records measured in the same run."""
     from .. import profiling
     from ..datasets.benchmarks import get_benchmark
@@ -41,8 +41,8 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
         input_size=tuple(ctx['input_size']), num_selected=ctx['num_selected'], overrides=nested or None,
         benchmark=bench.title)
     options = dict(runs=run.spec['runs'], warmup=run.spec['warmup'], ptflops=False, components=True, progress=True)
-    # the memory Table 11 compares: a forward holding the attention maps SSR and CSR shrink, as the official code
-    record, = profiling.run_specs([spec], device, attention_memory=True, **options)
+    # the memory Table 11 compares: what the aggregator's training step holds, where SSR and CSR each save
+    record, = profiling.run_specs([spec], device, aggregator_memory=True, **options)
     if ctx.get('baselines'):  # measured in the same run, for ratios that hold across devices
         common = dict(vocabulary=spec.vocabulary, input_size=spec.input_size, benchmark=spec.benchmark)
         specs = dict(san=profiling.RunSpec(profiling.SAN, 'san', None, **common),

@@ -10,7 +10,7 @@ import re
 from typing import Dict, Iterable, List, Mapping, Sequence
 
 __all__ = ['OTHER', 'ComponentMap', 'ERRSEG_COMPONENTS', 'ERRSEG_PARAM_GROUPS', 'SAN_COMPONENTS',
-           'SAN_PARAM_GROUPS', 'AGGREGATOR_COMPONENTS']
+           'SAN_PARAM_GROUPS', 'AGGREGATOR_COMPONENTS', 'AGGREGATOR_MODULE']
 
 OTHER = 'other'
 
@@ -25,6 +25,8 @@ ERRSEG_COMPONENTS = {
 }
 #: The aggregator of Table 11: the RRCA layers (spatial and class blocks).
 AGGREGATOR_COMPONENTS = ('RRCA spatial', 'RRCA class')
+#: The module whose training step is Table 11's memory (the aggregator with its guidance projections).
+AGGREGATOR_MODULE = 'decode_head.rrca'
 #: Parameter groups: the CLIP image tower (with the os16 downsampling copy), the rest of CLIP, the decoder.
 ERRSEG_PARAM_GROUPS = {
     'visual': ['backbone.clip.visual', 'backbone.os16_downsample'],

@@ -21,7 +21,7 @@ from typing import Optional
 
 import torch
 
-__all__ = ['ATTENTION_KERNELS', 'MemoryStats', 'PeakMemory', 'PeakRSS', 'current_rss', 'explicit_attention_memory',
+__all__ = ['ATTENTION_KERNELS', 'MemoryStats', 'PeakMemory', 'PeakRSS', 'current_rss', 'module_training_memory',
            'training_step_memory']
 
 @dataclass
@@ -185,15 +185,35 @@ def training_step_memory(forward: torch.nn.Module, image: torch.Tensor, device,
     return mem.stats
 
 
-def explicit_attention_memory(forward: torch.nn.Module, image: torch.Tensor, device) -> MemoryStats:
-    """Peak live tensor bytes of one inference forward with attention computed explicitly.
+def module_training_memory(forward: torch.nn.Module, image: torch.Tensor, module: torch.nn.Module,
+                           device) -> MemoryStats:
+    """Peak live tensor bytes of one forward and backward of ``module`` alone, attention explicit.
 
-    The official code forms softmax(QK^T) as a tensor (as torch's 'math' attention kernel does); that
-    map, of L x S per class and head, is what SSR (fewer keys) and CSR (fewer classes) shrink, Table 11's
-    memory. Fused kernels never hold it, so the default forward's peak cannot show the reductions.
+    ``module``'s inputs are taken from an inference forward of ``forward(image)``; then the module runs
+    on them with every parameter trainable and the mean of its output backpropagated, under torch's
+    'math' attention kernel, which holds softmax(QK^T) as the official code does. For the RRCA
+    aggregator this is Table 11's memory: what a training step keeps for the backward, where SSR (keys
+    and values on a 1/r1^2 grid) and CSR (the class block on 1/r2^2 of the pixels) each save.
     """
     from torch.nn.attention import SDPBackend, sdpa_kernel
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), PeakMemory(device) as mem:
-        out = forward(image)
-        del out
+    captured = {}
+    hook = module.register_forward_hook(lambda _, args, kwargs, out: captured.update(args=args, kwargs=kwargs),
+                                        with_kwargs=True)
+    try:
+        with torch.no_grad():
+            forward(image)
+    finally:
+        hook.remove()
+    trainable = {p: p.requires_grad for p in module.parameters()}
+    try:
+        for p in trainable:
+            p.requires_grad_(True)
+        with torch.enable_grad(), sdpa_kernel(SDPBackend.MATH), PeakMemory(device) as mem:
+            out = module(*captured['args'], **captured['kwargs'])
+            out.float().mean().backward()
+            del out
+    finally:
+        for p, flag in trainable.items():
+            p.grad = None
+            p.requires_grad_(flag)
     return mem.stats

@@ -12,20 +12,21 @@ import torch
 
 from ..utils import environment_info
 from .flops import count_paper_and_executed, paper_convention, ptflops_macs
+from .components import AGGREGATOR_MODULE
 from .latency import (EXECUTION_MODES, MIN_WARMUP, ComponentTimer, check_modes, compare_outputs, execution_mode,
                       measure_latency)
-from .memory import PeakMemory, PeakRSS, explicit_attention_memory, training_step_memory
+from .memory import PeakMemory, PeakRSS, module_training_memory, training_step_memory
 from .targets import ProfileTarget
 
 __all__ = ['profile_target', 'RECORD_VERSION']
 
-RECORD_VERSION = 3  # 2: memory is the live-tensor peak; process_rss, flops.executed, training_memory; 3: attention_memory
+RECORD_VERSION = 4  # 2: memory is the live-tensor peak; process_rss, flops.executed, training_memory; 4: aggregator_memory
 
 
 def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup: int = 1,
                    flops: bool = True, ptflops: bool = True, components: bool = True,
                    component_runs: int = 1, executions: Sequence[str] = ('eager',),
-                   training_memory: bool = False, attention_memory: bool = False, progress: bool = False,
+                   training_memory: bool = False, aggregator_memory: bool = False, progress: bool = False,
                    on_stage: Optional[Callable[[str], None]] = None) -> Dict[str, object]:
     """Measure one target.
 
@@ -48,8 +49,8 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
         executions: Names from :data:`~.latency.EXECUTION_MODES`.
         training_memory: Also measure one forward and backward with explicit attention
             (:func:`~.memory.training_step_memory`).
-        attention_memory: Also measure one inference forward with explicit attention
-            (:func:`~.memory.explicit_attention_memory`: Table 11's memory).
+        aggregator_memory: Also measure one training step of the aggregator (``decode_head.rrca``)
+            with explicit attention (:func:`~.memory.module_training_memory`: Table 11's memory).
         progress: Report stages and a progress bar on stderr.
         on_stage: Called with the name of each stage.
     """
@@ -117,9 +118,10 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
     record['latency'], record['memory'] = first['latency'], first['memory']
     if 'process_rss' in first:
         record['process_rss'] = first['process_rss']
-    if attention_memory:
-        stage('attention_memory', 'peak memory of a forward with explicit attention')
-        record['attention_memory'] = explicit_attention_memory(target.forward, image, device).to_dict()
+    if aggregator_memory:
+        stage('aggregator_memory', "peak memory of the aggregator's forward and backward (explicit attention)")
+        record['aggregator_memory'] = module_training_memory(
+            target.forward, image, target.model.get_submodule(AGGREGATOR_MODULE), device).to_dict()
     if training_memory:
         stage('training_memory', 'peak memory of a forward and backward (explicit attention)')
         record['training_memory'] = dict(training_step_memory(target.forward, image, device).to_dict(),

@@ -52,7 +52,8 @@ def _sum(parts: Mapping, names: Sequence[str]) -> Optional[float]:
 def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
     """What tables read from a record of :func:`~mmseg_errseg.profiling.profile_target` (``None`` where it
     holds none): ``gflops``, ``visual_gflops``, ``decoder_gflops``, ``aggregator_gflops``, ``params_m``,
-    ``memory_gib`` (inference), ``attention_memory_gib`` (explicit attention), ``latency_ms``, ``aggregator_ms``.
+    ``memory_gib`` (inference), ``aggregator_memory_gib`` (a training step of the
+    aggregator, explicit attention), ``latency_ms``, ``aggregator_ms``.
     """
     def scaled(value, unit):
         return None if value is None else value / unit
@@ -65,7 +66,7 @@ def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
                 aggregator_gflops=scaled(_sum(comps, AGGREGATOR_COMPONENTS), 1e9),
                 params_m=_finite((record.get('params') or {}).get('total', float('nan')) / 1e6),
                 memory_gib=scaled((record.get('memory') or {}).get('delta'), 2 ** 30),
-                attention_memory_gib=scaled((record.get('attention_memory') or {}).get('delta'), 2 ** 30),
+                aggregator_memory_gib=scaled((record.get('aggregator_memory') or {}).get('delta'), 2 ** 30),
                 latency_ms=(record.get('latency') or {}).get('median_ms'),
                 aggregator_ms=_sum(record.get('component_latency_ms') or {}, AGGREGATOR_COMPONENTS))
 
