@@ -1,9 +1,14 @@
-"""errseg train: MMSeg's tools/train.py on the tiny config (train, resume, overrides, errors)."""
+"""errseg train: MMSeg's tools/train.py on the tiny config (train, resume, overrides, errors, torchrun)."""
+import os
+import socket
+import subprocess
+import sys
+
 import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import CONFIGS
+from conftest import CONFIGS, REPO
 from mmseg_errseg.cli import main
 from mmseg_errseg.datasets import make_dataset
 
@@ -46,3 +51,19 @@ def test_train_errors_are_one_line(tmp_path, capsys):
     assert main(['train', TINY, '--work-dir', str(tmp_path), '--cfg-options', 'model.decode_head.bogus=1']) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unexpected keyword argument 'bogus'" in err[0]
+
+
+def test_two_processes_train_on_cpu(tmp_path):
+    """`errseg train --launcher pytorch` under torchrun without a GPU: gloo, a CPU DDP module."""
+    make_dataset('coco_stuff171', str(tmp_path / 'data'), num_images=2, size=(64, 64), splits=['train'])
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(port),
+         '-m', 'mmseg_errseg', 'train', TINY, '--work-dir', str(tmp_path / 'work'), '--launcher', 'pytorch',
+         *_options(tmp_path / 'data', 2)], cwd=REPO, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES=''))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+    assert 'Iter(train) [2/2]' in done.stdout + done.stderr and 'Distributed training: True' in done.stdout + done.stderr

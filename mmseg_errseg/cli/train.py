@@ -19,7 +19,7 @@ def add_parser(sub):
     p.add_argument('--resume', action='store_true', help="resume from the work dir's last checkpoint")
     p.add_argument('--amp', action='store_true', help='automatic mixed precision (AmpOptimWrapper)')
     p.add_argument('--launcher', choices=('none', 'pytorch', 'slurm', 'mpi'), default='none',
-                   help='how the processes were started (pytorch: torchrun, slurm: srun)')
+                   help='how the processes were started (pytorch: torchrun, on CPUs too; slurm: srun; mpi: mpirun)')
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE', help="config overrides, as MMSeg's tools")
     p.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
@@ -29,12 +29,18 @@ def run(args) -> int:
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
+    from ..harness.distributed import setup_launcher
     from ..utils import config_errors, load_config
     from . import CommandError, cfg_options
 
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, cfg_options(args.cfg_options))
     cfg.launcher = args.launcher
+    if args.launcher != 'mpi':  # mmengine's pytorch launcher sets a CUDA device: join with gloo on CPUs instead
+        dist = setup_launcher(args.launcher)
+        if dist.distributed and not dist.cuda and 'model_wrapper_cfg' not in cfg:  # a CPU module: no device ids
+            cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', broadcast_buffers=False, device_ids=None,
+                                         find_unused_parameters=cfg.get('find_unused_parameters', False))
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
