@@ -9,7 +9,7 @@ import torch.nn as nn
 from mmseg_errseg.profiling import (ComponentMap, ComponentTimer, PeakMemory, compare_outputs,
                                     errseg_target, measure_latency, profile_target)
 from mmseg_errseg.profiling.components import OTHER
-from mmseg_errseg.profiling.memory import PeakRSS, current_rss, module_training_memory, training_step_memory
+from mmseg_errseg.profiling.memory import PeakRSS, module_training_memory
 
 from conftest import TINY_VOCAB, build_model
 
@@ -47,7 +47,7 @@ def test_peak_rss_sees_a_freed_allocation():
     with PeakRSS() as idle:
         pass
     assert idle.stats.delta < 8 * MIB
-    assert 0 < current_rss() < 10 * 2 ** 40
+    assert 0 < idle.stats.baseline < 10 * 2 ** 40  # the resident set at entry
 
 
 def _target(ssr, csr, size):
@@ -59,7 +59,7 @@ def _target(ssr, csr, size):
 
 def _peak(ssr, csr, size=256):
     target = _target(ssr, csr, size)
-    return training_step_memory(target.forward, target.example_input(), 'cpu').peak
+    return module_training_memory(target.forward, target.example_input(), target.forward, 'cpu').peak
 
 
 def test_aggregator_training_peak_falls_with_ssr_and_with_csr():
@@ -83,8 +83,6 @@ def test_ssr_and_csr_each_lower_the_peak_tensor_memory():
     assert peaks[(2, 1)] < 0.9 * peaks[(1, 1)]  # SSR: keys and values (and their attention) on 1/4 of the grid
     assert peaks[(1, 2)] < 0.9 * peaks[(1, 1)]  # CSR: the class block on 1/4 of the pixels
     assert peaks[(2, 2)] < min(peaks[(2, 1)], peaks[(1, 2)])
-    with pytest.raises(ValueError, match="attention must be one of \\('math', 'default'\\), got 'flash'"):
-        training_step_memory(nn.Identity(), torch.zeros(1), 'cpu', attention='flash')
 
 
 def test_measure_latency_counts_and_statistics():
@@ -187,14 +185,14 @@ def test_cuda_paths_synchronise_only_around_timing(monkeypatch):
     assert (mem.stats.kind, mem.stats.peak, mem.stats.baseline, mem.stats.delta) == ('cuda_max_allocated', 350, 100, 250)
 
 
-def test_profile_target_training_memory_keeps_what_the_backward_needs():
+def test_profile_target_aggregator_memory_keeps_what_the_backward_needs():
     model = build_model().eval()
     target = errseg_target(model, TINY_VOCAB, 4, model.crop_size)
     stages = []
     rec = profile_target(target, runs=1, warmup=0, flops=False, ptflops=False, components=False,
-                         training_memory=True, on_stage=stages.append)
-    assert stages == ['latency:eager', 'training_memory']
-    train, infer = rec['training_memory'], rec['memory']
-    assert train['kind'] == infer['kind'] == 'cpu_tensor_peak' and train['attention'] == 'math'
+                         aggregator_memory=True, on_stage=stages.append)
+    assert stages == ['latency:eager', 'aggregator_memory']
+    train, infer = rec['aggregator_memory'], rec['memory']
+    assert train['kind'] == infer['kind'] == 'cpu_tensor_peak'
     assert train['peak'] > infer['peak']  # the activations saved for the backward
     assert all(p.grad is None for p in model.parameters()) and not model.training

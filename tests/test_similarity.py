@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from _fake_text_encoder import FakeTextEncoder
-from mmseg_errseg.analysis.similarity import label_similarities, meets, resolve_vocabulary, run_similarity, table2
+from mmseg_errseg.analysis.similarity import label_similarities, meets, run_similarity, table2
+from mmseg_errseg.datasets.benchmarks import resolve_vocabulary
 from mmseg_errseg.harness import EXPERIMENTS
 from mmseg_errseg.views import experiment_cells, render_markdown, wide_table
 from mmseg_errseg.views.plots import heatmap_order, plot_best_match_distribution, plot_similarity_heatmap

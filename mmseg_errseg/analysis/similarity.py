@@ -11,21 +11,19 @@ classes (Table 5).
 import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Union
 
 import numpy as np
 import pandas as pd
 from mmengine.utils import track_iter_progress
 
-from ..datasets.benchmarks import BENCHMARKS, get_benchmark
+from ..datasets.benchmarks import resolve_vocabulary
 from ..evaluation.seen_unseen import SeenUnseenSplit
 from ..models.prompts import DEFAULT_TEMPLATE
-from ..vocabularies import VOCABULARIES, load_vocabulary
 from ..utils import environment_info, write_json, write_text
 from .text_encoders import DEFAULT_ENCODER, TextEncoder, build_text_encoder, class_prompts, embed_vocabulary
 
-__all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity',
-           'resolve_vocabulary', 'meets', 'label_similarities', 'table2', 'SimilarityReport', 'run_similarity']
+__all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity', 'meets', 'label_similarities', 'table2', 'SimilarityReport', 'run_similarity']
 
 #: Table 2's thresholds (1.00: rounds to 1.00).
 THRESHOLDS = (1.00, 0.95, 0.90, 0.85)
@@ -34,23 +32,6 @@ ROUNDS_TO_ONE = 0.995
 DEFAULT_TRAIN = 'coco_stuff171'
 #: The paper's five benchmarks, in its Table 2 row order.
 DEFAULT_EVALS = ('voc20', 'pc59', 'ade150', 'pc459', 'ade847')
-
-
-def resolve_vocabulary(spec: str) -> Tuple[str, List[str]]:
-    """(key, class names) of a shipped vocabulary, a paper name ('A-847'; case, '-', '_' ignored) or a
-    class-name file (.json list or one name per line; the key is its stem)."""
-    try:
-        key = get_benchmark(spec).name  # the shipped vocabularies are the benchmarks'
-    except ValueError:
-        key = None
-    if key is None and not Path(spec).is_file():
-        raise FileNotFoundError(f'unknown vocabulary {spec!r}: expected a shipped vocabulary '
-                                f'({", ".join(VOCABULARIES)}), a paper name '
-                                f'({", ".join(b.title for b in BENCHMARKS.values())}) or a class-name file')
-    names = load_vocabulary(key or spec)
-    if not names:
-        raise ValueError(f'vocabulary {spec!r} is empty: it needs at least one class name')
-    return key or Path(spec).stem, names
 
 
 def meets(similarity: np.ndarray, threshold: float) -> np.ndarray:
@@ -116,7 +97,7 @@ class LabelSimilarity:
 def label_similarities(train: str, evals: Sequence[str], encoder: TextEncoder,
                        template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
                        progress: bool = False) -> List[LabelSimilarity]:
-    """One :class:`LabelSimilarity` per evaluation vocabulary (see :func:`resolve_vocabulary`), in order.
+    """One :class:`LabelSimilarity` per evaluation vocabulary (a benchmark or a class-name file), in order.
 
     Classes are prompted as the model does (``template``; ``synonyms``: 'first', official, or 'mean').
     """

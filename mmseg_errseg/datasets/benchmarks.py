@@ -3,13 +3,14 @@ ignore index, label encoding) of the training set and the five OVSS benchmarks, 
 is the official ``DETECTRON2_DATASETS`` one, so data prepared for the official code works as is.
 """
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Tuple
+from pathlib import Path
+from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ..vocabularies import load_vocabulary
 
 __all__ = [
-    'Benchmark', 'Split', 'BENCHMARKS', 'EVAL_BENCHMARKS', 'TRAIN_BENCHMARK', 'get_benchmark',
-    'test_pipeline', 'train_pipeline', 'RESIZE_BACKENDS'
+    'Benchmark', 'Split', 'BENCHMARKS', 'EVAL_BENCHMARKS', 'TRAIN_BENCHMARK', 'get_benchmark', 'Vocabulary',
+    'resolve_vocabulary', 'test_pipeline', 'train_pipeline', 'RESIZE_BACKENDS'
 ]
 
 #: How the test pipeline decodes and resizes the image: 'pillow' as the official code (pixel for pixel),
@@ -183,3 +184,23 @@ def get_benchmark(name: str) -> Benchmark:
     if key is None:
         raise ValueError(f'unknown dataset {name!r}: expected one of {", ".join(BENCHMARKS)}')
     return BENCHMARKS[key]
+
+
+class Vocabulary(NamedTuple):
+    """Class names and where they come from (a benchmark's name, a file's stem, ...)."""
+    source: str
+    names: List[str]
+
+
+def resolve_vocabulary(spec: str) -> Vocabulary:
+    """The vocabulary of a benchmark (short or paper name, as :func:`get_benchmark`) or of a class-name file
+    (.json list or one name per line; its source is the file's stem)."""
+    key = _KEYS.get(_normalised(spec))
+    if key is None and not Path(spec).is_file():
+        raise FileNotFoundError(f'unknown vocabulary {spec!r}: expected a benchmark\'s '
+                                f'({", ".join(BENCHMARKS)}), a paper name '
+                                f'({", ".join(b.title for b in BENCHMARKS.values())}) or a class-name file')
+    names = load_vocabulary(key or spec)
+    if not names:
+        raise ValueError(f'vocabulary {spec!r} is empty: it needs at least one class name')
+    return Vocabulary(key or Path(spec).stem, names)

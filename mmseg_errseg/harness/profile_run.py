@@ -24,7 +24,7 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
     memory, the aggregator's training-step memory, latency, each per component) and, for ``baselines`` in the run's
     context (keys of ``paper_experiments.BASELINES``), their records measured in the same run."""
     from .. import profiling
-    from ..datasets.benchmarks import get_benchmark
+    from ..datasets.benchmarks import get_benchmark, resolve_vocabulary
 
     ctx = run.context
     bench = get_benchmark(ctx['benchmark'])
@@ -37,7 +37,7 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
         node[leaf] = value
     spec = profiling.RunSpec(
         method='ERR-Seg', model='config', config=ctx['config'],
-        vocabulary=profiling.runner.resolve_vocabulary(vocabulary=bench.vocabulary),
+        vocabulary=resolve_vocabulary(bench.vocabulary),
         input_size=tuple(ctx['input_size']), num_selected=ctx['num_selected'], overrides=nested or None,
         benchmark=bench.title)
     options = dict(runs=run.spec['runs'], warmup=run.spec['warmup'], ptflops=False, components=True, progress=True)

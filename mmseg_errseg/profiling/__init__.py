@@ -8,13 +8,12 @@ from .components import AGGREGATOR_COMPONENTS, ComponentMap
 from .flops import attention_flops, count_flops, ptflops_macs
 from .latency import ComponentTimer, compare_outputs, measure_latency
 from .memory import PeakMemory
-from .profiler import profile_target
-from .runner import COST_AGG, ERRSEG, SAN, RunSpec, resolve_vocabulary, run_specs, save_record, setting_specs
-from .targets import (COST_AGGREGATION_BASELINE, build_san, build_segmentor, check_input_size, errseg_target,
-                      load_model_config, san_target)
+from .profiler import profile_target, run_specs, save_record
+from .targets import (COST_AGG, COST_AGGREGATION_BASELINE, ERRSEG, SAN, RunSpec, build_san, build_segmentor,
+                      check_input_size, errseg_target, load_model_config, san_target, setting_specs)
 
 __all__ = ['AGGREGATOR_COMPONENTS', 'ComponentMap', 'attention_flops', 'count_flops', 'ptflops_macs',
-           'ComponentTimer', 'compare_outputs', 'measure_latency', 'PeakMemory', 'profile_target',
-           'COST_AGG', 'ERRSEG', 'SAN', 'RunSpec', 'resolve_vocabulary', 'run_specs',
-           'save_record', 'setting_specs', 'COST_AGGREGATION_BASELINE', 'build_san', 'build_segmentor',
-           'check_input_size', 'errseg_target', 'load_model_config', 'san_target']
+           'ComponentTimer', 'compare_outputs', 'measure_latency', 'PeakMemory', 'profile_target', 'run_specs',
+           'save_record', 'COST_AGG', 'COST_AGGREGATION_BASELINE', 'ERRSEG', 'SAN', 'RunSpec', 'build_san',
+           'build_segmentor', 'check_input_size', 'errseg_target', 'load_model_config', 'san_target',
+           'setting_specs']

@@ -21,8 +21,8 @@ from typing import Optional
 
 import torch
 
-__all__ = ['ATTENTION_KERNELS', 'MemoryStats', 'PeakMemory', 'PeakRSS', 'current_rss', 'module_training_memory',
-           'training_step_memory']
+__all__ = ['MemoryStats', 'PeakMemory', 'PeakRSS', 'module_training_memory']
+
 
 @dataclass
 class MemoryStats:
@@ -56,11 +56,6 @@ def _status_bytes(field: str) -> Optional[int]:
     except OSError:
         return None
     return int(match.group(1)) * 1024 if match else None
-
-
-def current_rss() -> Optional[int]:
-    """Resident set size of this process in bytes (None where /proc is unavailable)."""
-    return _status_bytes('VmRSS')
 
 
 def _trim_heap() -> None:
@@ -147,7 +142,7 @@ class PeakRSS:
     def __enter__(self) -> 'PeakRSS':
         _trim_heap()
         self._resettable = _reset_rss_peak()
-        self._baseline = current_rss() if self._resettable else _lifetime_peak_rss()
+        self._baseline = _status_bytes('VmRSS') if self._resettable else _lifetime_peak_rss()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -157,43 +152,16 @@ class PeakRSS:
             self.stats = MemoryStats('cpu_lifetime_peak_rss', _lifetime_peak_rss(), self._baseline)
 
 
-#: Attention kernels for :func:`training_step_memory`: 'math' materialises softmax(QK^T) as the
-#: official code does on torch < 2.2 (where SSR's saving shows); 'default' lets SDPA choose.
-ATTENTION_KERNELS = ('math', 'default')
-
-
-def training_step_memory(forward: torch.nn.Module, image: torch.Tensor, device,
-                         attention: str = 'math') -> MemoryStats:
-    """Peak live tensor bytes (:class:`PeakMemory`) of one forward and backward of ``forward(image)``.
-
-    The model stays in eval mode; the parameters that require grad (its fine-tuning setting) get
-    gradients from the mean of the (first) output. What the forward saves for the backward is where
-    the sequence reductions save memory (Table 11). ``attention``: one of :data:`ATTENTION_KERNELS`.
-    """
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-    if attention not in ATTENTION_KERNELS:
-        raise ValueError(f'attention must be one of {ATTENTION_KERNELS}, got {attention!r}')
-    kernels = sdpa_kernel(SDPBackend.MATH) if attention == 'math' else contextlib.nullcontext()
-    try:
-        with torch.enable_grad(), kernels, PeakMemory(device) as mem:
-            out = forward(image)
-            logits = out[0] if isinstance(out, (tuple, list)) else out
-            logits.float().mean().backward()
-            del out, logits
-    finally:
-        forward.zero_grad(set_to_none=True)
-    return mem.stats
-
-
 def module_training_memory(forward: torch.nn.Module, image: torch.Tensor, module: torch.nn.Module,
                            device) -> MemoryStats:
-    """Peak live tensor bytes of one forward and backward of ``module`` alone, attention explicit.
+    """Peak live tensor bytes (:class:`PeakMemory`) of one forward and backward of ``module`` alone.
 
-    ``module``'s inputs are taken from an inference forward of ``forward(image)``; then the module runs
-    on them with every parameter trainable and the mean of its output backpropagated, under torch's
-    'math' attention kernel, which holds softmax(QK^T) as the official code does. For the RRCA
-    aggregator this is Table 11's memory: what a training step keeps for the backward, where SSR (keys
-    and values on a 1/r1^2 grid) and CSR (the class block on 1/r2^2 of the pixels) each save.
+    ``module``'s inputs are taken from an inference forward of ``forward(image)`` (``module`` may be
+    ``forward`` itself); then it runs on them with every parameter trainable and the mean of its (first)
+    output backpropagated, under torch's 'math' attention kernel, which holds softmax(QK^T) as the
+    official code does. For the RRCA aggregator this is Table 11's memory: what a training step keeps for
+    the backward, where SSR (keys and values on a 1/r1^2 grid) and CSR (the class block on 1/r2^2 of the
+    pixels) each save.
     """
     from torch.nn.attention import SDPBackend, sdpa_kernel
     captured = {}
@@ -210,7 +178,7 @@ def module_training_memory(forward: torch.nn.Module, image: torch.Tensor, module
             p.requires_grad_(True)
         with torch.enable_grad(), sdpa_kernel(SDPBackend.MATH), PeakMemory(device) as mem:
             out = module(*captured['args'], **captured['kwargs'])
-            out.float().mean().backward()
+            (out[0] if isinstance(out, (tuple, list)) else out).float().mean().backward()
             del out
     finally:
         for p, flag in trainable.items():

@@ -1,32 +1,34 @@
-"""Profile a target into a record: FLOPs, ptflops cross-check, parameters, memory, latency, components.
-
-A record is a JSON-serialisable dict: the settings that define the configuration,
-every measured figure with its unit and method, the environment and a timestamp.
-"""
+"""Profile records: :func:`profile_target` measures a target (FLOPs, ptflops cross-check, parameters, memory,
+latency, components) into a JSON-serialisable dict (settings, every figure with its unit and method, the
+environment, a timestamp); :func:`run_specs` builds, profiles, writes and frees one model at a time, so
+several full-size models fit in memory in turn."""
 import datetime
+import gc
 import math
+import re
 import sys
-from typing import Callable, Dict, Optional, Sequence
+from pathlib import Path
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 
-from ..utils import environment_info
-from .flops import count_paper_and_executed, paper_convention, ptflops_macs
+from ..utils import check_device, environment_info, write_json
 from .components import AGGREGATOR_MODULE
+from .flops import count_paper_and_executed, paper_convention, ptflops_macs
 from .latency import (EXECUTION_MODES, MIN_WARMUP, ComponentTimer, check_modes, compare_outputs, execution_mode,
                       measure_latency)
-from .memory import PeakMemory, PeakRSS, module_training_memory, training_step_memory
-from .targets import ProfileTarget
+from .memory import PeakMemory, PeakRSS, module_training_memory
+from .targets import ProfileTarget, RunSpec, build_target
 
-__all__ = ['profile_target', 'RECORD_VERSION']
+__all__ = ['profile_target', 'RECORD_VERSION', 'save_record', 'run_specs']
 
-RECORD_VERSION = 4  # 2: memory is the live-tensor peak; process_rss, flops.executed, training_memory; 4: aggregator_memory
+RECORD_VERSION = 4  # 2: memory is the live-tensor peak; process_rss, flops.executed; 4: aggregator_memory
 
 
 def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup: int = 1,
                    flops: bool = True, ptflops: bool = True, components: bool = True,
                    component_runs: int = 1, executions: Sequence[str] = ('eager',),
-                   training_memory: bool = False, aggregator_memory: bool = False, progress: bool = False,
+                   aggregator_memory: bool = False, progress: bool = False,
                    on_stage: Optional[Callable[[str], None]] = None) -> Dict[str, object]:
     """Measure one target.
 
@@ -47,8 +49,6 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
         components: Time the components (an instrumented forward).
         component_runs: Instrumented forwards (median per component).
         executions: Names from :data:`~.latency.EXECUTION_MODES`.
-        training_memory: Also measure one forward and backward with explicit attention
-            (:func:`~.memory.training_step_memory`).
         aggregator_memory: Also measure one training step of the aggregator (``decode_head.rrca``)
             with explicit attention (:func:`~.memory.module_training_memory`: Table 11's memory).
         progress: Report stages and a progress bar on stderr.
@@ -122,12 +122,42 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
         stage('aggregator_memory', "peak memory of the aggregator's forward and backward (explicit attention)")
         record['aggregator_memory'] = module_training_memory(
             target.forward, image, target.model.get_submodule(AGGREGATOR_MODULE), device).to_dict()
-    if training_memory:
-        stage('training_memory', 'peak memory of a forward and backward (explicit attention)')
-        record['training_memory'] = dict(training_step_memory(target.forward, image, device).to_dict(),
-                                         attention='math')
     if components:
         stage('components', f'timing components ({component_runs} instrumented runs)')
         with ComponentTimer(target.model, target.components, device) as timer, torch.inference_mode():
             record['component_latency_ms'] = timer.time(lambda: target.forward(image), component_runs)
     return record
+
+
+def save_record(record: Mapping, out_dir: Union[str, Path]) -> Path:
+    """Write ``out_dir/<name>_<benchmark or T>_<device>.json`` (unsafe characters replaced); returns the path."""
+    settings = record.get('settings', {})
+    where = settings.get('benchmark') or f"T{settings.get('num_classes', 'x')}"
+    stem = f"{record.get('name', 'model')}_{where}_{(record.get('environment') or {}).get('device', 'cpu')}"
+    return write_json(Path(out_dir) / (re.sub(r'[^A-Za-z0-9._-]+', '-', stem).strip('-') + '.json'), record,
+                      indent=2)
+
+
+def run_specs(specs: Sequence[RunSpec], device='cpu', out_dir: Optional[str] = None,
+              progress: bool = False, on_record: Optional[Callable[[dict], None]] = None,
+              **profile_kwargs) -> List[dict]:
+    """Build, profile (``profile_kwargs``: :func:`profile_target`'s) and free each spec in turn; each record
+    is written to ``out_dir`` (atomically) and passed to ``on_record`` as soon as it is measured."""
+    device = check_device(str(device))
+    records = []
+    for i, spec in enumerate(specs, 1):
+        if progress:
+            print(f'[{i}/{len(specs)}] building {spec.method} (T={len(spec.vocabulary.names)}, '
+                  f'input {spec.input_size[0]}x{spec.input_size[1]})', file=sys.stderr, flush=True)
+        target = build_target(spec, device)
+        record = profile_target(target, device=device, progress=progress, **profile_kwargs)
+        del target
+        gc.collect()
+        if device.type == 'cuda':
+            torch.cuda.empty_cache()
+        if out_dir is not None:
+            record['path'] = str(save_record(record, out_dir))
+        records.append(record)
+        if on_record:
+            on_record(record)
+    return records

@@ -1,9 +1,8 @@
-"""What is measured: models built offline from configs, wrapped so that forward takes the image only.
-
-Building nulls every download path and turns failures into one clear error: any MMSeg segmentor from a
-config, SAN ViT-B/16 from the config MMSeg ships, the cost-aggregation baseline. A :class:`ProfileTarget`
-wraps a built model with the class embeddings already cached (the text tower is never part of a
-measurement, as in the paper):
+"""What is measured: a :class:`RunSpec` (from ``errseg profile``'s options: :func:`setting_specs`) says what
+to build; :func:`build_target` builds it offline (download paths nulled, failures one clear error): any
+MMSeg segmentor from a config, SAN ViT-B/16 from the config MMSeg ships, the cost-aggregation baseline. A
+:class:`ProfileTarget` wraps the built model, forward taking the image only, with the class embeddings
+already cached (the text tower is never part of a measurement, as in the paper):
 
 * ERR-Seg: ``ERRSeg.decode(image, P)``: image -> logits of the P kept classes;
 * SAN (MMSeg's ``MultimodalEncoderDecoder``): ``encode_decode``: image -> T maps;
@@ -21,13 +20,19 @@ from unittest import mock
 import torch
 import torch.nn as nn
 
+from ..datasets.benchmarks import Vocabulary, get_benchmark, resolve_vocabulary
+from ..utils import config_hash
 from ..vocabularies import VOCABULARIES, load_vocabulary
 from .components import (ERRSEG_COMPONENTS, ERRSEG_PARAM_GROUPS, SAN_COMPONENTS, SAN_PARAM_GROUPS,
                          ComponentMap)
 
 __all__ = ['COST_AGGREGATION_BASELINE', 'SAN_CONFIG', 'check_input_size', 'vocabulary_of_size',
            'load_model_config', 'build_segmentor', 'san_config_path', 'build_san', 'TEXT_MODES',
-           'ProfileTarget', 'errseg_target', 'san_target', 'segmentor_target']
+           'ProfileTarget', 'errseg_target', 'san_target', 'segmentor_target', 'ERRSEG', 'SAN', 'COST_AGG',
+           'RunSpec', 'setting_specs', 'build_target']
+
+#: Display names of the profiled methods.
+ERRSEG, SAN, COST_AGG = 'ERR-Seg', 'SAN ViT-B/16', 'cost-aggregation baseline'
 
 #: ``decode_head`` switches that turn every ERR-Seg reduction off (P = T, no SSR,
 #: no CSR, vanilla MLP): the plain cost-aggregation baseline.
@@ -268,3 +273,94 @@ def segmentor_target(model: nn.Module, input_size: Tuple[int, int], name: str,
     forward = _Forward(model.eval(), lambda m, image: m(image, None, mode='tensor'))
     return ProfileTarget(name, model, forward, tuple(input_size), ComponentMap(children), ComponentMap(children),
                          {'input': list(input_size), **(settings or {})})
+
+
+@dataclass
+class RunSpec:
+    """What to build and measure: ``method`` (display name), ``model`` 'config' (``config`` with nested
+    ``model`` ``overrides``, ``checkpoint`` weights) or 'san' (MMSeg's SAN config), P (None: the config's
+    ``test_cfg``), the benchmark named in records, ``text`` (:data:`TEXT_MODES`)."""
+    method: str
+    model: str
+    config: Optional[str]
+    vocabulary: Vocabulary
+    input_size: Tuple[int, int]
+    num_selected: Optional[int] = None
+    overrides: Optional[Dict] = None
+    benchmark: Optional[str] = None
+    text: str = 'random'
+    checkpoint: Optional[str] = None
+
+
+def setting_specs(config: str, *, num_classes: Optional[int] = None, vocabulary: Optional[str] = None,
+                  benchmark: Optional[str] = None, num_selected: Optional[int] = None,
+                  input_size: Optional[Sequence[int]] = None, baselines: bool = False,
+                  text: str = 'random', checkpoint: Optional[str] = None) -> List[RunSpec]:
+    """The runs of one setting (``errseg profile``'s options): CONFIG, then with ``baselines`` SAN and the
+    cost-aggregation baseline. The classes: T names (:func:`vocabulary_of_size`), a vocabulary, a benchmark's,
+    else the config's; P: the benchmark's official P, else the config's (at most T); the input size: the
+    config's ``crop_size``."""
+    if sum(x is not None for x in (num_classes, vocabulary, benchmark)) > 1:
+        raise ValueError('give at most one of --num-classes, --vocabulary and --benchmark')
+    cfg = load_model_config(config)
+    model = cfg.model
+    size = input_size or model.get('crop_size') or cfg.get('crop_size')
+    if size is None:
+        raise ValueError(f'config {config!r} sets no crop_size: give --input H W')
+    size = check_input_size(size, '--input' if input_size is not None else 'the config\'s crop_size')
+    is_errseg = model.get('type') == 'ERRSeg'
+    bench = get_benchmark(benchmark) if benchmark is not None else None
+    if num_classes is not None:
+        vocab = Vocabulary(*vocabulary_of_size(num_classes))
+    elif vocabulary is not None or bench is not None:
+        vocab = resolve_vocabulary(vocabulary if bench is None else bench.name)
+    elif isinstance(model.get('vocabulary'), str):
+        vocab = resolve_vocabulary(model.vocabulary)
+    elif model.get('vocabulary') is not None:
+        vocab = Vocabulary('the config\'s list', list(model.vocabulary))
+    elif is_errseg:
+        raise ValueError('the config sets no vocabulary: give --num-classes, --vocabulary or --benchmark')
+    else:  # a closed-set model has no vocabulary to set
+        vocab = Vocabulary('none', [])
+    if num_selected is None:
+        num_selected = bench.num_selected if bench else (model.get('test_cfg') or {}).get('num_selected')
+        if num_selected is not None and vocab.names:  # as ERRSeg does: P is at most T
+            num_selected = min(num_selected, len(vocab.names))
+    elif num_selected < 1:
+        raise ValueError(f'--num-selected must be >= 1, got {num_selected}')
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise FileNotFoundError(f'--checkpoint {checkpoint!r}: no such file')
+    common = dict(vocabulary=vocab, input_size=size, benchmark=benchmark, text=text)
+    specs = [RunSpec(ERRSEG if is_errseg else model.type, 'config', config,
+                     num_selected=num_selected, checkpoint=checkpoint, **common)]
+    if baselines:
+        if not is_errseg:
+            raise ValueError('--baselines compares an ERR-Seg config with SAN and the '
+                             f'cost-aggregation baseline; {config!r} builds a {model.type}')
+        specs.append(RunSpec(SAN, 'san', None, **common))
+        specs.append(RunSpec(COST_AGG, 'config', config, overrides=COST_AGGREGATION_BASELINE, **common))
+    return specs
+
+
+def build_target(spec: RunSpec, device) -> ProfileTarget:
+    """Build the model of a spec on ``device`` and wrap it for measuring."""
+    settings = dict(method=spec.method, benchmark=spec.benchmark, vocabulary=spec.vocabulary.source,
+                    overrides=spec.overrides)
+    if spec.model == 'san':
+        model = build_san(spec.vocabulary.names).to(device)
+        cfg = load_model_config(str(san_config_path()))
+        settings.update(config=f'mmseg:{SAN_CONFIG}', config_hash=config_hash(cfg.model))
+        return san_target(model, spec.vocabulary.names, spec.input_size, spec.method, settings)
+    cfg = load_model_config(spec.config)
+    model = build_segmentor(cfg, spec.overrides, spec.input_size, source=f'config {spec.config!r}')
+    if spec.checkpoint:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, spec.checkpoint, map_location='cpu', strict=True)
+    model = model.to(device)
+    settings.update(config=str(spec.config), checkpoint=spec.checkpoint,
+                    config_hash=config_hash(dict(model=cfg.model.to_dict(), overrides=spec.overrides,
+                                                 input=list(spec.input_size))))
+    if cfg.model.get('type') == 'ERRSeg':
+        return errseg_target(model, spec.vocabulary.names, spec.num_selected, spec.input_size,
+                             spec.method, spec.text, settings)
+    return segmentor_target(model, spec.input_size, spec.method, settings)
