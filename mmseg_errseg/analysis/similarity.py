@@ -1,12 +1,7 @@
-"""Label-level similarity between evaluation and training vocabularies (paper Sec. 4.1.3, Table 2).
-
-Each class name is prompted as the model prompts it and embedded by a text encoder
-(:mod:`~mmseg_errseg.analysis.text_encoders`); the eval x train cosine similarities map each evaluation
-class to its most similar training class. Table 2 reports per evaluation vocabulary the proportion of
-classes whose best match is ``1.00`` (rounds to 1.00 at two decimals, >= 0.995: in practice a prompt
-identical to a training class's, counted by the ``identical prompt`` column) or at least 0.95, 0.90,
-0.85. The same similarities split each vocabulary into seen (>= threshold, paper 0.95) and unseen
-classes (Table 5).
+"""Label-level similarity between evaluation and training vocabularies (paper Sec. 4.1.3, Table 2): class
+names prompted as the model does and embedded (:mod:`~mmseg_errseg.analysis.text_encoders`); per evaluation
+class its best match among the training classes. Table 2: the share of classes whose best match rounds to
+1.00 or reaches 0.95, 0.90, 0.85; the same similarities split each vocabulary into seen and unseen (Table 5).
 """
 import datetime
 from dataclasses import dataclass, field
@@ -23,7 +18,8 @@ from ..models.prompts import DEFAULT_TEMPLATE
 from ..utils import environment_info, write_json, write_text
 from .text_encoders import DEFAULT_ENCODER, TextEncoder, build_text_encoder, class_prompts, embed_vocabulary
 
-__all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity', 'meets', 'label_similarities', 'table2', 'SimilarityReport', 'run_similarity']
+__all__ = ['THRESHOLDS', 'DEFAULT_EVALS', 'DEFAULT_TRAIN', 'ROUNDS_TO_ONE', 'LabelSimilarity', 'meets',
+           'label_similarities', 'table2', 'SimilarityReport', 'run_similarity']
 
 #: Table 2's thresholds (1.00: rounds to 1.00).
 THRESHOLDS = (1.00, 0.95, 0.90, 0.85)

@@ -139,9 +139,5 @@ def embed_vocabulary(encoder: TextEncoder, names: Sequence[str], template: str =
 def class_prompts(names: Sequence[str], template: str = DEFAULT_TEMPLATE,
                   synonyms: str = 'first') -> List[tuple]:
     """The prompts of each class (a tuple per class), as :func:`embed_vocabulary` embeds them."""
-    names = check_vocabulary(names)
-    prompts, owner = build_prompts(names, template, synonyms)
-    per_class: List[list] = [[] for _ in names]
-    for prompt, i in zip(prompts, owner):
-        per_class[i].append(prompt)
-    return [tuple(p) for p in per_class]
+    prompts, owner = build_prompts(check_vocabulary(names), template, synonyms)
+    return [tuple(p for p, o in zip(prompts, owner) if o == i) for i in range(len(names))]

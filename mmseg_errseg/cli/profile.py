@@ -2,17 +2,11 @@
 import argparse
 
 _DESCRIPTION = """\
-Profile the model of CONFIG on one image (batch 1, float32, class embeddings cached):
-  GFLOPs   fvcore, 1 FMA = 1 flop, with scaled_dot_product_attention counted (fvcore, mmengine.analysis
-           and ptflops skip it silently); the ops still uncounted are listed; ptflops (aten backend)
-           cross-checks the matrix-product share
-  params   total / trainable / visual / text / decoder
-  memory   peak bytes of live tensors in one forward (CUDA max allocated; on CPU the allocator's events),
-           and on CPU the process's peak RSS over the timed runs
-  latency  warm-up, synchronised, median and spread over --runs
-  per component (ERR-Seg: CLIP visual, RRHC, RRCA guidance / spatial / class, upsampling decoder)
-Weights are random unless --checkpoint is given: costs do not depend on them. The paper's Tables 4 and 11 \
-are views over such records: `errseg reproduce --tables 4,11`."""
+Profile the model of CONFIG on one image (batch 1, float32, class embeddings cached): GFLOPs (fvcore, \
+1 FMA = 1 flop, attention counted; ptflops cross-checks), parameters, peak memory of live tensors, latency \
+(median and spread over --runs), each per component. Weights are random unless --checkpoint is given: \
+costs do not depend on them. The paper's Tables 4 and 11 are views over such records: \
+`errseg reproduce --tables 4,11`."""
 _EPILOG = """\
 examples:
   errseg profile configs/_base_/models/errseg_convnext-b.py --benchmark A-847 --baselines

@@ -1,17 +1,8 @@
-"""FLOP counting: fvcore with attention counted, and a ptflops cross-check.
-
-Convention of the paper and of fvcore: one fused multiply-add is one flop;
-softmax, scaling and other element-wise work are not counted. fvcore traces the
-forward and has no handle for ``scaled_dot_product_attention`` or ``baddbmm``
-(nor has ptflops): both are added here. ptflops' aten backend counts at the
-dispatcher instead, an independent check of the matrix-product share (it adds
-one MAC per bias element and skips normalisation and interpolation).
-
-The reported GFLOPs follow the architecture as the official code executes it.
-Where our model computes the same function with less work (a linear map of
-``[x || g]`` as ``W_x x + W_g g``), the count runs the model in its official form
-(:func:`paper_convention`) and the executed count is reported beside it.
-"""
+"""FLOP counting (1 fused multiply-add = 1 flop; element-wise work uncounted, as the paper and fvcore):
+fvcore with handles for ``scaled_dot_product_attention`` and ``baddbmm`` (which fvcore and ptflops skip),
+and ptflops' aten backend as an independent check of the matrix-product share. The reported count runs the
+model in its official form (:func:`paper_convention`: ``[x || g]`` through one linear map), the executed
+count beside it where they differ."""
 import contextlib
 import io
 import math

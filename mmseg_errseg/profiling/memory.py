@@ -58,28 +58,9 @@ def _status_bytes(field: str) -> Optional[int]:
     return int(match.group(1)) * 1024 if match else None
 
 
-def _trim_heap() -> None:
-    gc.collect()
-    libc_name = ctypes.util.find_library('c')
-    if libc_name and sys.platform.startswith('linux'):
-        try:
-            ctypes.CDLL(libc_name).malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc
-            pass
-
-
 def _lifetime_peak_rss() -> int:
     # ru_maxrss is KiB on Linux, bytes on macOS
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == 'darwin' else 1024)
-
-
-def _reset_rss_peak() -> bool:
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')  # 5: reset the peak resident set size
-    except OSError:
-        return False
-    return _status_bytes('VmHWM') is not None
 
 
 @contextlib.contextmanager
@@ -136,20 +117,26 @@ class PeakMemory:
 class PeakRSS:
     """Context manager: the process's peak resident set during its block (CPU), in ``.stats``."""
 
-    def __init__(self):
-        self.stats: Optional[MemoryStats] = None
-
     def __enter__(self) -> 'PeakRSS':
-        _trim_heap()
-        self._resettable = _reset_rss_peak()
-        self._baseline = _status_bytes('VmRSS') if self._resettable else _lifetime_peak_rss()
+        gc.collect()
+        libc = ctypes.util.find_library('c')
+        if libc and sys.platform.startswith('linux'):
+            with contextlib.suppress(OSError, AttributeError):  # AttributeError: not glibc
+                ctypes.CDLL(libc).malloc_trim(0)  # freed heap back to the kernel: the peak starts low
+        try:
+            with open('/proc/self/clear_refs', 'w') as f:
+                f.write('5')  # 5: reset the peak resident set size
+            self._baseline = _status_bytes('VmRSS')
+        except OSError:
+            self._baseline = None
+        self._lifetime = _lifetime_peak_rss()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._resettable:
-            self.stats = MemoryStats('cpu_peak_rss', _status_bytes('VmHWM'), self._baseline)
+        if self._baseline is None:
+            self.stats = MemoryStats('cpu_lifetime_peak_rss', _lifetime_peak_rss(), self._lifetime)
         else:
-            self.stats = MemoryStats('cpu_lifetime_peak_rss', _lifetime_peak_rss(), self._baseline)
+            self.stats = MemoryStats('cpu_peak_rss', _status_bytes('VmHWM'), self._baseline)
 
 
 def module_training_memory(forward: torch.nn.Module, image: torch.Tensor, module: torch.nn.Module,

@@ -30,29 +30,15 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
                    component_runs: int = 1, executions: Sequence[str] = ('eager',),
                    aggregator_memory: bool = False, progress: bool = False,
                    on_stage: Optional[Callable[[str], None]] = None) -> Dict[str, object]:
-    """Measure one target.
+    """Measure one target (already on ``device``, its text cached) into a record.
 
-    FLOPs (the paper's convention, the executed count as ``flops['executed']``
-    where it differs) and the ptflops cross-check are counted on the float32
-    eager model. Latency and memory (:class:`~.memory.PeakMemory`'s live-tensor
-    peak of one forward; on CPU also the process's peak RSS over the timed runs)
-    are measured per execution mode; the first mode is the reference the others
-    are compared with in this same run.
-
-    Args:
-        target: What to measure, already on ``device`` with its text cached.
-        device: 'cpu' or 'cuda[:i]'.
-        runs: Timed forwards per execution mode.
-        warmup: Untimed forwards before them.
-        flops: Count FLOPs with fvcore (attention included).
-        ptflops: Cross-check the count with ptflops' aten backend.
-        components: Time the components (an instrumented forward).
-        component_runs: Instrumented forwards (median per component).
-        executions: Names from :data:`~.latency.EXECUTION_MODES`.
-        aggregator_memory: Also measure one training step of the aggregator (``decode_head.rrca``)
-            with explicit attention (:func:`~.memory.module_training_memory`: Table 11's memory).
-        progress: Report stages and a progress bar on stderr.
-        on_stage: Called with the name of each stage.
+    FLOPs (``flops``: fvcore, ``ptflops``: the cross-check) are counted on the float32 eager model; latency
+    (``runs`` timed after ``warmup``) and memory (:class:`~.memory.PeakMemory` of one forward; on CPU also
+    the process's peak RSS over the timed runs) per mode of ``executions``
+    (:data:`~.latency.EXECUTION_MODES`), the first the reference the others are compared with;
+    ``components``: per-component times, median of ``component_runs`` instrumented forwards;
+    ``aggregator_memory``: one training step of the aggregator (:func:`~.memory.module_training_memory`,
+    Table 11's memory). ``progress`` reports on stderr; ``on_stage`` is called with each stage's name.
     """
     device = torch.device(device)
     if component_runs < 1:
