@@ -1,6 +1,8 @@
 """errseg profile CONFIG: GFLOPs (attention counted), parameters, memory and latency, as records."""
 import argparse
 
+from . import positive_int
+
 _DESCRIPTION = """\
 Profile the model of CONFIG on one image (batch 1, float32, class embeddings cached): GFLOPs (fvcore, \
 1 FMA = 1 flop, attention counted; ptflops cross-checks), parameters, peak memory of live tensors, latency \
@@ -36,7 +38,7 @@ def add_parser(sub):
     how.add_argument('--device', default='cpu', help='cpu or cuda[:index] (default: cpu)')
     how.add_argument('--runs', type=int, default=5, metavar='N', help='timed runs (default: 5)')
     how.add_argument('--warmup', type=int, default=1, metavar='W', help='warm-up runs (default: 1)')
-    how.add_argument('--threads', type=int, metavar='N', help='torch CPU threads (default: torch\'s)')
+    how.add_argument('--threads', type=positive_int, metavar='N', help='torch CPU threads (default: torch\'s)')
     how.add_argument('--execution', nargs='+', default=['eager'], metavar='MODE',
                      choices=('eager', 'channels-last', 'bf16', 'compile'),
                      help='execution modes timed in this run, the first is the reference the others '
@@ -65,11 +67,8 @@ def run(args) -> int:
 
     from ..profiling import run_specs, setting_specs
     from ..views import format_record
-    from . import CommandError
 
     if args.threads is not None:
-        if args.threads < 1:
-            raise CommandError(f'--threads must be >= 1, got {args.threads}')
         torch.set_num_threads(args.threads)
     specs = setting_specs(args.config, num_classes=args.num_classes, vocabulary=args.vocabulary,
                           benchmark=args.benchmark, num_selected=args.num_selected,

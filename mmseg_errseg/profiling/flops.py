@@ -57,15 +57,9 @@ _SDPA_KERNELS = ('_scaled_dot_product_flash_attention_for_cpu', '_scaled_dot_pro
 
 @dataclass
 class FlopCount:
-    """FLOPs of one forward (1 FMA = 1 flop).
-
-    Attributes:
-        total: All counted flops.
-        by_component: Component -> flops (exclusive; sums to ``total``).
-        by_operator: fvcore operator -> flops.
-        added: Flops of :data:`FVCORE_EXTRA_HANDLES` (attention): what fvcore alone misses.
-        uncounted: Operators with no handle -> occurrences (element-wise and data movement).
-    """
+    """FLOPs of one forward: ``total``, per component (exclusive, summing to it) and per fvcore operator;
+    ``added``: what :data:`FVCORE_EXTRA_HANDLES` count (attention), which fvcore alone misses; ``uncounted``:
+    operators with no handle -> occurrences (element-wise and data movement)."""
     total: int
     by_component: Dict[str, int] = field(default_factory=dict)
     by_operator: Dict[str, int] = field(default_factory=dict)
@@ -83,14 +77,8 @@ class FlopCount:
 
 def count_flops(module: nn.Module, inputs: Tuple[torch.Tensor, ...],
                 components: Optional[ComponentMap] = None, prefix: str = '') -> FlopCount:
-    """Count the FLOPs of ``module(*inputs)`` (one traced forward) with fvcore, attention included.
-
-    Args:
-        module: Called as ``module(*inputs)``.
-        inputs: Example inputs; only their shapes matter.
-        components: How to split the total; its patterns name modules below ``prefix``.
-        prefix: Name of the submodule the component patterns refer to.
-    """
+    """The FLOPs of ``module(*inputs)`` (one traced forward; only the inputs' shapes matter) by fvcore, attention
+    included; split by ``components``, whose patterns name modules below the submodule ``prefix``."""
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # torch.jit deprecation notices at fvcore's import
         from fvcore.nn import FlopCountAnalysis

@@ -1,11 +1,8 @@
-"""Peak memory of a block of work: live tensor bytes (allocator level), and the process's resident set.
-
-:class:`PeakMemory` counts the tensors the block allocates (kernels' workspaces included), not what
-the allocator or malloc keep cached, so SSR and CSR show as the paper's Table 11 shows them: on CUDA
-``max_memory_allocated``, on CPU the c10 allocator's events in torch's profiler, summed in time order.
-:class:`PeakRSS` (CPU) is the kernel's resident-set high-water mark (``VmHWM``), reset through
-``/proc/self/clear_refs`` after ``malloc_trim``; it also counts the runtime and malloc's caching.
-Where it cannot be reset, the lifetime peak (``ru_maxrss``) is labelled as such.
+"""Peak memory of a block of work. :class:`PeakMemory`: the tensors it allocates (workspaces included), not
+what allocators cache, so SSR and CSR show as in Table 11 (CUDA ``max_memory_allocated``; on CPU the c10
+allocator's events in torch's profiler, in time order). :class:`PeakRSS` (CPU): the process's resident-set
+high-water mark (``VmHWM``, reset through ``/proc/self/clear_refs`` after ``malloc_trim``; runtime and
+malloc caching included), else the lifetime peak (``ru_maxrss``), labelled as such.
 """
 import contextlib
 import ctypes

@@ -101,9 +101,7 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
         record['executions'][name] = entry
     del reference
     first = record['executions'][executions[0]]
-    record['latency'], record['memory'] = first['latency'], first['memory']
-    if 'process_rss' in first:
-        record['process_rss'] = first['process_rss']
+    record.update({k: first[k] for k in ('latency', 'memory', 'process_rss') if k in first})
     if aggregator_memory:
         stage('aggregator_memory', "peak memory of the aggregator's forward and backward (explicit attention)")
         record['aggregator_memory'] = module_training_memory(
