@@ -90,12 +90,13 @@ class LabelSimilarity:
                                tuple(names[seen]), tuple(names[~seen]))
 
 
-def label_similarities(train: str, evals: Sequence[str], encoder: TextEncoder,
-                       template: str = DEFAULT_TEMPLATE, synonyms: str = 'first',
-                       progress: bool = False) -> List[LabelSimilarity]:
+def label_similarities(train: str, evals: Sequence[str], encoder: Union[str, TextEncoder],
+                       template: str = DEFAULT_TEMPLATE, synonyms: str = 'first', progress: bool = False,
+                       device: str = 'cpu') -> List[LabelSimilarity]:
     """One :class:`LabelSimilarity` per evaluation vocabulary (a benchmark or a class-name file), in order.
 
-    Classes are prompted as the model does (``template``; ``synonyms``: 'first', official, or 'mean').
+    Classes are prompted as the model does (``template``; ``synonyms``: 'first', official, or 'mean');
+    ``encoder`` is an instance or a spec, built on ``device`` once the vocabularies are read.
     """
     if not evals:
         raise ValueError('no evaluation vocabulary given')
@@ -104,6 +105,8 @@ def label_similarities(train: str, evals: Sequence[str], encoder: TextEncoder,
     keys = [k for k, _ in eval_vocabs]
     if len(set(keys)) != len(keys):
         raise ValueError(f'evaluation vocabularies given more than once: {keys}')
+    if isinstance(encoder, str):
+        encoder = build_text_encoder(encoder, device=device)
     train_emb = embed_vocabulary(encoder, train_names, template, synonyms)
     train_prompts = set(class_prompts(train_names, template, synonyms))
     if progress:
@@ -150,18 +153,14 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
     Writes to ``out_dir``, per evaluation vocabulary, ``similarity_<key>.csv`` (eval x train matrix),
     ``nearest_<key>.csv`` (nearest training class, similarity, seen at ``threshold``), ``split_<key>.json``
     (seen/unseen split); and ``similarity_record.json`` (settings, Table 2 rows, files, environment).
-    ``encoder`` is a spec or an instance, built on ``device``. Table 2 and the plots are views.
+    Table 2 and the plots are views.
     """
     if not -1.0 <= threshold <= 1.0:
         raise ValueError(f'threshold must be a cosine similarity in [-1, 1], got {threshold}')
     threshold = float(threshold)
     if '{}' not in template:
         raise ValueError(f'the prompt template needs a {{}} for the class name: {template!r}')
-    for spec in [train, *evals]:
-        resolve_vocabulary(spec)  # a typo fails before the encoder loads
-    if isinstance(encoder, str):
-        encoder = build_text_encoder(encoder, device=device)
-    results = label_similarities(train, evals, encoder, template, synonyms, progress=progress)
+    results = label_similarities(train, evals, encoder, template, synonyms, progress, device)
     out = Path(out_dir)
     files: Dict[str, Path] = {}
     splits = {}
@@ -173,7 +172,7 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
         splits[r.dataset] = r.split(threshold)
         files[f'split:{r.dataset}'] = write_json(out / f'split_{r.dataset}.json', splits[r.dataset].to_dict())
     record = dict(kind='similarity', train=results[0].train, evals=[r.dataset for r in results],
-                  encoder=encoder.id, template=template, synonyms=synonyms, threshold=threshold,
+                  encoder=results[0].encoder, template=template, synonyms=synonyms, threshold=threshold,
                   rounds_to_one=ROUNDS_TO_ONE,
                   table2=table2(results).replace({np.nan: None}).to_dict(orient='records'),
                   files={k: p.name for k, p in files.items()}, environment=environment_info(device),

@@ -38,9 +38,6 @@ class TextEncoder:
         """(N, D) float32 embeddings on the CPU, each of unit L2 norm, of N prompts."""
         raise NotImplementedError
 
-    def __repr__(self) -> str:
-        return f'{type(self).__name__}({self.id!r})'
-
 
 class SentenceTransformerEncoder(TextEncoder):
     """A sentence-transformers model from a local folder (None: the packaged MiniLM), with no network access."""
@@ -67,8 +64,7 @@ class SentenceTransformerEncoder(TextEncoder):
             raise FileNotFoundError(f'{str(folder)!r} is not a sentence-transformers model folder '
                                     '(no modules.json or config.json in it)')
         self.batch_size = batch_size
-        self.model = SentenceTransformer(str(folder), device=device, local_files_only=True)
-        self.model.eval()
+        self.model = SentenceTransformer(str(folder), device=device, local_files_only=True)  # encode() sets eval
 
     def encode(self, prompts: Sequence[str]) -> torch.Tensor:
         emb = self.model.encode(list(prompts), batch_size=self.batch_size, convert_to_tensor=True,
@@ -96,7 +92,7 @@ class OpenCLIPTextEncoder(TextEncoder):
         prompts = list(prompts)
         chunks = [self.backbone.encode_text(self.backbone.tokenize(prompts[i:i + self.batch_size])).float()
                   for i in range(0, len(prompts), self.batch_size)]
-        emb = torch.cat(chunks) if chunks else torch.zeros(0, self.backbone.embed_dim)
+        emb = torch.cat(chunks)
         return (emb / emb.norm(dim=-1, keepdim=True)).cpu()
 
 

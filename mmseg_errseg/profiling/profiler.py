@@ -15,8 +15,7 @@ import torch
 from ..utils import check_device, environment_info, write_json
 from .components import AGGREGATOR_MODULE
 from .flops import count_paper_and_executed, paper_convention, ptflops_macs
-from .latency import (EXECUTION_MODES, MIN_WARMUP, ComponentTimer, check_modes, compare_outputs, execution_mode,
-                      measure_latency)
+from .latency import EXECUTION_MODES, MIN_WARMUP, ComponentTimer, compare_outputs, execution_mode, measure_latency
 from .memory import PeakMemory, PeakRSS, module_training_memory
 from .targets import ProfileTarget, RunSpec, build_target
 
@@ -43,7 +42,9 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
     device = torch.device(device)
     if component_runs < 1:
         raise ValueError(f'--component-runs must be >= 1, got {component_runs}')
-    check_modes(executions)
+    for name in executions:
+        if name not in EXECUTION_MODES:
+            raise ValueError(f'unknown execution mode {name!r}; choose from {tuple(EXECUTION_MODES)}')
 
     def stage(name: str, message: str = '') -> None:
         if on_stage:

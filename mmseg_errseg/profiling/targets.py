@@ -1,8 +1,7 @@
-"""What is measured: a :class:`RunSpec` (from ``errseg profile``'s options: :func:`setting_specs`) says what
-to build; :func:`build_target` builds it offline (download paths nulled, failures one clear error): any
-MMSeg segmentor from a config, SAN ViT-B/16 from the config MMSeg ships, the cost-aggregation baseline. A
-:class:`ProfileTarget` wraps the built model, forward taking the image only, with the class embeddings
-already cached (the text tower is never part of a measurement, as in the paper):
+"""What is measured: a :class:`RunSpec` (``errseg profile``'s options: :func:`setting_specs`) says what to
+build; :func:`build_target` builds it offline (any MMSeg segmentor from a config, SAN ViT-B/16 from MMSeg's
+config, the cost-aggregation baseline) and wraps it as a :class:`ProfileTarget`, forward taking the image
+only, class embeddings cached (the text tower is never measured, as in the paper):
 
 * ERR-Seg: ``ERRSeg.decode(image, P)``: image -> logits of the P kept classes;
 * SAN (MMSeg's ``MultimodalEncoderDecoder``): ``encode_decode``: image -> T maps;
@@ -152,9 +151,8 @@ def build_san(class_names: Sequence[str]) -> nn.Module:
         return build_segmentor(cfg, overrides, source=f'MMSeg config {SAN_CONFIG}')
 
 
-#: How class embeddings are cached before measuring: 'encode' runs the model's
-#: text tower once; 'random' caches random unit vectors (costs do not depend on
-#: their values, and with random weights neither kind is meaningful).
+#: How class embeddings are cached: 'encode' runs the text tower once; 'random' caches random unit vectors
+#: (costs do not depend on their values).
 TEXT_MODES = ('random', 'encode')
 
 
@@ -348,8 +346,8 @@ def build_target(spec: RunSpec, device) -> ProfileTarget:
                     overrides=spec.overrides)
     if spec.model == 'san':
         model = build_san(spec.vocabulary.names).to(device)
-        cfg = load_model_config(str(san_config_path()))
-        settings.update(config=f'mmseg:{SAN_CONFIG}', config_hash=config_hash(cfg.model))
+        settings.update(config=f'mmseg:{SAN_CONFIG}',
+                        config_hash=config_hash(load_model_config(str(san_config_path())).model))
         return san_target(model, spec.vocabulary.names, spec.input_size, spec.method, settings)
     cfg = load_model_config(spec.config)
     model = build_segmentor(cfg, spec.overrides, spec.input_size, source=f'config {spec.config!r}')
