@@ -57,10 +57,7 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
                          f'{", ".join(BENCHMARKS)}')
     if data_root is None:
         data_root = test_set.get('data_root') or 'data/'
-    loader = bench.test_dataloader(data_root)
-    if num_workers is not None:
-        loader.update(num_workers=num_workers, persistent_workers=num_workers > 0)
-    cfg.test_dataloader = loader
+    cfg.test_dataloader = bench.test_dataloader(data_root, 2 if num_workers is None else num_workers)
     cfg.test_evaluator = [bench.evaluator(), *map(dict, extra_metrics)] if extra_metrics else bench.evaluator()
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
     if not any(h.get('type') == 'VocabularyHook' for h in cfg.get('custom_hooks') or []):
