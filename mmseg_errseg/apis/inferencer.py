@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.dataset import Compose, pseudo_collate
+from mmengine.dataset import Compose
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
@@ -127,9 +127,6 @@ class ERRSegInferencer(BaseInferencer):
             raise ValueError(f'the test_pipeline should start by loading the image, got {pipeline[:1]}')
         pipeline[0] = dict(type='LoadImageFromNDArray')  # images are decoded by read_image
         return Compose(pipeline)
-
-    def _init_collate(self, cfg: ConfigDict):
-        return pseudo_collate  # the data preprocessor stacks the batch
 
     def _init_visualizer(self, cfg: ConfigDict) -> None:
         return None  # overlays are rendered by render_overlay
