@@ -1,15 +1,8 @@
-"""Compatibility shims for the ecosystem versions this project runs on, each a no-op where not needed.
-
-1. ``mmcv.ops`` without compiled extensions (``mmcv-lite``, or an mmcv whose ``_ext`` does not load):
-   mmseg 1.x imports ``point_sample`` and ``sigmoid_focal_loss`` from it at import time and every other
-   op inside ``try: ... except ModuleNotFoundError``. We register a module with those two in pure
-   PyTorch that raises ``ModuleNotFoundError`` for any other name, as mmseg expects of an absent op.
-2. ``torch.load`` defaults to ``weights_only=True`` (torch >= 2.6): mmengine Runner checkpoints hold
-   ``HistoryBuffer``, numpy arrays, scalars and dtypes, and ``getattr`` calls fetching a buffer's
-   statistics methods. Exactly those are allow-listed (``getattr`` only on a ``HistoryBuffer``), so
-   loading stays restricted.
-3. ``MMSegInferencer(cfg, weights, classes=[...])`` gives ``classes`` only to its visualizer; for a
-   model with a settable vocabulary (ERR-Seg) they (and the palette) become the model's.
+"""Compatibility shims for the ecosystem versions this project runs on, each a no-op where not needed
+(README, "Compatibility"): ``mmcv.ops`` in pure PyTorch where mmcv has no compiled extensions (mmseg
+imports two ops at import time and expects ``ModuleNotFoundError`` for the others), the types of mmengine
+Runner checkpoints allow-listed for ``torch.load(weights_only=True)``, and ``MMSegInferencer(classes=...)``
+setting the vocabulary of a model that has one (ERR-Seg).
 """
 import functools
 import importlib

@@ -46,27 +46,18 @@ class GoldenReport:
         return '\n'.join(lines)
 
 
-def _as_tuple(value):
-    return tuple(value) if isinstance(value, (list, tuple)) else value
-
-
-def _load(path: str) -> dict:
+@torch.no_grad()
+def check_golden(path: str, atol: float = 1e-4) -> GoldenReport:
+    """Convert the golden state dict, run our head on the golden inputs, compare."""
     data = read_checkpoint(path)
     missing = [k for k in GOLDEN_KEYS if not isinstance(data, dict) or k not in data]
     missing = missing or [f'inputs.{k}' for k in _INPUT_KEYS if k not in data['inputs']]
     if missing:
         raise OfficialCheckpointError(f'{path}: not a golden file, missing keys {missing}')
-    return data
-
-
-@torch.no_grad()
-def check_golden(path: str, atol: float = 1e-4) -> GoldenReport:
-    """Convert the golden state dict, run our head on the golden inputs, compare."""
-    data = _load(path)
     cfg = head_config_from_official(data['config'])
     inferred = infer_head_config(data['state_dict'])
     for key, value in inferred.items():
-        if key in cfg and _as_tuple(value) != _as_tuple(cfg[key]):
+        if key in cfg and value != type(value)(cfg[key]):  # lists and tuples compared alike
             raise OfficialCheckpointError(f'{path}: config says {key}={cfg[key]} but the state dict '
                                           f'has {value}')
     head = ERRSegHead(**cfg).eval()

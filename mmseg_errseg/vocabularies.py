@@ -7,8 +7,6 @@ import numpy as np
 
 __all__ = ['VOCABULARIES', 'load_vocabulary', 'parse_vocab', 'make_palette']
 
-_GOLDEN = 0.6180339887498949
-
 _DIR = Path(__file__).parent / 'class_names'
 #: Names of the shipped vocabularies (COCO-Stuff-171 and the five OVSS benchmarks).
 VOCABULARIES = tuple(sorted(p.stem for p in _DIR.glob('*.json')))
@@ -39,7 +37,7 @@ def make_palette(num_classes: int) -> np.ndarray:
     value alternate so that classes of similar hue still differ."""
     from matplotlib.colors import hsv_to_rgb
     i = np.arange(num_classes)
-    hsv = np.stack([(i * _GOLDEN) % 1.0, 0.95 - 0.3 * ((i // 2) % 2), 0.95 - 0.25 * (i % 2)], axis=1)
+    hsv = np.stack([(i * 0.6180339887498949) % 1.0, 0.95 - 0.3 * ((i // 2) % 2), 0.95 - 0.25 * (i % 2)], axis=1)
     return np.round(hsv_to_rgb(hsv) * 255).astype(np.uint8)
 
 

@@ -91,7 +91,7 @@ def test_pc459_and_pc59_from_json_and_mat(tmp_path):
     assert sorted(os.listdir(osp.join(dst, get_benchmark('pc59').split('val').seg_dir))) == \
         ['2008_000002.png', '2008_000003.png']  # the "train" phase image is left out
     dst2 = str(tmp_path / 'data2')
-    report = prepare('pc59', src, dst2, source='mat', ids=ids)
+    report = prepare('pc59', src, dst2, ids=ids)  # an id list: the .mat route
     assert 'trainval/*.mat' in report.notes[0]
     for stem, exp in exp59.items():
         np.testing.assert_array_equal(_label(dst2, 'pc59', stem), exp)

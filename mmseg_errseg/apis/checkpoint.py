@@ -9,7 +9,7 @@ from typing import Mapping
 import torch
 from mmengine.config import Config
 
-from ..converters.compare import KeyReport, compare_state_dict
+from ..converters.official import KeyReport, compare_state_dict
 from ..utils import read_checkpoint
 
 __all__ = ['NotAnERRSegCheckpointError', 'REQUIRED_PREFIXES', 'load_errseg_checkpoint', 'load_checked_state',

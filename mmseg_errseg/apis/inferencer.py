@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.dataset import Compose, pseudo_collate
+from mmengine.dataset import Compose
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
@@ -128,9 +128,6 @@ class ERRSegInferencer(BaseInferencer):
         pipeline[0] = dict(type='LoadImageFromNDArray')  # images are decoded by read_image
         return Compose(pipeline)
 
-    def _init_collate(self, cfg: ConfigDict):
-        return pseudo_collate  # the data preprocessor stacks the batch
-
     def _init_visualizer(self, cfg: ConfigDict) -> None:
         return None  # overlays are rendered by render_overlay
 
@@ -203,7 +200,7 @@ class ERRSegInferencer(BaseInferencer):
             batch_size: Images per forward pass (images of different sizes run one by one).
             out_dir: If given, write each image's :data:`OUTPUT_SUFFIXES` files as soon as it is done:
                 overlay with legend, label map (8 or 16 bits) and area table (CSV).
-            opacity: Weight of the class colours in the overlay.
+            opacity: Weight of the class colours in the overlay, in [0, 1].
             return_vis: Keep the rendered overlay in the results.
             skipped: If given, image files that cannot be read or decoded are skipped and their
                 errors (naming the file) appended to it; else the first one raises.
@@ -212,8 +209,6 @@ class ERRSegInferencer(BaseInferencer):
             self.vocabulary = vocabulary
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f'batch_size must be a positive integer, got {batch_size!r}')
-        if not 0.0 <= opacity <= 1.0:
-            raise ValueError(f'opacity must be in [0, 1], got {opacity}')
         items = self._collect(inputs)
         names, palette = self.vocabulary, self.palette
         self._apply_num_selected()

@@ -32,11 +32,8 @@ def add_parser(sub):
                    help='how unchanged images are placed in DATA_ROOT (default: symlink)')
     p.add_argument('--overwrite', action='store_true', help='rewrite outputs that already exist')
     p.add_argument('--splits', help='coco_stuff171 only: train,val (default: both)')
-    p.add_argument('--ids', metavar='FILE', help='pc459 / pc59 (mat source): validation id list '
-                   '(default: the 5,104 PASCAL-Context ids shipped with the package)')
-    p.add_argument('--source', choices=['auto', 'json', 'mat'],
-                   help='pc59 only: labels from trainval_merged.json (official), trainval/*.mat, or auto '
-                   '(json when present; default)')
+    p.add_argument('--ids', metavar='FILE', help='pc459 / pc59: validation id list (default: the 5,104 '
+                   'PASCAL-Context ids shipped with the package); pc59 then reads trainval/*.mat, not the JSON')
     p.set_defaults(run=run)
 
 
@@ -45,6 +42,6 @@ def run(args) -> int:
 
     splits = [s.strip() for s in args.splits.split(',') if s.strip()] if args.splits else None
     report = prepare(args.dataset, args.src, args.dst, nproc=args.nproc, link=args.link,
-                     overwrite=args.overwrite, splits=splits, ids=args.ids, source=args.source)
+                     overwrite=args.overwrite, splits=splits, ids=args.ids)
     print('\n'.join(report.lines()))
     return 0

@@ -1,18 +1,19 @@
-"""Official ERR-Seg (detectron2) checkpoints -> this package's layout.
+"""Official ERR-Seg (detectron2) checkpoints -> this package's layout; state dicts checked against a model.
 
 An official checkpoint holds ``sem_seg_head.clip_model.*`` (OpenCLIP, plus ``visual.modify_downsample``) and
 ``sem_seg_head.decoder.*``; the golden data's ``official_state_dict_keys.txt`` lists their keys.
 """
 import re
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 import torch
 
 from ..utils import read_checkpoint
 
 __all__ = [
-    'OfficialCheckpointError', 'convert_decoder_state_dict', 'convert_official_state_dict',
-    'convert_official_checkpoint', 'head_config_from_official', 'infer_head_config', 'official_eval_crop'
+    'KeyReport', 'compare_state_dict', 'OfficialCheckpointError', 'convert_decoder_state_dict',
+    'convert_official_state_dict', 'convert_official_checkpoint', 'head_config_from_official', 'infer_head_config',
+    'official_eval_crop'
 ]
 
 CLIP_PREFIX = 'sem_seg_head.clip_model.'
@@ -194,3 +195,33 @@ def convert_official_checkpoint(src: str):
                             clip_model_name=name, head_config=infer_head_config(decoder),
                             crop_size=list(official_eval_crop(name))))
     return ours, meta, unmatched
+
+
+class KeyReport(NamedTuple):
+    missing: List[str]      # the model has them, the state dict does not
+    unexpected: List[str]   # the state dict has them, the model does not
+    mismatched: List[Tuple[str, tuple, tuple]]  # (key, state dict shape, model shape)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def lines(self, limit: int = 10) -> List[str]:
+        out = []
+        for title, items in (('missing in the checkpoint', self.missing),
+                             ('not in the model', self.unexpected)):
+            if items:
+                out.append(f'{len(items)} keys {title}: {", ".join(items[:limit])}'
+                           + (' ...' if len(items) > limit else ''))
+        for key, got, want in self.mismatched[:limit]:
+            out.append(f'shape of {key}: checkpoint {got}, model {want}')
+        return out
+
+
+def compare_state_dict(state: Mapping[str, torch.Tensor], model_state: Dict[str, torch.Tensor]) -> KeyReport:
+    """Keys missing from ``state``, keys the model lacks, and shapes that differ."""
+    missing = [k for k in model_state if k not in state]
+    unexpected = [k for k in state if k not in model_state]
+    mismatched = [(k, tuple(getattr(v, 'shape', ())), tuple(model_state[k].shape)) for k, v in state.items()
+                  if k in model_state and tuple(getattr(v, 'shape', ())) != tuple(model_state[k].shape)]
+    return KeyReport(missing, unexpected, mismatched)

@@ -38,10 +38,9 @@ class Benchmark:
         num_classes: T, the vocabulary size.
         num_selected: Test-time P of the official evaluation.
         ignore_index: Label of ignored pixels, never a class id (65535 where 255 is one: A-847, PC-459).
-        seg_map_suffix: Suffix of the prepared label maps.
+        seg_map_suffix: Suffix of the prepared label maps (images: ``.jpg``).
         splits: ``'val'`` (and ``'train'`` for COCO-Stuff).
         raw_release: The public release ``errseg prepare`` converts.
-        img_suffix: Suffix of the images.
     """
     name: str
     title: str
@@ -52,7 +51,6 @@ class Benchmark:
     seg_map_suffix: str
     splits: Mapping[str, Split]
     raw_release: str
-    img_suffix: str = '.jpg'
 
     @property
     def vocabulary(self) -> str:

@@ -32,7 +32,7 @@ class PreparedSegDataset(BaseSegDataset):
 
     def __init__(self, **kwargs) -> None:
         bench = get_benchmark(self.BENCHMARK)
-        kwargs.setdefault('img_suffix', bench.img_suffix)
+        kwargs.setdefault('img_suffix', '.jpg')
         kwargs.setdefault('seg_map_suffix', bench.seg_map_suffix)
         kwargs.setdefault('ignore_index', bench.ignore_index)
         kwargs.setdefault('reduce_zero_label', False)

@@ -63,7 +63,7 @@ def make_dataset(name: str, root: str, num_images: int = 4, size: Tuple[int, int
             hw = (size[0] + 8 * (i % 3), size[1] - 8 * (i % 2))
             label = _label_map(rng, hw, bench.num_classes, bench.ignore_index, max(2, max_classes))
             stem = f'{bench.name}_{split}_{i:06d}'
-            img_path = osp.join(img_dir, stem + bench.img_suffix)
+            img_path = osp.join(img_dir, stem + '.jpg')
             seg_path = osp.join(seg_dir, stem + bench.seg_map_suffix)
             Image.fromarray(_image(rng, label, bench.ignore_index)).save(img_path, quality=95)
             Image.fromarray(label).save(seg_path, format='TIFF' if bench.label_bits == 16 else 'PNG')

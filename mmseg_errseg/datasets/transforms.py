@@ -1,11 +1,6 @@
-"""The evaluation pipeline's transforms: label maps at full range, and the official test-time resize.
-
-MMSeg's ``LoadAnnotations`` casts label maps to uint8, which wraps the ids of A-847 and PC-459 (and 255 is
-a class there): :class:`LoadFullRangeAnnotations` keeps their dtype. The official evaluation resizes the
-Pillow-read uint8 image with ``PIL.Image.resize(..., BILINEAR)`` to detectron2's size
-(:func:`shortest_edge_size`): :class:`PillowResizeShortestEdge`. MMSeg's ``ResizeShortestEdge`` resizes with
-cv2 (other pixels) to ``mmcv.imrescale``'s size (64x148 gives 576x1332, detectron2 576x1333): the ``'cv2'``
-pipeline of :func:`~mmseg_errseg.datasets.benchmarks.test_pipeline`.
+"""The evaluation pipeline's transforms (README, "Datasets and open-vocabulary evaluation"): label maps
+at full range (MMSeg's ``LoadAnnotations`` casts them to uint8) and the official test-time resize (Pillow,
+detectron2's size: MMSeg's cv2 ``ResizeShortestEdge`` gives other pixels, and 576x1332 for 576x1333).
 """
 from typing import Tuple
 

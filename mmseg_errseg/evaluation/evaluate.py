@@ -1,20 +1,10 @@
 """Open-vocabulary evaluation of a checkpoint on a benchmark, through mmengine's Runner.
 
-Checked step by step against the official evaluation (ERR-Seg's ``train_net.py --eval-only``:
-detectron2's test mapper, ``ERRSeg.forward`` in eval mode, ``SemSegEvaluator``):
-
-1. Image: read with Pillow (EXIF orientation, RGB), resized as uint8 by ``PIL.Image.resize(BILINEAR)``
-   to ``ResizeShortestEdge(800, 1333)``'s size with detectron2's rounding (``datasets/transforms.py``; equal
-   pixel for pixel: ``tests/test_eval_pipeline.py``, ``tests/test_evaluation.py``).
-2. ``(x - mean) / std`` with CLIP's mean/std, bilinear (``align_corners=False``) to the crop (640 for B,
-   768 for L, as ``eval.sh``; converted checkpoints record it), no padding: the data preprocessor and
-   ``ERRSeg.extract_feat``.
-3. Output: sigmoid of the (1/4 crop) logits, bilinear to the original size, argmax over classes (unkept
-   classes at sigmoid(-100)): ``ERRSeg._postprocess``.
-4. Labels: the prepared label map as stored, at the original size (uint8 PNG, uint16 TIFF for
-   A-847/PC-459), ignore 255 resp. 65535.
-5. Metric: ignored pixels left out; per-class IoU only for classes in the ground truth, mIoU their mean
-   (``PerClassIoUMetric``, equal to ``SemSegEvaluator``'s).
+Step by step the official evaluation (``train_net.py --eval-only``; README, "Evaluating"): the image read
+and resized with Pillow to detectron2's size (``datasets/transforms.py``), CLIP-normalised and resized to
+the crop without padding (data preprocessor, ``ERRSeg.extract_feat``), sigmoid of the logits bilinear to
+the original size and argmax (unkept classes at sigmoid(-100): ``ERRSeg._postprocess``), compared with the
+prepared label map as stored by :class:`PerClassIoUMetric` (``SemSegEvaluator``'s mIoU).
 """
 import copy
 import datetime
@@ -67,10 +57,7 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
                          f'{", ".join(BENCHMARKS)}')
     if data_root is None:
         data_root = test_set.get('data_root') or 'data/'
-    loader = bench.test_dataloader(data_root)
-    if num_workers is not None:
-        loader.update(num_workers=num_workers, persistent_workers=num_workers > 0)
-    cfg.test_dataloader = loader
+    cfg.test_dataloader = bench.test_dataloader(data_root, 2 if num_workers is None else num_workers)
     cfg.test_evaluator = [bench.evaluator(), *map(dict, extra_metrics)] if extra_metrics else bench.evaluator()
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
     if not any(h.get('type') == 'VocabularyHook' for h in cfg.get('custom_hooks') or []):
@@ -112,13 +99,14 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
 
     from ..datasets.prepared_dataset import load_dataset_index
 
-    if config is None:
-        config = config_from_checkpoint(load_errseg_checkpoint(checkpoint), checkpoint)
+    loaded = load_errseg_checkpoint(checkpoint) if config is None else None
+    if loaded is not None:
+        config = config_from_checkpoint(loaded, checkpoint)
     device = None if device is None else check_device(device)
     cfg, bench = build_eval_config(config, dataset, data_root, num_selected, work_dir, num_workers, cfg_options,
                                    extra_metrics)
     split = load_dataset_index(cfg.test_dataloader.dataset.to_dict(), bench.name)  # one clear error, early
-    state = load_errseg_checkpoint(checkpoint)['state_dict']
+    state = (loaded or load_errseg_checkpoint(checkpoint))['state_dict']  # after the data check: one read
     out = out or osp.join(cfg.work_dir, f'eval_{bench.name}.json')
     cfg.launcher = launcher
     if launcher != 'none':  # no device ids: also a CPU module (gloo)
@@ -164,12 +152,9 @@ def format_summary(record: Dict[str, Any]) -> str:
 def eval_record(dataset: str, classes: Sequence[str], per_class: Dict[str, np.ndarray], *,
                 num_selected: int, crop_size: Sequence[int], config: str, cfg_hash: str,
                 checkpoint: str, environment: Dict[str, str], **extra) -> Dict[str, Any]:
-    """The metrics record of one evaluation run (``per_class``: :attr:`PerClassIoUMetric.per_class`):
-    ``{"kind": "eval", "dataset", "classes", "metrics": {"mIoU", "mAcc", "aAcc"} (percent; means over the
-    non-null per-class values), "per_class": {"IoU", "Acc"} (percent, ``None`` for a class not in the ground
-    truth, as the official evaluator), "area": pixel counts {"intersect", "union", "pred", "label"},
-    "num_selected", "crop_size", "config", "config_hash" (of the resolved config), "checkpoint",
-    "environment", "created", **extra}``."""
+    """The metrics record of one evaluation run (README, "Evaluating"; ``per_class``:
+    :attr:`PerClassIoUMetric.per_class`): percent, means over the classes in the ground truth, ``None`` for
+    the others as the official evaluator, ``created`` now, and ``extra`` as given."""
     iou, acc = np.asarray(per_class['IoU'], float), np.asarray(per_class['Acc'], float)
     if len(iou) != len(classes):
         raise ValueError(f'{len(iou)} per-class results for {len(classes)} classes')

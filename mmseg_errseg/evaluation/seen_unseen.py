@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Dict, Sequence, Tuple, Union
 
 import numpy as np
-from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
+
+from .per_class_iou import PerClassIoUMetric
 
 __all__ = ['SeenUnseenSplit', 'seen_unseen_miou', 'SeenUnseenIoUMetric']
 
@@ -54,9 +55,7 @@ class SeenUnseenSplit:
     @classmethod
     def from_dict(cls, data: dict, source: str = 'split') -> 'SeenUnseenSplit':
         """Validate and build a split from its JSON object (``source`` names it in errors)."""
-        if not isinstance(data, dict):
-            raise ValueError(f'{source}: expected a JSON object with keys {_KEYS}, got {type(data).__name__}')
-        missing = [k for k in _KEYS if k not in data]
+        missing = [k for k in _KEYS if not isinstance(data, dict) or k not in data]
         if missing:
             raise ValueError(f'{source}: not a seen/unseen split file, missing keys {missing} '
                              '(split files are written by `errseg similarity`)')
@@ -70,10 +69,8 @@ class SeenUnseenSplit:
     @classmethod
     def load(cls, spec: Union[str, Path, dict, 'SeenUnseenSplit']) -> 'SeenUnseenSplit':
         """A split from a JSON file, its parsed object, or a split."""
-        if isinstance(spec, SeenUnseenSplit):
-            return spec
-        if isinstance(spec, dict):
-            return cls.from_dict(spec)
+        if isinstance(spec, (SeenUnseenSplit, dict)):
+            return spec if isinstance(spec, SeenUnseenSplit) else cls.from_dict(spec)
         path = Path(spec)
         if not path.is_file():
             raise FileNotFoundError(f'seen/unseen split file {str(path)!r} does not exist '
@@ -89,24 +86,18 @@ class SeenUnseenSplit:
         return dict(asdict(self), seen=list(self.seen), unseen=list(self.unseen))
 
     def masks(self, classes: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
-        """(seen, unseen) boolean masks over ``classes``, which the split must cover exactly.
-
-        Names are matched after stripping surrounding spaces (as the model's vocabulary does).
-        """
+        """(seen, unseen) boolean masks over ``classes``, which the split must cover exactly (names compared
+        without surrounding spaces, as the model's vocabulary does)."""
         if isinstance(classes, str) or len(classes) == 0:
             raise ValueError(f'cannot split an empty class list into seen/unseen (split of {self.dataset!r})')
-        status = {n.strip(): True for n in self.seen}
-        status.update({n.strip(): False for n in self.unseen})
+        status = {**{n.strip(): True for n in self.seen}, **{n.strip(): False for n in self.unseen}}
         keys = [str(c).strip() for c in classes]
         unknown = [k for k in status if k not in set(keys)]
         uncovered = [k for k in keys if k not in status]
         if unknown or uncovered:
-            parts = []
-            if unknown:
-                parts.append(f'{len(unknown)} names of the split are not in the class list ({_preview(unknown)})')
-            if uncovered:
-                parts.append(f'{len(uncovered)} classes are in neither "seen" nor "unseen" '
-                             f'({_preview(uncovered)})')
+            parts = [f'{len(unknown)} names of the split are not in the class list ({_preview(unknown)})',
+                     f'{len(uncovered)} classes are in neither "seen" nor "unseen" ({_preview(uncovered)})']
+            parts = [p for p, bad in zip(parts, (unknown, uncovered)) if bad]
             raise ValueError(f'the seen/unseen split of {self.dataset!r} ({len(status)} classes) does not '
                              f'match the evaluated class list ({len(keys)} classes): {"; ".join(parts)}. '
                              'Use the split written for this dataset\'s class list.')
@@ -135,15 +126,13 @@ def seen_unseen_miou(classes: Sequence[str], iou: Sequence[float],
 
 
 @METRICS.register_module()
-class SeenUnseenIoUMetric(IoUMetric):
-    """MMSeg's :class:`IoUMetric`, plus ``mIoU_seen`` and ``mIoU_unseen`` (percent; NaN when no class occurs).
+class SeenUnseenIoUMetric(PerClassIoUMetric):
+    """:class:`PerClassIoUMetric`, plus ``mIoU_seen`` and ``mIoU_unseen`` (percent; NaN when no class occurs).
 
     Args:
         split: A split file, its parsed JSON object or a :class:`SeenUnseenSplit` of the dataset's classes.
         **kwargs: :class:`IoUMetric` arguments (``ignore_index``, ...).
     """
-
-    default_prefix = ''  # keys as IoUMetric's (and no warning about a missing prefix)
 
     def __init__(self, split: Union[str, dict, SeenUnseenSplit], **kwargs):
         super().__init__(**kwargs)
@@ -151,11 +140,7 @@ class SeenUnseenIoUMetric(IoUMetric):
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         metrics = super().compute_metrics(results)
-        if self.format_only:
-            return metrics
-        areas = [sum(r[i] for r in results) for i in range(4)]
-        iou = self.total_area_to_metrics(*areas, metrics=['mIoU'])['IoU']
-        sub = seen_unseen_miou(self.dataset_meta['classes'], iou, self.split)
-        metrics['mIoU_seen'] = float(np.round(sub['seen'] * 100, 2))
-        metrics['mIoU_unseen'] = float(np.round(sub['unseen'] * 100, 2))
+        if not self.format_only:  # per_class: the IoU of the classes in the ground truth, as seen_unseen_miou
+            sub = seen_unseen_miou(self.dataset_meta['classes'], self.per_class['IoU'], self.split)
+            metrics.update(mIoU_seen=round(sub['seen'], 2), mIoU_unseen=round(sub['unseen'], 2))
         return metrics
