@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from timm.layers import DropPath
 
 from .guided_attention import GuidedAttention
+from .inplace import add_into
 from .star_mlp import AggregationMlp
 
 __all__ = ['ClassAggregation']
@@ -54,9 +55,10 @@ class ClassAggregation(nn.Module):
         # (B*P, C, h, w) -> per pixel sequences over classes (B, h*w, P, C)
         tokens = grid.permute(0, 2, 3, 1).reshape(b, p, hp * wp, c).transpose(1, 2).reshape(b * hp * wp, p, c)
         attn = self.attn(self.norm1(tokens).view(b, hp * wp, p, c), guidance.unsqueeze(1))
-        tokens = tokens + self.drop_path(attn.view(b * hp * wp, p, c))
-        tokens = tokens + self.drop_path(self.mlp(self.norm2(tokens)))
-        grid = tokens.view(b, hp, wp, p, c).permute(0, 3, 4, 1, 2).reshape(b * p, c, hp, wp)
+        tokens = add_into(self.drop_path(attn.view(b * hp * wp, p, c)), tokens)
+        tokens = add_into(self.drop_path(self.mlp(self.norm2(tokens))), tokens)
+        # back to (B*P, h, w, C) at the pooled size, resized channels last: no full-size copy
+        grid = tokens.view(b, hp, wp, p, c).permute(0, 3, 1, 2, 4).reshape(b * p, hp, wp, c).permute(0, 3, 1, 2)
         if (hp, wp) != (h, w):
             grid = F.interpolate(grid, size=(h, w), mode='bilinear', align_corners=True)
-        return x + grid.permute(0, 2, 3, 1).reshape(b, p, h, w, c)
+        return add_into(grid.permute(0, 2, 3, 1).view(b, p, h, w, c), x)

@@ -18,6 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .inplace import add_into
+
 __all__ = ['GuidedAttention', 'concatenated_guidance']
 
 
@@ -73,7 +75,7 @@ class GuidedAttention(nn.Module):
             out = F.conv2d(grid, w[:, :c].contiguous(), None, conv.stride)
             shared = F.conv2d(guidance.reshape(-1, *hw, guidance.shape[-1]).permute(0, 3, 1, 2),
                               w[:, c:].contiguous(), conv.bias, conv.stride)
-            out = (out.unflatten(0, (b, g)) + shared.unflatten(0, (b, -1))).flatten(0, 1)
+            out = add_into(out.unflatten(0, (b, g)), shared.unflatten(0, (b, -1))).flatten(0, 1)
         return norm(out.permute(0, 2, 3, 1).flatten(1, 2))
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
@@ -114,7 +116,7 @@ def _linear_of_concat(linear: nn.Linear, x: torch.Tensor, guidance: torch.Tensor
     if concat:
         return linear(torch.cat([x, guidance], dim=-1))
     c = x.shape[-1]
-    return F.linear(x, linear.weight[:, :c]) + F.linear(guidance, linear.weight[:, c:], linear.bias)
+    return add_into(F.linear(x, linear.weight[:, :c]), F.linear(guidance, linear.weight[:, c:], linear.bias))
 
 
 @contextmanager

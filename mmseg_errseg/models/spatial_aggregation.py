@@ -4,6 +4,7 @@ import torch.nn as nn
 from timm.layers import DropPath
 
 from .guided_attention import GuidedAttention
+from .inplace import add_into
 from .star_mlp import AggregationMlp
 
 __all__ = ['SpatialAggregation']
@@ -41,6 +42,6 @@ class SpatialAggregation(nn.Module):
         b, p, h, w, c = x.shape
         tokens = x.reshape(b * p, h * w, c)
         attn = self.attn(self.norm1(tokens).view(b, p, h * w, c), guidance.reshape(b, 1, h * w, -1), (h, w))
-        tokens = tokens + self.drop_path(attn.view(b * p, h * w, c))
-        tokens = tokens + self.drop_path(self.mlp(self.norm2(tokens), (h, w)))
+        tokens = add_into(self.drop_path(attn.view(b * p, h * w, c)), tokens)
+        tokens = add_into(self.drop_path(self.mlp(self.norm2(tokens), (h, w))), tokens)
         return tokens.view(b, p, h, w, c)

@@ -53,12 +53,15 @@ class AggregationMlp(nn.Module):
             grid = x.view(n, *hw, c).permute(0, 3, 1, 2)  # channels-last view, no copy
             x = self.dwconv(grid).permute(0, 2, 3, 1).reshape(n, -1, c)
         if self.out_act:
-            x = F.relu6(x)
+            x = F.relu6(x) if torch.is_grad_enabled() else x.clamp_(0.0, 6.0)
         return x
 
     def _inplace(self, x: torch.Tensor) -> torch.Tensor:
-        """The same MLP without autograd, its hidden activations updated in place (one C' buffer, not three)."""
-        h = F.linear(x, self.fc1.weight, self.fc1.bias).clamp_(0.0, 6.0)
-        if self.fc2 is not None:
-            h.mul_(F.linear(x, self.fc2.weight, self.fc2.bias))
+        """The same MLP without autograd: fc1 and fc2 as one product, the hidden activations updated in place."""
+        if self.fc2 is None:
+            h = F.linear(x, self.fc1.weight, self.fc1.bias).clamp_(0.0, 6.0)
+        else:
+            h, gate = F.linear(x, torch.cat([self.fc1.weight, self.fc2.weight]),
+                               torch.cat([self.fc1.bias, self.fc2.bias])).chunk(2, dim=-1)
+            h = h.clamp_(0.0, 6.0).mul_(gate)
         return F.linear(h, self.fc3.weight, self.fc3.bias)

@@ -5,6 +5,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .inplace import add_into
+
 __all__ = ['UpsamplingDecoder', 'UpBlock']
 
 
@@ -46,7 +48,7 @@ class UpBlock(nn.Module):
         x = F.conv2d(x, conv.weight[:, :c].contiguous(), None, conv.stride, conv.padding)
         shared = F.conv2d(guidance, conv.weight[:, c:].contiguous(), None, conv.stride, conv.padding)
         shared = shared.contiguous(memory_format=torch.channels_last)  # keeps the sum (and GroupNorm) channels last
-        x = (x.unflatten(0, (b, -1)) + shared.unsqueeze(1)).flatten(0, 1)
+        x = add_into(x.unflatten(0, (b, -1)), shared.unsqueeze(1)).flatten(0, 1)
         return self.fuse[1:](x)
 
 
