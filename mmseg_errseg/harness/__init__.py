@@ -16,11 +16,11 @@ from .report import format_plan, sweep_status
 from .reproduce import reproduce
 from .runs import Run, run_key
 from .scales import FULL, SCALES, SMOKE, Scale
-from .submitit_executor import Resources, submit_plan
+from .submitit_executor import job_resources, submit_plan
 
 __all__ = [
     'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'get_experiment', 'Plan', 'PlanOptions',
     'make_plan', 'RecordState', 'RecordStore', 'code_fingerprint', 'Run', 'run_key', 'ExecutionContext', 'Outcome',
-    'execute', 'Resources', 'submit_plan', 'format_plan', 'sweep_status', 'reproduce', 'Scale', 'SCALES', 'FULL',
+    'execute', 'job_resources', 'submit_plan', 'format_plan', 'sweep_status', 'reproduce', 'Scale', 'SCALES', 'FULL',
     'SMOKE'
 ]

@@ -111,7 +111,7 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
 
     Args:
         opts: The options of ``errseg reproduce`` (its parsed arguments; ``checkpoints`` as
-            :func:`parse_checkpoints` returns them, ``cfg_options`` and ``resources`` as dicts).
+            :func:`parse_checkpoints` returns them, ``cfg_options`` as a dict).
         argv: The command line (recorded in every record and in the results' provenance).
         echo: Where progress goes.
         render: Writes the results folder from (plan, store, outcome, out_dir, provenance, echo): the
@@ -132,7 +132,7 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     from .record_store import RecordStore
     from .report import format_plan, format_status, record_notes, sweep_status
     from .scales import FULL, SMOKE, ensure_smoke_data
-    from .submitit_executor import Resources, submit_plan
+    from .submitit_executor import job_resources, submit_plan
 
     _check(opts)
     if opts.status:
@@ -145,7 +145,7 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     threads = opts.threads or scale.torch_threads
     if threads:
         torch.set_num_threads(threads)
-    resources = Resources.make(opts.smoke, opts.resources, opts.partition)
+    resources = job_resources(opts.smoke, opts.resources, opts.partition)
     dist = setup_launcher(opts.launcher)
     data_root = str(work_dir / 'data') if opts.smoke else opts.data_root
     if opts.smoke and not opts.dry_run:
