@@ -9,7 +9,7 @@ over the records, a layer above (``mmseg_errseg.views``).
 from .executor import ExecutionContext, Outcome, execute
 from .experiments import Column, Experiment, Variant
 from .fingerprint import code_fingerprint
-from .paper_experiments import EXPERIMENTS, experiment_keys, get_experiment
+from .paper_experiments import EXPERIMENTS, experiment_keys
 from .planner import Plan, PlanOptions, make_plan
 from .record_store import RecordState, RecordStore
 from .report import format_plan, sweep_status
@@ -19,7 +19,7 @@ from .scales import FULL, SCALES, SMOKE, Scale
 from .submitit_executor import job_resources, submit_plan
 
 __all__ = [
-    'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'get_experiment', 'Plan', 'PlanOptions',
+    'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'Plan', 'PlanOptions',
     'make_plan', 'RecordState', 'RecordStore', 'code_fingerprint', 'Run', 'run_key', 'ExecutionContext', 'Outcome',
     'execute', 'job_resources', 'submit_plan', 'format_plan', 'sweep_status', 'reproduce', 'Scale', 'SCALES', 'FULL',
     'SMOKE'
