@@ -1,8 +1,4 @@
-"""Run a plan in this process (``--executor inline``): skip what is recorded or cannot run, run the rest.
-
-Each run is recorded as it finishes. A stale record (made by other code, see :mod:`.fingerprint`) is
-not served by the store, so its run is run again.
-"""
+"""Run a plan in this process (``--executor inline``): skip what is recorded or cannot run, run the rest."""
 import sys
 import time
 import traceback
@@ -21,21 +17,8 @@ __all__ = ['ExecutionContext', 'Outcome', 'execute', 'run_once', 'summarise_resu
 
 @dataclass
 class ExecutionContext:
-    """What runs need at run time (nothing here enters a record key).
-
-    Args:
-        work_dir: The sweep's work dir.
-        data_root: Where the prepared (or generated) data is.
-        store: The record store.
-        dist: This process in the sweep.
-        device: Where efficiency runs measure.
-        num_workers: Evaluation dataloader workers (``None``: the benchmark's default).
-        train_log_level: Log level of trainings (``None``: the config's).
-        eval_log_level: Log level of evaluations.
-        provenance: Command and environment, stored in every record.
-        debug: Print tracebacks of failed runs.
-        accept_stale: Stale records count as recorded (``--accept-stale``).
-    """
+    """What runs need at run time (nothing here enters a record key); ``provenance``: the command and
+    environment stored in every record; ``None`` levels and workers: the config's or benchmark's."""
     work_dir: Path
     data_root: Optional[str]
     store: RecordStore

@@ -61,18 +61,8 @@ def file_sha256(path: str, chunk: int = 1 << 24) -> str:
 
 @dataclass
 class PlanOptions:
-    """What the sweep may use.
-
-    Args:
-        scale: :data:`~.scales.FULL` or :data:`~.scales.SMOKE`.
-        data_root: Data root of the prepared datasets (smoke: the generated ones).
-        checkpoints: Model size ('b'/'l') -> checkpoint of the official configuration.
-        datasets: Only these benchmarks (``None``: all).
-        cfg_options: Overrides applied to every training config (``--cfg-options``).
-        can_train: Whether full-scale training can run here (CUDA GPUs or a launcher).
-        profiler_missing: Why efficiency runs cannot run (``None``: they can).
-        device: Device efficiency runs measure on ('cpu' or 'cuda').
-    """
+    """What the sweep may use: ``errseg reproduce``'s options (``checkpoints``: model size -> official weights),
+    whether full-scale training can run here, why efficiency runs cannot (``None``: they can) and their device."""
     scale: Scale
     data_root: Optional[str] = None
     checkpoints: Dict[str, str] = field(default_factory=dict)

@@ -1,9 +1,7 @@
-"""Cells: the value of each (row, column) of an experiment, read from the records that measured it.
+"""Cells: the value of each (row, column) of an experiment, read from the records that measured it, or why not.
 
-A :data:`Lookup` says where a cell's records come from: the sweep's plan and store (:func:`plan_lookup`),
-or records a command was given (``errseg dataset-stats``, ``similarity``, ``seen-unseen``). A cell without
-a value says why. The paper's figures come only from the experiment declarations. Ratio columns
-(``Column.per_row``, ``per_baseline``) divide two measurements of one device, never ours by the paper's.
+Ratio columns (``Column.per_row``, ``per_baseline``) divide two measurements of one device, never ours by the
+paper's.
 """
 import math
 from pathlib import Path

@@ -6,6 +6,7 @@ as ratios measured in the same run (Table 11), or in a panel of their own (Fig. 
 are views over :class:`~mmseg_errseg.analysis.similarity.LabelSimilarity`, titled with the encoder.
 seaborn (the ``analysis`` extra) is imported where a plot is drawn: planning and tables need none.
 """
+from functools import partial
 from pathlib import Path
 from typing import Callable, Dict, Sequence, Union
 
@@ -67,6 +68,7 @@ def plot_sweep(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
 
 
 def _facet_lines(experiment: Experiment, cells: pd.DataFrame, smoke: bool, facet: str, hue: str, xlabel: str):
+    """mIoU against a test-time switch, one panel per ``facet`` value, ours and the paper's."""
     import seaborn as sns
     cells = cells.assign(benchmark=cells['column'])
     data = _long(cells)
@@ -85,16 +87,6 @@ def _facet_lines(experiment: Experiment, cells: pd.DataFrame, smoke: bool, facet
     fig.suptitle(_title(experiment, smoke), fontsize=9)
     fig.tight_layout()
     return fig
-
-
-def plot_p_inference(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
-    """Table 8: mIoU against the test-time P, one panel per benchmark, ours and the paper's."""
-    return _facet_lines(experiment, cells, smoke, facet='column', hue='source', xlabel='P (inference)')
-
-
-def plot_crop_size(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
-    """Table 14: mIoU against the inference crop size, one panel per backbone."""
-    return _facet_lines(experiment, cells, smoke, facet='group', hue='benchmark', xlabel='crop size (paper pixels)')
 
 
 def plot_latency_scatter(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
@@ -151,8 +143,9 @@ def plot_efficiency_bars(experiment: Experiment, cells: pd.DataFrame, smoke: boo
 
 #: Plot name (``Experiment.plot``) -> function(experiment, cells, smoke) -> Figure.
 PLOTS: Dict[str, Callable] = {
-    'sweep': plot_sweep, 'p_inference': plot_p_inference, 'crop_size': plot_crop_size,
-    'latency_scatter': plot_latency_scatter, 'efficiency_bars': plot_efficiency_bars,
+    'sweep': plot_sweep, 'latency_scatter': plot_latency_scatter, 'efficiency_bars': plot_efficiency_bars,
+    'p_inference': partial(_facet_lines, facet='column', hue='source', xlabel='P (inference)'),  # Table 8
+    'crop_size': partial(_facet_lines, facet='group', hue='benchmark', xlabel='crop size (paper pixels)'),  # Table 14
 }
 
 

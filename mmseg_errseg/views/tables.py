@@ -1,10 +1,5 @@
 """The one table renderer: an experiment's cells in the paper's layout, as CSV, Markdown and LaTeX; and the
 summary of one profile record that ``errseg profile`` prints.
-
-Ours stands beside the paper's figure with the difference, except where that
-would mislead: in smoke runs (toy scale: no difference) and for quantities
-measured on another device than the paper's (latency, memory: their ratios,
-measured in the same run, stand beside the paper's ratios instead).
 """
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Sequence, Tuple
