@@ -7,7 +7,7 @@ from .fingerprint import code_fingerprint
 from .paper_experiments import EXPERIMENTS, experiment_keys
 from .planner import Plan, PlanOptions, make_plan
 from .record_store import RecordState, RecordStore
-from .report import format_plan, sweep_status
+from .report import format_plan, format_status
 from .reproduce import reproduce
 from .runs import Run, run_key
 from .scales import FULL, SMOKE, Scale
@@ -16,6 +16,6 @@ from .submitit_executor import job_resources, submit_plan
 __all__ = [
     'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'Plan', 'PlanOptions',
     'make_plan', 'RecordState', 'RecordStore', 'code_fingerprint', 'Run', 'run_key', 'ExecutionContext', 'Outcome',
-    'execute', 'job_resources', 'submit_plan', 'format_plan', 'sweep_status', 'reproduce', 'Scale', 'FULL',
+    'execute', 'job_resources', 'submit_plan', 'format_plan', 'format_status', 'reproduce', 'Scale', 'FULL',
     'SMOKE'
 ]

@@ -42,17 +42,13 @@ class Outcome:
     waiting: Dict[str, str] = field(default_factory=dict)
     stale: Dict[str, str] = field(default_factory=dict)
 
-    def why(self, key: str) -> Optional[str]:
-        """Why a run has no record after this sweep (``None`` if it has one or was not considered)."""
-        why = f'failed: {self.failed[key]}' if key in self.failed else self.waiting.get(key)
-        return '; '.join(filter(None, [why, self.stale.get(key)])) or None
-
 
 def why_missing(plan: Plan, outcome: Optional[Outcome]) -> Callable[[str], str]:
     """A function: run key -> why that run has no record (failed, waiting, stale, blocked, not run)."""
     def reason(key: str) -> str:
-        run = plan.runs.get(key)
-        return (outcome is not None and outcome.why(key)) or (run is not None and run.blocked) or \
+        run, o = plan.runs.get(key), outcome or Outcome()
+        why = [f'failed: {o.failed[key]}' if key in o.failed else o.waiting.get(key), o.stale.get(key)]
+        return '; '.join(filter(None, why)) or (run is not None and run.blocked) or \
             'not run yet (run the same command again)'
     return reason
 

@@ -110,10 +110,9 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     """Plan the runs of the selected tables, show the plan, run what is missing, write the results.
 
     Args:
-        opts: The options of ``errseg reproduce`` (its parsed arguments; ``checkpoints`` as
-            :func:`parse_checkpoints` returns them, ``cfg_options`` as a dict).
+        opts: The parsed arguments of ``errseg reproduce`` (``checkpoints`` as :func:`parse_checkpoints`
+            returns them, ``cfg_options`` as a dict).
         argv: The command line (recorded in every record and in the results' provenance).
-        echo: Where progress goes.
         render: Writes the results folder from (plan, store, outcome, out_dir, provenance, echo): the
             views (``mmseg_errseg.views.write_results``), a layer above the harness.
 
@@ -130,7 +129,7 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     from .planner import PlanOptions, make_plan
     from .profile_run import profiler_missing
     from .record_store import RecordStore
-    from .report import format_plan, format_status, record_notes, sweep_status
+    from .report import format_plan, format_status, record_notes
     from .scales import FULL, SMOKE, ensure_smoke_data
     from .submitit_executor import job_resources, submit_plan
 
@@ -160,7 +159,7 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
         can_train=dist.cuda or opts.executor == 'slurm', profiler_missing=profiler_missing(), device=device))
     store = RecordStore(work_dir, accept_stale=opts.accept_stale)
     if opts.status:
-        echo(format_status(sweep_status(plan, store)))
+        echo(format_status(plan, store))
         return 0
     if dist.is_main:
         echo('\n'.join(filter(None, [format_plan(plan, store), record_notes(plan, store)])))
