@@ -116,12 +116,9 @@ def sweep_outcome(plan: Plan, store: RecordStore) -> Tuple[Outcome, List[Run]]:
 
 
 def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = print) -> Outcome:
-    """Run every run of a plan that has no record and can run, recording each as it finishes.
-
-    Trainings run first, in every process of a launcher; then the process group is closed and the
-    first process runs the rest. A run that fails is reported and the sweep goes on; runs that need
-    it wait for the next sweep. An interruption (Ctrl-C, kill) loses nothing that was recorded.
-    """
+    """Run every run of a plan that has no record and can run, recording each as it finishes: trainings in
+    every process of a launcher, then the rest in the first one. A run that fails is reported and the sweep
+    goes on; runs that need it wait for the next sweep."""
     store, main = ctx.store, ctx.dist.is_main
     out, todo = sweep_outcome(plan, store)
     say = echo if main else (lambda _: None)

@@ -79,7 +79,6 @@ class ModelSource:
     weights, ``config`` is the resolved training config, ``reasons`` why the model is not available."""
     key: str
     label: str
-    model: str
     config: Any
     train_key: Optional[str] = None
     checkpoint: Optional[str] = None
@@ -190,7 +189,7 @@ class _Planner:
             if (ckpt, cfg_hash) not in self._models:
                 key = run_key('checkpoint', dict(sha256=file_sha256(ckpt), config=cfg_hash))
                 self._models[ckpt, cfg_hash] = ModelSource(
-                    key, f'{MODEL_NAMES[variant.model]} ({Path(ckpt).name})', variant.model, cfg, checkpoint=ckpt)
+                    key, f'{MODEL_NAMES[variant.model]} ({Path(ckpt).name})', cfg, checkpoint=ckpt)
             return self._models[ckpt, cfg_hash]
         described = _describe(variant, self.o.scale.smoke)
         switches = '-'.join(f'{k.split(".")[-1]}={v}' for k, v in variant.train.items()) or 'official'
@@ -200,7 +199,7 @@ class _Planner:
         if run.key not in self.runs:
             run.reasons = self._train_blocked(variant)
         run = self._add(run, use)
-        return ModelSource(run.key, described, variant.model, cfg, train_key=run.key, reasons=list(run.reasons))
+        return ModelSource(run.key, described, cfg, train_key=run.key, reasons=list(run.reasons))
 
     def _train_blocked(self, variant: Variant) -> List[str]:
         if self.o.scale.smoke:

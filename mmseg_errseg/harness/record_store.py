@@ -94,9 +94,6 @@ class RecordStore:
     def __contains__(self, key: str) -> bool:
         return key in self._records
 
-    def __len__(self) -> int:
-        return len(self._records)
-
     def __iter__(self) -> Iterator[str]:
         return iter(self._records)
 

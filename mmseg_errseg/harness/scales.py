@@ -66,11 +66,9 @@ SMOKE = Scale('smoke', {'b': 'errseg/errseg_tiny_1xb2-6it_coco-stuff171-128x128.
 
 
 def ensure_smoke_data(root: Path, names: Sequence[str] = (TRAIN_BENCHMARK, *EVAL_BENCHMARKS)) -> bool:
-    """Write the smoke datasets (COCO-Stuff: its training split only) under ``root`` unless they are there.
-
-    ``make_dataset`` is deterministic, so an interrupted generation is simply redone; a marker written
-    last (atomically) says the data is complete. Returns whether anything was generated.
-    """
+    """Write the smoke datasets (COCO-Stuff: its training split only) under ``root`` unless a marker written
+    last says they are complete (``make_dataset`` is deterministic: an interrupted one is redone); returns
+    whether anything was generated."""
     from ..datasets import make_dataset
     spec = dict(SMOKE_DATA, size=list(SMOKE_DATA['size']), datasets=list(names))
     marker = Path(root) / '.errseg_smoke_data.json'

@@ -35,11 +35,9 @@ def _sum(parts: Mapping, names: Sequence[str]) -> Optional[float]:
 
 
 def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
-    """What tables read from a record of :func:`~mmseg_errseg.profiling.profile_target` (``None`` where it
-    holds none): ``gflops``, ``visual_gflops``, ``decoder_gflops``, ``aggregator_gflops``, ``params_m``,
-    ``memory_gib`` (inference), ``aggregator_memory_gib`` (a training step of the
-    aggregator, explicit attention), ``latency_ms``, ``aggregator_ms``.
-    """
+    """What tables read from a profile record (``None`` where it holds none): ``gflops``, ``visual_gflops``,
+    ``decoder_gflops``, ``aggregator_gflops``, ``params_m``, ``memory_gib`` (inference), ``aggregator_memory_gib``
+    (a training step of the aggregator, explicit attention), ``latency_ms``, ``aggregator_ms``."""
     def scaled(value, unit):
         return None if value is None else value / unit
 

@@ -1,10 +1,8 @@
 """The one plotter (seaborn): every experiment's plot over its cells, and the label-similarity plots.
 
-Experiment plots show ours and, where the paper gives numbers, the paper's, labelled; smoke runs say SMOKE
-in the title. Device-dependent quantities of ours (latency, memory) are never drawn on the paper's axes:
-as ratios measured in the same run (Table 11), or in a panel of their own (Fig. 1). The similarity plots
-are views over :class:`~mmseg_errseg.analysis.similarity.LabelSimilarity`, titled with the encoder.
-seaborn (the ``analysis`` extra) is imported where a plot is drawn: planning and tables need none.
+Device-dependent quantities of ours (latency, memory) are never drawn on the paper's axes: as ratios measured
+in the same run (Table 11), or in a panel of their own (Fig. 1). seaborn (the ``analysis`` extra) is imported
+where a plot is drawn: planning and tables need none.
 """
 from functools import partial
 from pathlib import Path
