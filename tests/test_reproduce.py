@@ -157,6 +157,15 @@ def test_dry_run_checks_that_a_checkpoint_is_one(tmp_path, capsys):
                  str(tmp_path / 'wd')]) == 0
 
 
+def test_smoke_dry_run_needs_no_analysis_extra(tmp_path):
+    """Without seaborn (the ``analysis`` extra) the plan is still shown: plots import it when they draw."""
+    code = ("import sys; sys.modules['seaborn'] = None; from mmseg_errseg.cli import main; "
+            f"sys.exit(main(['reproduce', '--smoke', '--dry-run', '--work-dir', {str(tmp_path / 'wd')!r}]))")
+    done = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 'Plan (smoke scale' in done.stdout
+
+
 @pytest.mark.slow
 def test_efficiency_tables_run_at_full_size_without_data_or_checkpoints(tmp_path):
     """Tables 4 and 11 at smoke scale: the efficiency columns are ERR-Seg-B at 640x640, measured for real."""

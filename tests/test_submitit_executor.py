@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO
 from mmseg_errseg.cli import main
 from mmseg_errseg.harness.runs import Run
-from mmseg_errseg.harness.submitit_executor import Resources, make_executor
+from mmseg_errseg.harness.submitit_executor import job_resources, make_executor
 
 _SWEEP = ['reproduce', '--smoke', '--tables', '7', '--datasets', 'voc20', '--cfg-options', 'train_cfg.max_iters=12']
 
@@ -78,7 +78,7 @@ def test_slurm_jobs_ask_for_the_resources_of_their_kind(tmp_path, monkeypatch):
     (fake / 'srun').write_text('#!/bin/sh\nexit 0\n')
     (fake / 'srun').chmod(0o755)
     monkeypatch.setenv('PATH', f'{fake}{os.pathsep}{os.environ["PATH"]}')
-    resources = Resources.make(False, {'train': dict(gpus='8', nodes=2, time=4320), 'all': dict(cpus=6)}, 'gpu')
+    resources = job_resources(False, ['train.gpus=8', 'train.nodes=2', 'train.time=4320', 'all.cpus=6'], 'gpu')
 
     def sbatch(run, dependency=None):
         ex = make_executor(tmp_path / '%j', 'slurm', run, resources, dependency)
@@ -172,7 +172,7 @@ def test_jobs_wait_for_their_inputs_and_local_efficiency_runs_run_alone(tmp_path
     monkeypatch.setattr(submitit_executor, 'make_executor', lambda *a, **k: Executor())
     monkeypatch.setattr(executor, '_dispatch', lambda run, ctx: dict(done=run.label))
     out = submitit_executor.submit_plan(plan, ExecutionContext(tmp_path, None, store), 'submitit-local',
-                                        Resources.make(True), max_parallel=3, poll_s=0, echo=lambda _: None)
+                                        job_resources(True), max_parallel=3, poll_s=0, echo=lambda _: None)
     assert sorted(out.ran) == sorted(r.key for r in runs) and not out.failed
     at = {label: (others, recorded) for label, others, recorded in submitted}
     assert 'training' in at['evaluation'][1]  # submitted once its training is recorded

@@ -8,18 +8,12 @@ def add_parser(sub):
     p = sub.add_parser(
         'reproduce', help="regenerate the paper's tables and plots (resumable; --smoke: toy scale on a CPU)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Regenerate the paper\'s Tables 1-14 and Figures 1, 6 and 7, each declared once in '
-        'mmseg_errseg.harness.paper_experiments. Plans the runs they need (trainings, evaluations, efficiency '
-        'profiles, analyses), shows what will run and what cannot (with the flag that would enable it), skips '
-        'every run already recorded (keyed by a hash of its resolved config), runs the rest, one JSON record '
-        'each under WORK_DIR/records, and renders every table (ours beside the paper\'s) and plot under --out. '
-        'Interrupt it any time: finished runs are kept, trainings resume from their last checkpoint.\n\n'
-        'Scales:\n'
-        '  --smoke  every experiment\'s machinery at toy scale in minutes on a CPU: the tiny model, 6 training\n'
-        '           iterations, generated data; efficiency (Tables 4, 11, 13, Fig. 1) at full size with random\n'
-        '           weights. Every output says SMOKE: not results.\n'
-        '  (full)   the paper\'s: ERR-Seg-B/L, 80k iterations on COCO-Stuff (CUDA GPUs), the prepared\n'
-        '           benchmarks; --checkpoint stands in for the official configuration\'s training.',
+        description='Regenerate the paper\'s Tables 1-14 and Figures 1, 6 and 7: plan the runs they need, show\n'
+        'what will run and what cannot (with the flag that would enable it), run what is not recorded yet (one\n'
+        'JSON record each under WORK_DIR/records), render every table and plot under --out. Interrupt it any\n'
+        'time: finished runs are kept, trainings resume.\n\n'
+        '--smoke: every experiment at toy scale in minutes on a CPU (the tiny model, 6 iterations, generated\n'
+        'data; efficiency at full size). Every output says SMOKE: not results.',
         epilog='examples:\n'
         '  errseg reproduce --smoke\n'
         '  errseg reproduce --tables 4,11 --dry-run\n'
@@ -32,70 +26,39 @@ def add_parser(sub):
         '  errseg reproduce --status work_dirs/reproduce')
     p.add_argument('--tables', default='all', metavar='LIST',
                    help='"all" (default) or a comma list of tables and figures: 1-14, fig1, fig6, fig7 (e.g. 4,8,11)')
-    p.add_argument('--data-root', metavar='DIR', help='data root of the prepared datasets (errseg prepare); '
-                   'not with --smoke')
+    p.add_argument('--data-root', metavar='DIR', help='data root of the prepared datasets (errseg prepare)')
     p.add_argument('--checkpoint', dest='checkpoints', action='append', default=[], metavar='[b=|l=]CKPT',
-                   help='weights of the official configuration of ERR-Seg-B (CKPT or b=CKPT) or ERR-Seg-L '
-                   '(l=CKPT); repeat for both. They stand in for its training; every other variant is trained')
+                   help='official weights of ERR-Seg-B (CKPT or b=CKPT) or ERR-Seg-L (l=CKPT), standing in for '
+                   'the training of the official configuration; repeat for both')
     p.add_argument('--work-dir', metavar='DIR',
                    help='records, trainings and evaluations (default: work_dirs/reproduce, or work_dirs/reproduce-smoke)')
     p.add_argument('--out', metavar='DIR', help='tables and plots (default: results, or results/smoke)')
     p.add_argument('--launcher', choices=('none', 'pytorch', 'slurm'), default='none',
-                   help='how the processes were started: pytorch = torchrun (CPU: gloo), slurm = srun (GPUs). '
-                   'Trainings run in every process, the rest in the first one')
+                   help='pytorch: under torchrun (CPU: gloo), slurm: under srun (GPUs); trainings run in every '
+                   'process, the rest in the first one')
     p.add_argument('--smoke', action='store_true', help='toy scale (see above)')
     p.add_argument('--dry-run', action='store_true', help='show the plan and exit')
     p.add_argument('--datasets', metavar='LIST', type=lambda s: [d.strip() for d in s.split(',') if d.strip()],
-                   help='only these benchmarks (comma list of ade847, pc459, ade150, pc59, voc20); efficiency '
-                   'columns are kept')
-    p.add_argument('--threads', type=int, metavar='N',
-                   help='torch CPU threads (default: 1 with --smoke, where the work is tiny, else torch\'s default)')
+                   help='only these benchmarks (comma list of ade847, pc459, ade150, pc59, voc20)')
+    p.add_argument('--threads', type=int, metavar='N', help='torch CPU threads (default: 1 with --smoke)')
     p.add_argument('--num-workers', type=int, metavar='N',
                    help='evaluation dataloader workers (default: 0 with --smoke, else the benchmark\'s)')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
-                   help='overrides of every training config, as MMSeg\'s tools (they change the record keys), '
-                   'e.g. model.backbone.pretrained=open_clip_convnext_b.bin')
+                   help='overrides of every training config (they change the record keys)')
     p.add_argument('--accept-stale', action='store_true',
-                   help='use records made by other code (a changed model, data, evaluation or profiling file, or '
-                   'library version) instead of running them again; their cells are marked')
+                   help='show records made by other code (or library versions), marked, instead of running again')
     p.add_argument('--executor', choices=('inline', 'submitit-local', 'slurm'), default='inline',
-                   help='inline (default): every run in this process; slurm: every run its own Slurm job through '
-                   'submitit (trainings multi-GPU, evaluations after their training, requeued on preemption); '
-                   'submitit-local: the same jobs as subprocesses here')
+                   help='inline (default): every run in this process; slurm: every run its own Slurm job '
+                   '(submitit); submitit-local: the same jobs as subprocesses here')
     p.add_argument('--max-parallel', type=int, metavar='N',
                    help='jobs in flight at most (default: no limit on Slurm, 1 with submitit-local)')
     p.add_argument('--resources', nargs='+', default=[], metavar='KIND.KEY=VALUE',
                    help='job resources per run kind (train, eval, profile, analysis, or all): gpus (per node), '
                    'nodes, time (minutes), cpus (per task), partition; e.g. train.gpus=4 train.time=4320 eval.gpus=1')
-    p.add_argument('--resources-file', metavar='YAML', help='the same as a YAML mapping: KIND: {KEY: VALUE}')
     p.add_argument('--partition', metavar='NAME', help='Slurm partition of every job')
     p.add_argument('--status', metavar='WORK_DIR',
-                   help='show every run of the sweep that used WORK_DIR (recorded, running, queued, failed with its '
-                   'log, stale, cannot run) and exit')
+                   help='show where every run of the sweep that used WORK_DIR stands and exit')
     p.set_defaults(run=run)
-
-
-def _resources(pairs, path):
-    """``--resources-file`` then ``--resources``: kind -> key -> value."""
-    out = {}
-    if path:
-        import yaml
-        try:
-            with open(path, encoding='utf-8') as f:
-                loaded = yaml.safe_load(f) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ValueError(f'--resources-file {path!r}: {e}') from None
-        if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
-            raise ValueError(f'--resources-file {path!r}: expected a mapping KIND: {{KEY: VALUE}}, '
-                             'e.g. "train: {gpus: 4, time: 4320}"')
-        out = {str(k): dict(v) for k, v in loaded.items()}
-    for pair in pairs:
-        name, sep, value = pair.partition('=')
-        kind, dot, key = name.partition('.')
-        if not sep or not dot:
-            raise ValueError(f'--resources {pair!r}: expected KIND.KEY=VALUE, e.g. train.gpus=4')
-        out.setdefault(kind, {})[key] = value
-    return out
 
 
 def run(args) -> int:
@@ -104,5 +67,4 @@ def run(args) -> int:
 
     args.checkpoints = parse_checkpoints(args.checkpoints)
     args.cfg_options = cfg_options(args.cfg_options) or {}
-    args.resources = _resources(args.resources, args.resources_file)
     return reproduce(args, getattr(args, 'argv', ['reproduce']), render=write_results)

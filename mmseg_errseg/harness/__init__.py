@@ -1,26 +1,21 @@
-"""The reproduction harness: the paper's experiments as data, planned into runs, recorded, viewed.
-
-``errseg reproduce`` is its command line (:func:`reproduce`). The pieces: the experiment declarations
-(:data:`EXPERIMENTS`), the scales (:data:`SCALES`), the planner (:func:`make_plan`), the record store
-(:class:`RecordStore`: a record is current while its :func:`code_fingerprint` is) and the executors
-(:func:`execute` in this process, :func:`submit_plan` as submitit jobs). Tables and plots are views
-over the records, a layer above (``mmseg_errseg.views``).
+"""The reproduction harness (``errseg reproduce``): the paper's experiments as data, planned into runs, run
+and recorded; tables and plots are views over the records, a layer above (``mmseg_errseg.views``).
 """
 from .executor import ExecutionContext, Outcome, execute
 from .experiments import Column, Experiment, Variant
 from .fingerprint import code_fingerprint
-from .paper_experiments import EXPERIMENTS, experiment_keys, get_experiment
+from .paper_experiments import EXPERIMENTS, experiment_keys
 from .planner import Plan, PlanOptions, make_plan
 from .record_store import RecordState, RecordStore
-from .report import format_plan, sweep_status
+from .report import format_plan, format_status
 from .reproduce import reproduce
 from .runs import Run, run_key
-from .scales import FULL, SCALES, SMOKE, Scale
-from .submitit_executor import Resources, submit_plan
+from .scales import FULL, SMOKE, Scale
+from .submitit_executor import job_resources, submit_plan
 
 __all__ = [
-    'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'get_experiment', 'Plan', 'PlanOptions',
+    'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'Plan', 'PlanOptions',
     'make_plan', 'RecordState', 'RecordStore', 'code_fingerprint', 'Run', 'run_key', 'ExecutionContext', 'Outcome',
-    'execute', 'Resources', 'submit_plan', 'format_plan', 'sweep_status', 'reproduce', 'Scale', 'SCALES', 'FULL',
+    'execute', 'job_resources', 'submit_plan', 'format_plan', 'format_status', 'reproduce', 'Scale', 'FULL',
     'SMOKE'
 ]

@@ -1,11 +1,5 @@
-"""The paper's ablations as MMSeg config files, generated from the experiment registry.
-
-Every variant that trains a model of its own becomes
-``configs/errseg/ablations/errseg-<switches>_convnext-<b|l>_1xb4-80k_coco-stuff171-<crop>x<crop>.py``:
-``_base_`` (the official training config of its size) plus the paper's switches, nothing else, so
-``tools/train.py`` (or ``errseg reproduce``'s planner, which builds the same configs) trains it.
-``python -m mmseg_errseg.harness.ablation_configs`` writes them; a test checks that the committed files
-are what the registry generates.
+"""The paper's ablations as MMSeg config files (``configs/errseg/ablations/``), generated from the experiment
+registry: ``_base_`` plus the paper's switches. ``python -m mmseg_errseg.harness.ablation_configs`` writes them.
 """
 import sys
 from pathlib import Path

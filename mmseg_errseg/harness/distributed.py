@@ -1,8 +1,4 @@
-"""Launchers: one process, or several under torchrun / slurm, as mmengine's Runner runs them.
-
-With a launcher, every process plans the same sweep and takes part in the trainings (on CPU with the
-gloo backend); then the process group is closed and the first process alone runs the rest.
-"""
+"""Launchers: one process, or several under torchrun / slurm, as mmengine's Runner runs them (on CPU: gloo)."""
 import os
 from dataclasses import dataclass
 

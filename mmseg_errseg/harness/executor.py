@@ -1,8 +1,4 @@
-"""Run a plan in this process (``--executor inline``): skip what is recorded or cannot run, run the rest.
-
-Each run is recorded as it finishes. A stale record (made by other code, see :mod:`.fingerprint`) is
-not served by the store, so its run is run again.
-"""
+"""Run a plan in this process (``--executor inline``): skip what is recorded or cannot run, run the rest."""
 import sys
 import time
 import traceback
@@ -21,21 +17,8 @@ __all__ = ['ExecutionContext', 'Outcome', 'execute', 'run_once', 'summarise_resu
 
 @dataclass
 class ExecutionContext:
-    """What runs need at run time (nothing here enters a record key).
-
-    Args:
-        work_dir: The sweep's work dir.
-        data_root: Where the prepared (or generated) data is.
-        store: The record store.
-        dist: This process in the sweep.
-        device: Where efficiency runs measure.
-        num_workers: Evaluation dataloader workers (``None``: the benchmark's default).
-        train_log_level: Log level of trainings (``None``: the config's).
-        eval_log_level: Log level of evaluations.
-        provenance: Command and environment, stored in every record.
-        debug: Print tracebacks of failed runs.
-        accept_stale: Stale records count as recorded (``--accept-stale``).
-    """
+    """What runs need at run time (nothing here enters a record key); ``provenance``: the command and
+    environment stored in every record; ``None`` levels and workers: the config's or benchmark's."""
     work_dir: Path
     data_root: Optional[str]
     store: RecordStore
@@ -59,17 +42,13 @@ class Outcome:
     waiting: Dict[str, str] = field(default_factory=dict)
     stale: Dict[str, str] = field(default_factory=dict)
 
-    def why(self, key: str) -> Optional[str]:
-        """Why a run has no record after this sweep (``None`` if it has one or was not considered)."""
-        why = f'failed: {self.failed[key]}' if key in self.failed else self.waiting.get(key)
-        return '; '.join(filter(None, [why, self.stale.get(key)])) or None
-
 
 def why_missing(plan: Plan, outcome: Optional[Outcome]) -> Callable[[str], str]:
     """A function: run key -> why that run has no record (failed, waiting, stale, blocked, not run)."""
     def reason(key: str) -> str:
-        run = plan.runs.get(key)
-        return (outcome is not None and outcome.why(key)) or (run is not None and run.blocked) or \
+        run, o = plan.runs.get(key), outcome or Outcome()
+        why = [f'failed: {o.failed[key]}' if key in o.failed else o.waiting.get(key), o.stale.get(key)]
+        return '; '.join(filter(None, why)) or (run is not None and run.blocked) or \
             'not run yet (run the same command again)'
     return reason
 
@@ -137,12 +116,9 @@ def sweep_outcome(plan: Plan, store: RecordStore) -> Tuple[Outcome, List[Run]]:
 
 
 def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = print) -> Outcome:
-    """Run every run of a plan that has no record and can run, recording each as it finishes.
-
-    Trainings run first, in every process of a launcher; then the process group is closed and the
-    first process runs the rest. A run that fails is reported and the sweep goes on; runs that need
-    it wait for the next sweep. An interruption (Ctrl-C, kill) loses nothing that was recorded.
-    """
+    """Run every run of a plan that has no record and can run, recording each as it finishes: trainings in
+    every process of a launcher, then the rest in the first one. A run that fails is reported and the sweep
+    goes on; runs that need it wait for the next sweep."""
     store, main = ctx.store, ctx.dist.is_main
     out, todo = sweep_outcome(plan, store)
     say = echo if main else (lambda _: None)

@@ -1,9 +1,5 @@
-"""How a paper table or figure is declared: its columns, its variants (rows), the paper's figures.
-
-A :class:`Column` is a metric of an evaluation, profile or analysis run on a benchmark; a
-:class:`Variant` is the base config plus the paper's switches (those that need training and those that
-only change inference). The planner turns experiments into runs; the views turn records into tables.
-"""
+"""How a paper table or figure is declared: its columns (metrics of runs on a benchmark), its variants (the
+base config plus the paper's switches) and the paper's figures."""
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
@@ -107,10 +103,6 @@ class Variant:
         """Whether this variant's model must be trained (no official checkpoint stands in for it)."""
         return bool(self.train) or self.train_crop is not None
 
-    @property
-    def display_row(self) -> str:
-        return self.row if self.row is not None else self.label
-
     def fills(self, column: Column) -> bool:
         return self.columns is None or column.name in self.columns
 
@@ -155,10 +147,6 @@ class Experiment:
                 raise ValueError(f'{self.key}, column {c.name!r}: no single row {c.per_row!r} to divide by')
         if self.layout not in ('rows', 'param_per_dataset'):
             raise ValueError(f'{self.key}: unknown layout {self.layout!r}')
-
-    def cells(self) -> Sequence[Tuple[Variant, Column]]:
-        """Every (variant, column) this experiment shows."""
-        return [(v, c) for v in self.variants for c in self.columns if v.fills(c)]
 
     def dataset_of(self, variant: Variant, column: Column) -> Optional[str]:
         return variant.dataset or column.dataset

@@ -1,10 +1,7 @@
-"""From experiments to runs: which trainings, evaluations, profiles and analyses a sweep needs.
+"""From experiments to runs: every (variant, column) cell mapped to the runs whose records give its value.
 
-Every (variant, column) cell of the selected experiments is mapped to the runs
-whose records give its value. Runs are keyed by what they compute
-(:func:`~.runs.run_key`), so a configuration shared by several tables (the
-official one appears in most) is one run. A run that cannot be done with the
-given options carries the reason and the flag or command that would enable it.
+Runs are keyed by what they compute (:func:`~.runs.run_key`): a configuration shared by several tables is
+one run. A run that cannot be done with the given options carries the flag or command that would enable it.
 """
 import copy
 import hashlib
@@ -64,18 +61,8 @@ def file_sha256(path: str, chunk: int = 1 << 24) -> str:
 
 @dataclass
 class PlanOptions:
-    """What the sweep may use.
-
-    Args:
-        scale: :data:`~.scales.FULL` or :data:`~.scales.SMOKE`.
-        data_root: Data root of the prepared datasets (smoke: the generated ones).
-        checkpoints: Model size ('b'/'l') -> checkpoint of the official configuration.
-        datasets: Only these benchmarks (``None``: all).
-        cfg_options: Overrides applied to every training config (``--cfg-options``).
-        can_train: Whether full-scale training can run here (CUDA GPUs or a launcher).
-        profiler_missing: Why efficiency runs cannot run (``None``: they can).
-        device: Device efficiency runs measure on ('cpu' or 'cuda').
-    """
+    """What the sweep may use: ``errseg reproduce``'s options (``checkpoints``: model size -> official weights),
+    whether full-scale training can run here, why efficiency runs cannot (``None``: they can) and their device."""
     scale: Scale
     data_root: Optional[str] = None
     checkpoints: Dict[str, str] = field(default_factory=dict)
@@ -88,14 +75,10 @@ class PlanOptions:
 
 @dataclass
 class ModelSource:
-    """Where a trained model comes from: a harness training run (``train_key``) or a given ``checkpoint``.
-
-    ``key`` identifies the weights, ``config`` is the resolved training config, ``reasons`` why the
-    model is not available.
-    """
+    """A trained model: a harness training run (``train_key``) or a given ``checkpoint``; ``key`` identifies the
+    weights, ``config`` is the resolved training config, ``reasons`` why the model is not available."""
     key: str
     label: str
-    model: str
     config: Any
     train_key: Optional[str] = None
     checkpoint: Optional[str] = None
@@ -206,7 +189,7 @@ class _Planner:
             if (ckpt, cfg_hash) not in self._models:
                 key = run_key('checkpoint', dict(sha256=file_sha256(ckpt), config=cfg_hash))
                 self._models[ckpt, cfg_hash] = ModelSource(
-                    key, f'{MODEL_NAMES[variant.model]} ({Path(ckpt).name})', variant.model, cfg, checkpoint=ckpt)
+                    key, f'{MODEL_NAMES[variant.model]} ({Path(ckpt).name})', cfg, checkpoint=ckpt)
             return self._models[ckpt, cfg_hash]
         described = _describe(variant, self.o.scale.smoke)
         switches = '-'.join(f'{k.split(".")[-1]}={v}' for k, v in variant.train.items()) or 'official'
@@ -216,7 +199,7 @@ class _Planner:
         if run.key not in self.runs:
             run.reasons = self._train_blocked(variant)
         run = self._add(run, use)
-        return ModelSource(run.key, described, variant.model, cfg, train_key=run.key, reasons=list(run.reasons))
+        return ModelSource(run.key, described, cfg, train_key=run.key, reasons=list(run.reasons))
 
     def _train_blocked(self, variant: Variant) -> List[str]:
         if self.o.scale.smoke:
@@ -271,19 +254,17 @@ class _Planner:
                                benchmark=bench.name, num_selected=p, input_size=(size, size), baselines=baselines))
         return self._add(run, use)
 
-    def stats_run(self, dataset: str, use: str) -> Run:
+    def analysis_run(self, analysis: str, dataset: str, use: str) -> Run:
+        """Table 1's statistics of a benchmark (``dataset_stats``) or Table 2's label ``similarity`` (of all)."""
+        if analysis == 'similarity':
+            return self._add(Run('analysis', dict(analysis=analysis, **SIMILARITY), 'label similarity (errseg '
+                                 'similarity, default encoder)', 'similarity', context=dict(analysis=analysis)), use)
         bench = get_benchmark(dataset)
-        run = Run('analysis', dict(analysis='dataset_stats', dataset=bench.name, data=self.o.scale.data_spec()),
-                  f'dataset statistics of {bench.title}', slugify(f'dataset_stats-{bench.name}'),
-                  context=dict(analysis='dataset_stats', dataset=bench.name))
+        run = Run('analysis', dict(analysis=analysis, dataset=bench.name, data=self.o.scale.data_spec()),
+                  f'dataset statistics of {bench.title}', slugify(f'{analysis}-{bench.name}'),
+                  context=dict(analysis=analysis, dataset=bench.name))
         if run.key not in self.runs and not self.o.scale.smoke and not dataset_prepared(bench, self.o.data_root):
             run.reasons = [prepare_hint(bench.name)]
-        return self._add(run, use)
-
-    def similarity_run(self, use: str) -> Run:
-        run = Run('analysis', dict(analysis='similarity', **SIMILARITY),
-                  'label similarity (errseg similarity, default encoder)', 'similarity',
-                  context=dict(analysis='similarity'))
         return self._add(run, use)
 
     # ---------------------------------------------------------------- cells
@@ -299,12 +280,10 @@ class _Planner:
             return CellPlan((self.eval_run(variant, dataset, use).key,))
         if column.source == 'profile':
             return CellPlan((self.profile_run(variant, dataset, use).key,))
-        if column.source == 'dataset_stats':
-            return CellPlan((self.stats_run(dataset, use).key,))
-        if column.source == 'similarity':
-            return CellPlan((self.similarity_run(use).key,))
+        if column.source in ('dataset_stats', 'similarity'):
+            return CellPlan((self.analysis_run(column.source, dataset, use).key,))
         if column.source == 'seen_unseen':
-            return CellPlan((self.eval_run(variant, dataset, use).key, self.similarity_run(use).key))
+            return CellPlan((self.eval_run(variant, dataset, use).key, self.analysis_run('similarity', None, use).key))
         raise ValueError(f'unknown column source {column.source!r}')
 
 

@@ -1,9 +1,7 @@
 """The record store: one JSON file per finished run, written atomically (complete or absent), found by run key.
 
-Every record is stamped with the code fingerprint of its kind (:mod:`.fingerprint`). A record whose
-stamp differs from the code now is *stale*: not served (its run is planned again) unless the store
-accepts stale records, and then served marked (:meth:`RecordStore.mark`). A record made with
-uncommitted changes in the code it ran is served, marked.
+A record stamped with other code than now (:mod:`.fingerprint`) is stale: not served unless the store accepts
+stale records, and then marked (:meth:`RecordStore.mark`), as are records made with uncommitted changes.
 """
 import datetime
 import json
@@ -95,9 +93,6 @@ class RecordStore:
 
     def __contains__(self, key: str) -> bool:
         return key in self._records
-
-    def __len__(self) -> int:
-        return len(self._records)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._records)

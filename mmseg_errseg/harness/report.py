@@ -2,12 +2,14 @@
 from collections import Counter
 from typing import Dict, List
 
+import pandas as pd
+
 from .planner import Plan, experiment_runs
 from .record_store import RecordStore
 from .runs import KINDS
 from .submitit_executor import job_state, read_jobs
 
-__all__ = ['STATES', 'format_plan', 'record_notes', 'sweep_status', 'format_status']
+__all__ = ['STATES', 'format_plan', 'record_notes', 'format_status']
 
 _KIND_NAMES = {'train': ('training', 'trainings'), 'eval': ('evaluation', 'evaluations'),
                'analysis': ('analysis', 'analyses'), 'profile': ('efficiency run', 'efficiency runs')}
@@ -85,12 +87,9 @@ def record_notes(plan: Plan, store: RecordStore) -> str:
     return '\n'.join(lines)
 
 
-def sweep_status(plan: Plan, store: RecordStore) -> List[dict]:
-    """One row per planned run: ``run``, ``kind``, ``state`` (one of :data:`STATES`), ``job``, ``detail``.
-
-    Stale records count as ``stale`` unless the store accepts them; a run's job is asked where it stands
-    (submitit) unless the run is recorded.
-    """
+def format_status(plan: Plan, store: RecordStore) -> str:
+    """``--status``: per planned run its state (one of :data:`STATES`; a job not recorded yet is asked where it
+    stands), job and detail, as a table; then a count per state."""
     jobs = read_jobs(store.work_dir)
     rows = []
     for run in plan.ordered():
@@ -107,12 +106,6 @@ def sweep_status(plan: Plan, store: RecordStore) -> List[dict]:
             state, detail = 'cannot run', run.blocked
         job = f'{entry["executor"]} {entry["job_id"]}' if entry else ''
         rows.append(dict(run=run.label, kind=run.kind, state=state, job=job, detail=detail))
-    return rows
-
-
-def format_status(rows: List[dict]) -> str:
-    """The rows as a table, then a count per state."""
-    import pandas as pd
     frame = pd.DataFrame(rows, columns=['run', 'kind', 'state', 'job', 'detail'])
     counts = Counter(frame['state'])
     summary = ', '.join(f'{counts[s]} {s}' for s in STATES if counts[s])

@@ -110,10 +110,9 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     """Plan the runs of the selected tables, show the plan, run what is missing, write the results.
 
     Args:
-        opts: The options of ``errseg reproduce`` (its parsed arguments; ``checkpoints`` as
-            :func:`parse_checkpoints` returns them, ``cfg_options`` and ``resources`` as dicts).
+        opts: The parsed arguments of ``errseg reproduce`` (``checkpoints`` as :func:`parse_checkpoints`
+            returns them, ``cfg_options`` as a dict).
         argv: The command line (recorded in every record and in the results' provenance).
-        echo: Where progress goes.
         render: Writes the results folder from (plan, store, outcome, out_dir, provenance, echo): the
             views (``mmseg_errseg.views.write_results``), a layer above the harness.
 
@@ -130,9 +129,9 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     from .planner import PlanOptions, make_plan
     from .profile_run import profiler_missing
     from .record_store import RecordStore
-    from .report import format_plan, format_status, record_notes, sweep_status
+    from .report import format_plan, format_status, record_notes
     from .scales import FULL, SMOKE, ensure_smoke_data
-    from .submitit_executor import Resources, submit_plan
+    from .submitit_executor import job_resources, submit_plan
 
     _check(opts)
     if opts.status:
@@ -145,7 +144,7 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     threads = opts.threads or scale.torch_threads
     if threads:
         torch.set_num_threads(threads)
-    resources = Resources.make(opts.smoke, opts.resources, opts.partition)
+    resources = job_resources(opts.smoke, opts.resources, opts.partition)
     dist = setup_launcher(opts.launcher)
     data_root = str(work_dir / 'data') if opts.smoke else opts.data_root
     if opts.smoke and not opts.dry_run:
@@ -160,7 +159,7 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
         can_train=dist.cuda or opts.executor == 'slurm', profiler_missing=profiler_missing(), device=device))
     store = RecordStore(work_dir, accept_stale=opts.accept_stale)
     if opts.status:
-        echo(format_status(sweep_status(plan, store)))
+        echo(format_status(plan, store))
         return 0
     if dist.is_main:
         echo('\n'.join(filter(None, [format_plan(plan, store), record_notes(plan, store)])))

@@ -1,8 +1,5 @@
-"""A run: one unit of work with one record, keyed by what it computes.
-
-The key is the sha256 of the run's kind and resolved parameters (a training: its resolved config and
-data; an evaluation: the model's key, benchmark, P, crop size and protocol), never machine-local paths:
-an identical configuration met in several tables is one run, and a finished run is never repeated.
+"""A run: one unit of work with one record, keyed by the sha256 of its kind and resolved parameters (never
+machine-local paths): an identical configuration met in several tables is one run, never repeated.
 """
 import hashlib
 import json
@@ -31,18 +28,9 @@ def slugify(text: str, limit: int = 60) -> str:
 
 @dataclass
 class Run:
-    """One planned run.
-
-    Args:
-        kind: One of :data:`KINDS`.
-        spec: The parameters its key hashes (JSON-serialisable).
-        label: Human-readable description.
-        slug: File-name part of its record.
-        deps: Keys of the runs it needs first.
-        reasons: Why it cannot run with the given options, each with what would enable it.
-        context: What it needs at run time but does not hash (resolved config, checkpoint, ...).
-        uses: The experiments (titles) that need it.
-    """
+    """One planned run: its ``kind`` (:data:`KINDS`), the parameters its key hashes (``spec``), the keys of the
+    runs it needs first (``deps``), why it cannot run with the given options (``reasons``, each with what would
+    enable it), what it needs at run time but does not hash (``context``) and the experiments that need it."""
     kind: str
     spec: Dict[str, Any]
     label: str

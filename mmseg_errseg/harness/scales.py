@@ -1,8 +1,6 @@
 """The two scales the harness runs at: the paper's (full) and a toy one (smoke), with the smoke data.
 
-A scale says which config a variant's training starts from, how the paper's pixel sizes map to
-network input sizes, where the data comes from, and how many timed repeats efficiency measurements
-use. Efficiency always runs the full-size model (FLOPs and memory are facts of the architecture).
+Efficiency always runs the full-size model (FLOPs and memory are facts of the architecture).
 """
 import json
 from dataclasses import dataclass
@@ -12,7 +10,7 @@ from typing import Dict, Optional, Sequence
 from ..datasets.benchmarks import EVAL_BENCHMARKS, TRAIN_BENCHMARK
 from ..utils import write_json
 
-__all__ = ['Scale', 'FULL', 'SMOKE', 'SCALES', 'CONFIG_DIR', 'SMOKE_DATA', 'ensure_smoke_data']
+__all__ = ['Scale', 'FULL', 'SMOKE', 'CONFIG_DIR', 'SMOKE_DATA', 'ensure_smoke_data']
 
 #: Synthetic data of smoke runs: ``make_dataset`` arguments (the record keys include them).
 SMOKE_DATA = dict(num_images=4, size=(64, 80), seed=0)
@@ -22,18 +20,9 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
 
 @dataclass(frozen=True)
 class Scale:
-    """How the paper's experiments are instantiated.
-
-    Args:
-        name: ``'full'`` or ``'smoke'``.
-        train_configs: Model size -> training config, relative to ``configs/``.
-        pixels_per_paper_pixel: Smoke shrinks every input size (paper pixels) by
-            this factor, rounded to a multiple of 32 (1.0: the paper's sizes).
-        profile_runs: Timed latency runs per efficiency measurement.
-        profile_warmup: Untimed forwards before them.
-        synthetic_data: Generate the datasets (``make_dataset``) under the work dir.
-        torch_threads: CPU threads (``None``: torch's default).
-    """
+    """How the paper's experiments are instantiated: the training config per model size (relative to
+    ``configs/``), the factor on the paper's input sizes, the timed and warm-up runs of efficiency
+    measurements, generated data or the user's, torch's CPU threads (``None``: its default)."""
     name: str
     train_configs: Dict[str, str]
     pixels_per_paper_pixel: float = 1.0
@@ -75,15 +64,11 @@ SMOKE = Scale('smoke', {'b': 'errseg/errseg_tiny_1xb2-6it_coco-stuff171-128x128.
                         'l': 'errseg/errseg_tiny_1xb2-6it_coco-stuff171-128x128.py'},
               pixels_per_paper_pixel=0.2, profile_runs=1, profile_warmup=0, synthetic_data=True, torch_threads=1)
 
-SCALES = {s.name: s for s in (FULL, SMOKE)}
-
 
 def ensure_smoke_data(root: Path, names: Sequence[str] = (TRAIN_BENCHMARK, *EVAL_BENCHMARKS)) -> bool:
-    """Write the smoke datasets (COCO-Stuff: its training split only) under ``root`` unless they are there.
-
-    ``make_dataset`` is deterministic, so an interrupted generation is simply redone; a marker written
-    last (atomically) says the data is complete. Returns whether anything was generated.
-    """
+    """Write the smoke datasets (COCO-Stuff: its training split only) under ``root`` unless a marker written
+    last says they are complete (``make_dataset`` is deterministic: an interrupted one is redone); returns
+    whether anything was generated."""
     from ..datasets import make_dataset
     spec = dict(SMOKE_DATA, size=list(SMOKE_DATA['size']), datasets=list(names))
     marker = Path(root) / '.errseg_smoke_data.json'

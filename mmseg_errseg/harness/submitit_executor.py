@@ -1,12 +1,7 @@
 """Run a plan as submitit jobs, one per run: on Slurm (``--executor slurm``) or as local subprocesses.
 
-On Slurm a training is a multi-GPU job whose tasks train under mmengine's ``slurm`` launcher, and a
-run that needs another's output is submitted at once with ``--dependency=afterok`` on the job that
-makes it; jobs are requeued on preemption or timeout (submitit's checkpointing), a training resumes
-from its last checkpoint, and a job whose run is recorded meanwhile does nothing. Locally
-(``submitit-local``) a run is submitted once its inputs are recorded, and an efficiency run runs alone
-(it measures time). Job ids and logs are kept in ``<work_dir>/jobs``: the command can be stopped and
-started again, and jobs still in flight are waited for, not submitted twice.
+Job ids and logs are kept in ``<work_dir>/jobs``: a command started again waits for the jobs still in
+flight instead of submitting them twice (README, *On a cluster*).
 """
 import dataclasses
 import json
@@ -14,7 +9,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import submitit
 
@@ -25,7 +20,7 @@ from .planner import Plan
 from .record_store import RecordStore
 from .runs import KINDS, Run
 
-__all__ = ['Resources', 'RunJob', 'submit_plan', 'jobs_dir', 'read_jobs', 'job_state', 'make_executor']
+__all__ = ['job_resources', 'RunJob', 'submit_plan', 'jobs_dir', 'read_jobs', 'job_state', 'make_executor']
 
 #: Resource keys per run kind: GPUs per node, nodes, time limit (minutes), CPUs per task, Slurm partition.
 RESOURCE_KEYS = ('gpus', 'nodes', 'time', 'cpus', 'partition')
@@ -40,48 +35,41 @@ _SMOKE = dict(gpus=0, nodes=1, time=60, cpus=1)
 _IN_FLIGHT = ('PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'UNKNOWN')
 
 
-@dataclasses.dataclass
-class Resources:
-    """What a job of each run kind asks for: kind -> ``gpus`` (per node), ``nodes``, ``time`` (minutes),
-    ``cpus`` (per task) and ``partition``."""
-    kinds: Dict[str, Dict[str, Any]]
+def job_resources(smoke: bool, pairs: Sequence[str] = (), partition: Optional[str] = None) -> Dict[str, dict]:
+    """Run kind -> what its jobs ask for: the scale's defaults, then ``--resources`` pairs ``KIND.KEY=VALUE``
+    (kind ``all``: every kind; keys :data:`RESOURCE_KEYS`).
 
-    @classmethod
-    def make(cls, smoke: bool, overrides: Optional[Dict[str, Dict[str, Any]]] = None,
-             partition: Optional[str] = None) -> 'Resources':
-        """Defaults of the scale, then ``overrides`` (kind -> key -> value; kind ``all``: every kind).
-
-        Raises:
-            ValueError: An unknown kind or key, or a bad value.
-        """
-        kinds = {k: dict(_SMOKE if smoke else _DEFAULTS[k], partition=partition) for k in KINDS}
-        for kind, values in (overrides or {}).items():
-            if kind not in (*KINDS, 'all'):
-                raise ValueError(f'resources for {kind!r}: expected a run kind ({", ".join(KINDS)}) or "all"')
-            for key, value in values.items():
-                if key not in RESOURCE_KEYS:
-                    raise ValueError(f'resource {kind}.{key}: expected one of {", ".join(RESOURCE_KEYS)}')
-                if key != 'partition':
-                    try:
-                        value = int(value)
-                    except (TypeError, ValueError):
-                        raise ValueError(f'resource {kind}.{key}={value!r}: expected a whole number') from None
-                    if value < (key in ('nodes', 'time', 'cpus')):
-                        raise ValueError(f'resource {kind}.{key}={value}: too small')
-                for k in (KINDS if kind == 'all' else (kind,)):
-                    kinds[k][key] = value
-        return cls(kinds)
-
-
-def make_executor(folder: Path, cluster: str, run: Run, resources: Resources,
-                  dependency: Optional[str] = None) -> submitit.AutoExecutor:
-    """The submitit executor of one run's job (``folder``: its logs, ``%j`` the job id).
-
-    A training takes one task per GPU (each a process of mmengine's ``slurm`` launcher), every other
-    run one task; ``dependency`` is a Slurm one (``afterok:ID[:ID]``). Parameters of the other cluster
-    and ``None`` are ignored by submitit.
+    Raises:
+        ValueError: A malformed pair, an unknown kind or key, or a bad value.
     """
-    r = resources.kinds[run.kind]
+    kinds = {k: dict(_SMOKE if smoke else _DEFAULTS[k], partition=partition) for k in KINDS}
+    for pair in pairs:
+        name, sep, value = pair.partition('=')
+        kind, dot, key = name.partition('.')
+        if not sep or not dot:
+            raise ValueError(f'--resources {pair!r}: expected KIND.KEY=VALUE, e.g. train.gpus=4')
+        if kind not in (*KINDS, 'all'):
+            raise ValueError(f'resources for {kind!r}: expected a run kind ({", ".join(KINDS)}) or "all"')
+        if key not in RESOURCE_KEYS:
+            raise ValueError(f'resource {kind}.{key}: expected one of {", ".join(RESOURCE_KEYS)}')
+        if key != 'partition':
+            try:
+                value = int(value)
+            except ValueError:
+                raise ValueError(f'resource {kind}.{key}={value!r}: expected a whole number') from None
+            if value < (key in ('nodes', 'time', 'cpus')):
+                raise ValueError(f'resource {kind}.{key}={value}: too small')
+        for k in (KINDS if kind == 'all' else (kind,)):
+            kinds[k][key] = value
+    return kinds
+
+
+def make_executor(folder: Path, cluster: str, run: Run, resources: Dict[str, dict],
+                  dependency: Optional[str] = None) -> submitit.AutoExecutor:
+    """The submitit executor of one run's job (``folder``: its logs, ``%j`` the job id): a training takes one
+    task per GPU (each a process of mmengine's ``slurm`` launcher), every other run one task; ``dependency``
+    is a Slurm one (``afterok:ID[:ID]``)."""
+    r = resources[run.kind]
     ex = submitit.AutoExecutor(folder=folder, cluster=cluster)
     ex.update_parameters(
         name=f'errseg-{run.kind}-{run.slug}'[:60], timeout_min=r['time'], nodes=r['nodes'],
@@ -105,14 +93,8 @@ def read_jobs(work_dir: Path) -> Dict[str, Dict[str, Any]]:
 
 
 class RunJob(submitit.helpers.Checkpointable):
-    """One run as a submitit job: runs it unless it is recorded, records it (first task).
-
-    Args:
-        run: The run (its context pickled with it).
-        ctx: The sweep's context (its store is re-read in the job).
-        launcher: ``'slurm'`` for a training over several tasks, else ``'none'``.
-        threads: torch CPU threads (``None``: torch's default).
-    """
+    """One run as a submitit job: runs it unless it is recorded, records it (first task). ``launcher``:
+    ``'slurm'`` for a training over several tasks; ``threads``: torch CPU threads (``None``: torch's default)."""
 
     def __init__(self, run: Run, ctx: ExecutionContext, launcher: str = 'none', threads: Optional[int] = None):
         self.run, self.launcher, self.threads = run, launcher, threads
@@ -186,22 +168,19 @@ def job_state(entry: Dict[str, Any], work_dir: Path) -> tuple:
     return 'failed', f'{_first_line(_error(job))} (log: {entry["stderr"]})'
 
 
-def submit_plan(plan: Plan, ctx: ExecutionContext, executor: str, resources: Resources,
+def submit_plan(plan: Plan, ctx: ExecutionContext, executor: str, resources: Dict[str, dict],
                 max_parallel: Optional[int] = None, threads: Optional[int] = None, retries: int = 1,
                 poll_s: Optional[float] = None, echo: Callable[[str], None] = print) -> Outcome:
     """Submit every run of a plan that has no record and can run as one job; wait for them all.
 
     Args:
-        plan: The plan.
-        ctx: Run-time context (the jobs get a copy).
         executor: ``'slurm'`` or ``'submitit-local'``.
-        resources: Per-kind resources.
+        resources: Per-kind resources (:func:`job_resources`).
         max_parallel: Jobs in flight at most (``None``: no limit on Slurm, 1 locally).
         threads: torch CPU threads in each job.
         retries: How often a job that left no result (node failure, kill, out of memory) is
             submitted again; a run that raised is not.
         poll_s: Seconds between looks at the jobs (default: 1 locally, 60 on Slurm).
-        echo: Where progress lines go.
     """
     cluster = 'slurm' if executor == 'slurm' else 'local'
     limit = max_parallel or (None if cluster == 'slurm' else 1)

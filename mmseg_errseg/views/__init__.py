@@ -1,12 +1,10 @@
-"""Views over records: the paper's tables (one renderer) and plots (one plotter), and a sweep's results folder.
-
-The top layer below the command line: views read the harness's experiments, plans and records and the
-measuring modules' records; nothing below imports them.
-"""
-from .cells import CellValue, Lookup, experiment_cells, plan_lookup, profile_metrics
+"""Views over records (the layer above the harness): the paper's tables (one renderer) and plots (one
+plotter), and a sweep's results folder."""
+from .cells import Lookup, experiment_cells, plan_lookup, profile_metrics
 from .results import write_results
-from .tables import SMOKE_BANNER, format_record, render_latex, render_markdown, wide_table, write_experiment, write_table
+from .tables import (SMOKE_BANNER, format_record, render_latex, render_markdown, wide_table, write_experiment,
+                     write_table)
 
-__all__ = ['CellValue', 'Lookup', 'experiment_cells', 'plan_lookup', 'profile_metrics', 'write_results',
-           'SMOKE_BANNER', 'format_record', 'render_latex', 'render_markdown', 'wide_table', 'write_experiment', 'write_table']
+__all__ = ['Lookup', 'experiment_cells', 'plan_lookup', 'profile_metrics', 'write_results', 'SMOKE_BANNER',
+           'format_record', 'render_latex', 'render_markdown', 'wide_table', 'write_experiment', 'write_table']
 

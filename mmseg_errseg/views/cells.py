@@ -1,12 +1,9 @@
-"""Cells: the value of each (row, column) of an experiment, read from the records that measured it.
+"""Cells: the value of each (row, column) of an experiment, read from the records that measured it, or why not.
 
-A :data:`Lookup` says where a cell's records come from: the sweep's plan and store (:func:`plan_lookup`),
-or records a command was given (``errseg dataset-stats``, ``similarity``, ``seen-unseen``). A cell without
-a value says why. The paper's figures come only from the experiment declarations. Ratio columns
-(``Column.per_row``, ``per_baseline``) divide two measurements of one device, never ours by the paper's.
+Ratio columns (``Column.per_row``, ``per_baseline``) divide two measurements of one device, never ours by the
+paper's.
 """
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -18,23 +15,11 @@ from ..evaluation.seen_unseen import SeenUnseenSplit
 from ..harness.experiments import Column, Experiment, Variant
 from ..profiling.components import AGGREGATOR_COMPONENTS
 
-__all__ = ['CellValue', 'Lookup', 'plan_lookup', 'profile_metrics', 'experiment_cells']
+__all__ = ['Lookup', 'plan_lookup', 'profile_metrics', 'experiment_cells']
 
 #: (row index, row, column) -> (the results of the cell's records, or None; why not, or the mark of records
 #: served though not current (stale under --accept-stale, made with uncommitted changes); record names).
 Lookup = Callable[[int, Variant, Column], Tuple[Optional[List[dict]], Optional[str], Tuple[str, ...]]]
-
-
-@dataclass
-class CellValue:
-    """Ours (or ``None``), ``note``: why not or the mark its records carry, the paper's figure (or ``None``;
-    ``paper_dash``: the paper prints '-'), the record files and device (profile records) ours comes from."""
-    ours: Optional[float]
-    note: Optional[str]
-    paper: Optional[float]
-    paper_dash: bool = False
-    records: Tuple[str, ...] = ()
-    device: Optional[str] = None
 
 
 def _finite(value) -> Optional[float]:
@@ -50,11 +35,9 @@ def _sum(parts: Mapping, names: Sequence[str]) -> Optional[float]:
 
 
 def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
-    """What tables read from a record of :func:`~mmseg_errseg.profiling.profile_target` (``None`` where it
-    holds none): ``gflops``, ``visual_gflops``, ``decoder_gflops``, ``aggregator_gflops``, ``params_m``,
-    ``memory_gib`` (inference), ``aggregator_memory_gib`` (a training step of the
-    aggregator, explicit attention), ``latency_ms``, ``aggregator_ms``.
-    """
+    """What tables read from a profile record (``None`` where it holds none): ``gflops``, ``visual_gflops``,
+    ``decoder_gflops``, ``aggregator_gflops``, ``params_m``, ``memory_gib`` (inference), ``aggregator_memory_gib``
+    (a training step of the aggregator, explicit attention), ``latency_ms``, ``aggregator_ms``."""
     def scaled(value, unit):
         return None if value is None else value / unit
 
@@ -121,21 +104,6 @@ def plan_lookup(plan, store, why_missing: Callable[[str], str]) -> Lookup:
     return lookup
 
 
-def cell_value(experiment: Experiment, index: int, column: Column, lookup: Lookup,
-               resolve: Callable[[str], Path] = Path) -> CellValue:
-    """The value of one cell (a ratio column: the numerator, divided by :func:`experiment_cells`)."""
-    variant = experiment.variants[index]
-    paper_dash = column.name in variant.paper and variant.paper[column.name] is None
-    paper = _finite(variant.paper.get(column.name))
-    results, reason, paths = lookup(index, variant, column)
-    if results is None:
-        return CellValue(None, reason, paper, paper_dash)
-    value, why = _read(column, experiment.metric_of(variant, column), experiment.dataset_of(variant, column),
-                       results, resolve)
-    device = _device(results[0]) if column.source == 'profile' else None
-    return CellValue(value, reason if value is not None else why, paper, paper_dash, paths, device)
-
-
 def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[str], Path] = Path,
                      smoke: bool = False) -> pd.DataFrame:
     """Every cell of an experiment in long form (one row per variant and column).
@@ -149,33 +117,40 @@ def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[
     Returns:
         Columns ``experiment``, ``index`` (of the variant), ``group``, ``row``, ``variant``, ``column``,
         ``dataset``, ``metric``, ``x``, ``ours``, ``paper``, ``diff`` (NaN where there is no number),
-        ``paper_dash``, ``note``, ``records``, ``device``, ``digits``, ``comparable``.
+        ``paper_dash`` (the paper prints '-'), ``note`` (why ours is missing, or the mark of records served
+        though not current), ``records``, ``device`` (profile records), ``digits``, ``comparable``.
     """
-    values: Dict[Tuple[int, str], CellValue] = {}
-    for i, variant in enumerate(experiment.variants):
-        for column in experiment.columns:
-            if variant.fills(column):
-                values[i, column.name] = cell_value(experiment, i, column, lookup, resolve)
-    labels = [v.label for v in experiment.variants]
-    for column in (c for c in experiment.columns if c.per_row is not None):  # divide by the reference row's
-        ref = values.get((labels.index(column.per_row), column.name))
-        ref_ours, ref_note, ref_device = (ref.ours, ref.note, ref.device) if ref else (None, 'no row', None)
-        for v in (v for (_, c), v in values.items() if c == column.name and v.ours is not None):
-            if not ref_ours:
-                v.ours, v.note = None, f'the reference row has no value ({ref_note or "zero"})'
-            elif v.device != ref_device:
-                v.ours, v.note = None, f'the reference row was measured on another device ({ref_device})'
-            else:
-                v.ours = v.ours / ref_ours
     rows = []
-    for (i, name), v in values.items():
-        variant, column = experiment.variants[i], next(c for c in experiment.columns if c.name == name)
-        diff = None if smoke or not column.comparable or None in (v.ours, v.paper) else v.ours - v.paper
-        rows.append(dict(experiment=experiment.key, index=i, group=variant.group, row=variant.display_row,
-                         variant=variant.label, column=name, dataset=experiment.dataset_of(variant, column),
-                         metric=experiment.metric_of(variant, column), x=variant.x,
-                         ours=np.nan if v.ours is None else v.ours, paper=np.nan if v.paper is None else v.paper,
-                         diff=np.nan if diff is None else diff, paper_dash=v.paper_dash, note=v.note or '',
-                         records=';'.join(v.records), device=v.device or '', digits=column.digits,
-                         comparable=column.comparable))
+    for i, variant in enumerate(experiment.variants):
+        for column in (c for c in experiment.columns if variant.fills(c)):
+            dataset, metric = experiment.dataset_of(variant, column), experiment.metric_of(variant, column)
+            results, note, records = lookup(i, variant, column)
+            ours = device = None
+            if results is not None:
+                ours, why = _read(column, metric, dataset, results, resolve)
+                note = note if ours is not None else why
+                device = _device(results[0]) if column.source == 'profile' else None
+            rows.append(dict(experiment=experiment.key, index=i, group=variant.group,
+                             row=variant.label if variant.row is None else variant.row, variant=variant.label,
+                             column=column.name, dataset=dataset, metric=metric, x=variant.x, ours=ours,
+                             paper=_finite(variant.paper.get(column.name)), diff=None,
+                             paper_dash=column.name in variant.paper and variant.paper[column.name] is None,
+                             note=note, records=';'.join(records), device=device, digits=column.digits,
+                             comparable=column.comparable))
+    for column in (c for c in experiment.columns if c.per_row is not None):  # divide by the reference row's
+        cells = [r for r in rows if r['column'] == column.name]
+        ref = next((r for r in cells if r['variant'] == column.per_row), dict(ours=None, note='no row', device=None))
+        ref_ours, ref_note, ref_device = ref['ours'], ref['note'], ref['device']
+        for r in (r for r in cells if r['ours'] is not None):
+            if not ref_ours:
+                r.update(ours=None, note=f'the reference row has no value ({ref_note or "zero"})')
+            elif r['device'] != ref_device:
+                r.update(ours=None, note=f'the reference row was measured on another device ({ref_device})')
+            else:
+                r['ours'] /= ref_ours
+    for r in rows:
+        if not smoke and r['comparable'] and None not in (r['ours'], r['paper']):
+            r['diff'] = r['ours'] - r['paper']
+        r.update({k: np.nan for k in ('ours', 'paper', 'diff') if r[k] is None})
+        r.update(note=r['note'] or '', device=r['device'] or '')
     return pd.DataFrame(rows)

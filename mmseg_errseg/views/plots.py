@@ -1,10 +1,10 @@
 """The one plotter (seaborn): every experiment's plot over its cells, and the label-similarity plots.
 
-Experiment plots show ours and, where the paper gives numbers, the paper's, labelled; smoke runs say SMOKE
-in the title. Device-dependent quantities of ours (latency, memory) are never drawn on the paper's axes:
-as ratios measured in the same run (Table 11), or in a panel of their own (Fig. 1). The similarity plots
-are views over :class:`~mmseg_errseg.analysis.similarity.LabelSimilarity`, titled with the encoder.
+Device-dependent quantities of ours (latency, memory) are never drawn on the paper's axes: as ratios measured
+in the same run (Table 11), or in a panel of their own (Fig. 1). seaborn (the ``analysis`` extra) is imported
+where a plot is drawn: planning and tables need none.
 """
+from functools import partial
 from pathlib import Path
 from typing import Callable, Dict, Sequence, Union
 
@@ -16,7 +16,6 @@ matplotlib.use('Agg')  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
 
 from ..utils import atomic_path  # noqa: E402
 from ..datasets.benchmarks import get_benchmark  # noqa: E402
@@ -46,6 +45,7 @@ def _empty_note(ax, cells: pd.DataFrame) -> None:
 
 def plot_sweep(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
     """mIoU per benchmark against a training-time switch (Figs. 6 and 7)."""
+    import seaborn as sns
     fig, ax = plt.subplots(figsize=(7, 4.5))
     data = cells[cells['ours'].notna()]
     if data.empty:
@@ -66,6 +66,8 @@ def plot_sweep(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
 
 
 def _facet_lines(experiment: Experiment, cells: pd.DataFrame, smoke: bool, facet: str, hue: str, xlabel: str):
+    """mIoU against a test-time switch, one panel per ``facet`` value, ours and the paper's."""
+    import seaborn as sns
     cells = cells.assign(benchmark=cells['column'])
     data = _long(cells)
     keys = list(dict.fromkeys(cells[facet]))
@@ -85,18 +87,9 @@ def _facet_lines(experiment: Experiment, cells: pd.DataFrame, smoke: bool, facet
     return fig
 
 
-def plot_p_inference(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
-    """Table 8: mIoU against the test-time P, one panel per benchmark, ours and the paper's."""
-    return _facet_lines(experiment, cells, smoke, facet='column', hue='source', xlabel='P (inference)')
-
-
-def plot_crop_size(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
-    """Table 14: mIoU against the inference crop size, one panel per backbone."""
-    return _facet_lines(experiment, cells, smoke, facet='group', hue='benchmark', xlabel='crop size (paper pixels)')
-
-
 def plot_latency_scatter(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
     """Fig. 1: mIoU against latency: the paper's points (its GPU) and ours (our device) in separate panels."""
+    import seaborn as sns
     panels = []
     for source, col in ((PAPER, 'paper'), (OURS, 'ours')):
         points = []
@@ -127,6 +120,7 @@ def plot_latency_scatter(experiment: Experiment, cells: pd.DataFrame, smoke: boo
 
 def plot_efficiency_bars(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
     """Table 11: each comparable profile column (GFLOPs, the ratios of memory and latency), ours beside the paper's."""
+    import seaborn as sns
     names = [c.name for c in experiment.columns if c.source == 'profile' and c.comparable]
     data = _long(cells[cells['column'].isin(names)])
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 4), squeeze=False)
@@ -147,13 +141,15 @@ def plot_efficiency_bars(experiment: Experiment, cells: pd.DataFrame, smoke: boo
 
 #: Plot name (``Experiment.plot``) -> function(experiment, cells, smoke) -> Figure.
 PLOTS: Dict[str, Callable] = {
-    'sweep': plot_sweep, 'p_inference': plot_p_inference, 'crop_size': plot_crop_size,
-    'latency_scatter': plot_latency_scatter, 'efficiency_bars': plot_efficiency_bars,
+    'sweep': plot_sweep, 'latency_scatter': plot_latency_scatter, 'efficiency_bars': plot_efficiency_bars,
+    'p_inference': partial(_facet_lines, facet='column', hue='source', xlabel='P (inference)'),  # Table 8
+    'crop_size': partial(_facet_lines, facet='group', hue='benchmark', xlabel='crop size (paper pixels)'),  # Table 14
 }
 
 
 def plot_experiment(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
     """The figure of an experiment (see :data:`PLOTS`)."""
+    import seaborn as sns
     if experiment.plot not in PLOTS:
         raise ValueError(f'{experiment.key}: unknown plot {experiment.plot!r}; expected one of {list(PLOTS)}')
     sns.set_theme(style='whitegrid')
@@ -203,6 +199,7 @@ def heatmap_order(matrix: np.ndarray):
 
 def plot_similarity_heatmap(result, path: Union[str, Path]) -> Path:
     """Write to the PNG ``path`` the heatmap of a ``LabelSimilarity`` (eval x train), sorted by :func:`heatmap_order`."""
+    import seaborn as sns
     rows, cols = heatmap_order(result.matrix)
     frame = pd.DataFrame(result.matrix[np.ix_(rows, cols)],
                          index=np.asarray(result.eval_classes, dtype=object)[rows],
@@ -224,6 +221,7 @@ def plot_best_match_distribution(results: Sequence, path: Union[str, Path], thre
     """Write to the PNG ``path`` the distribution of each evaluation class's best-match similarity per
     vocabulary (``LabelSimilarity`` results): left a histogram, right the fraction of classes whose best
     match is >= x (Table 2 reads off it), the seen/unseen ``threshold`` marked."""
+    import seaborn as sns
     data = pd.concat([pd.DataFrame({'dataset': f'{_name(r.dataset)} ({len(r.eval_classes)})',
                                     'best-match similarity': r.best}) for r in results], ignore_index=True)
     encoders = ', '.join(sorted({r.encoder for r in results}))

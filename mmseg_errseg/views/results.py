@@ -27,7 +27,7 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
     lookup = plan_lookup(plan, store, reason)
     line = f'Produced by `{provenance["command"]}` (revision {provenance.get("revision") or "unknown"}); ' \
            'see provenance.json.'
-    files, all_cells, index = [], [], []
+    files, all_cells, index, records = [], [], [], []
     by_exp = experiment_runs(plan)
     for exp in plan.experiments:
         cells = experiment_cells(exp, lookup, store.resolve, smoke)
@@ -40,11 +40,6 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
         index.append(f'| {exp.title} | {exp.caption} | {measured} of {len(cells)} | '
                      + ', '.join(f'[{p.suffix[1:] if not p.name.endswith("_cells.csv") else "cells"}]({p.name})'
                                  for p in written) + ' |')
-    stem = 'cells_smoke' if smoke else 'cells'
-    files.append(write_text(out / f'{stem}.csv', pd.concat(all_cells, ignore_index=True).drop(
-        columns=['digits', 'comparable']).to_csv(index=False, float_format='%.6g')))
-    records = []
-    for exp in plan.experiments:
         for key in by_exp[exp.key]:
             run = plan.runs[key]
             record = store.get(key)
@@ -57,6 +52,8 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
             records.append(dict(experiment=exp.key, key=key, kind=run.kind, label=run.label,
                                 record=store.relative(store.path(key)) if record else None, produced=produced,
                                 missing=None if record else reason(key)))
+    files.append(write_text(out / f'cells{"_smoke" if smoke else ""}.csv', pd.concat(all_cells, ignore_index=True).drop(
+        columns=['digits', 'comparable']).to_csv(index=False, float_format='%.6g')))
     summary = dict(runs=len(plan.runs), recorded=sum(k in store for k in plan.runs),
                    ran_now=len(outcome.ran) if outcome else 0, failed=len(outcome.failed) if outcome else 0,
                    cannot_run=sum(k not in store and bool(r.blocked) for k, r in plan.runs.items()))

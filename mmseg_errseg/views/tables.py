@@ -1,10 +1,5 @@
 """The one table renderer: an experiment's cells in the paper's layout, as CSV, Markdown and LaTeX; and the
 summary of one profile record that ``errseg profile`` prints.
-
-Ours stands beside the paper's figure with the difference, except where that
-would mislead: in smoke runs (toy scale: no difference) and for quantities
-measured on another device than the paper's (latency, memory: their ratios,
-measured in the same run, stand beside the paper's ratios instead).
 """
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Sequence, Tuple
@@ -26,17 +21,11 @@ SMOKE_BANNER = ('SMOKE RUN: toy scale (the tiny model trained for a few iteratio
                 'at full size). These numbers check the machinery; they are NOT results.')
 
 
-def _fmt(value: float, digits: int, signed: bool = False) -> str:
-    return f'{value:+.{digits}f}' if signed else f'{value:.{digits}f}'
-
-
 def wide_table(experiment: Experiment, cells: pd.DataFrame, smoke: bool = False) -> Tuple[pd.DataFrame, List[str]]:
     """(frame of strings, footnotes): the paper's layout, one row per paper row, per column ours / paper / Δ.
 
     A cell without a number of ours reads ``n/a [k]``, footnote ``k`` saying why; a number from records that
-    are not current (stale, uncommitted code) reads ``x [k]``, footnote ``k`` saying which. Rows are the
-    variants by position (labels may repeat: Table 3's "ERR-Seg (ours)" in both backbone groups).
-    ``smoke``: a toy-scale run, no difference column, one more decimal (its values are small).
+    are not current reads ``x [k]``. ``smoke``: no difference column, one more decimal (its values are small).
     """
     notes: Dict[str, int] = {}
     rows: Dict[tuple, Dict[str, str]] = {}
@@ -53,17 +42,16 @@ def wide_table(experiment: Experiment, cells: pd.DataFrame, smoke: bool = False)
         digits = int(r.digits) + (1 if smoke else 0)
         if experiment.layout == 'param_per_dataset':
             row[f'{r.column} {experiment.param}'] = f'{variant.x:g}' if variant.x is not None else ''
-        if not np.isnan(r.ours):  # a value from records that are not current carries their mark
-            ours = _fmt(r.ours, digits) + (f' [{notes.setdefault(r.note, len(notes) + 1)}]' if r.note else '')
-        else:
-            ours = f'n/a [{notes.setdefault(r.note, len(notes) + 1)}]'
+        # n/a says why; a value from records that are not current carries their mark
+        mark = f' [{notes.setdefault(r.note, len(notes) + 1)}]' if r.note or np.isnan(r.ours) else ''
+        ours = ('n/a' if np.isnan(r.ours) else f'{r.ours:.{digits}f}') + mark
         # latency and memory of ours are of another device: not beside the paper's (see the ratio columns)
         beside = r.comparable or not variant.measured
-        paper = '-' if r.paper_dash else ('' if np.isnan(r.paper) or not beside else _fmt(r.paper, int(r.digits)))
+        paper = '-' if r.paper_dash else ('' if np.isnan(r.paper) or not beside else f'{r.paper:.{int(r.digits)}f}')
         row[f'{r.column} ours'] = ours
         row[f'{r.column} paper'] = paper
         if r.comparable and not smoke:
-            row[f'{r.column} Δ'] = '' if np.isnan(r.diff) else _fmt(r.diff, digits, signed=True)
+            row[f'{r.column} Δ'] = '' if np.isnan(r.diff) else f'{r.diff:+.{digits}f}'
     frame = pd.DataFrame(list(rows.values())).fillna('')
     footnotes = [f'[{n}] {text}' for text, n in notes.items()]
     return frame, footnotes
