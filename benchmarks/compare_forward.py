@@ -7,7 +7,10 @@ same input. The driver alternates the sides run by run (ABBA order), so load
 from other processes on the machine hits both alike, and reports per benchmark
 the latencies, old/new ratios (of the medians, of the minima, and the median
 of the paired ratios), the largest logit difference, whether the kept classes
-agree, and the process peak RSS after the first benchmark.
+agree, and the process peak RSS after the first benchmark. With
+``--reuse-freed-memory`` both sides first apply this checkout's
+``mmseg_errseg.runtime.reuse_freed_memory`` (as the ``errseg`` CLI does), so
+the ratio is of the code under the CLI's runtime.
 
 Usage (from the repository root; OLD is a checkout of the other revision, e.g.
 made with ``git worktree add OLD REV``)::
@@ -37,6 +40,13 @@ BENCHMARKS = {'A-847': ('ade847', 48), 'A-150': ('ade150', 32)}
 def _worker(args) -> None:
     import torch
     torch.set_num_threads(args.threads)
+    if args.reuse_freed_memory:  # this checkout's runtime.py on both sides (it imports nothing of the package)
+        import importlib.util
+        spec = importlib.util.spec_from_file_location('runtime', REPO / 'mmseg_errseg' / 'runtime.py')
+        runtime = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(runtime)
+        if not runtime.reuse_freed_memory():
+            raise SystemExit('--reuse-freed-memory needs Linux with glibc')
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
@@ -80,12 +90,12 @@ def _peak_rss_mib() -> float:
 
 # ---------------------------------------------------------------- driver
 class _Side:
-    def __init__(self, name: str, checkout: Path, weights: Path, threads: int):
+    def __init__(self, name: str, checkout: Path, weights: Path, threads: int, reuse_freed_memory: bool):
         env = dict(os.environ, PYTHONPATH=str(checkout), OMP_NUM_THREADS=str(threads))
         self.name = name
         self.proc = subprocess.Popen(
             [sys.executable, __file__, '--worker', '--checkout', str(checkout), '--weights', str(weights),
-             '--threads', str(threads)],
+             '--threads', str(threads)] + ['--reuse-freed-memory'] * reuse_freed_memory,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=str(checkout))
         self.info = self._read()
         if not self.info['package'].startswith(str(checkout)):
@@ -131,6 +141,8 @@ def main(argv=None) -> None:
     parser.add_argument('--warmup', type=int, default=2, help='untimed runs per side and benchmark')
     parser.add_argument('--threads', type=int, default=2, help='torch threads of each side')
     parser.add_argument('--benchmarks', default=','.join(BENCHMARKS), help='comma-separated')
+    parser.add_argument('--reuse-freed-memory', action='store_true',
+                        help="both sides keep freed memory in the heap (the errseg CLI's runtime)")
     parser.add_argument('--out', help='write the JSON record here')
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--checkout', help=argparse.SUPPRESS)
@@ -148,13 +160,14 @@ def main(argv=None) -> None:
     import torch
     tmp = Path(tempfile.mkdtemp(prefix='compare_forward_'))
     weights = tmp / 'weights.pth'
-    new = _Side('new', REPO, weights, args.threads)  # builds and saves the shared weights
-    old = _Side('old', Path(args.old).resolve(), weights, args.threads)
+    new = _Side('new', REPO, weights, args.threads, args.reuse_freed_memory)  # builds and saves the shared weights
+    old = _Side('old', Path(args.old).resolve(), weights, args.threads, args.reuse_freed_memory)
     record = dict(command='python benchmarks/compare_forward.py OLD ' + ' '.join(
-                      f'--{k} {getattr(args, k)}' for k in ('runs', 'warmup', 'threads', 'benchmarks')),
+                      f'--{k} {getattr(args, k)}' for k in ('runs', 'warmup', 'threads', 'benchmarks'))
+                  + ' --reuse-freed-memory' * args.reuse_freed_memory,
                   revision=dict(new=_revision(REPO), old=_revision(Path(args.old))),
                   torch=torch.__version__, torch_threads=args.threads, cpu=_cpu(),
-                  cpu_count=os.cpu_count(), model=CONFIG, batch=1, dtype='float32', text='cached',
+                  cpu_count=os.cpu_count(), reuse_freed_memory=args.reuse_freed_memory, model=CONFIG, batch=1, dtype='float32', text='cached',
                   timed='model.decode (CLIP encoder + ERR-Seg head)', benchmarks={})
     try:
         for bench in benches:

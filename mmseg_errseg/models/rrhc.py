@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from .class_reduction import class_scores, gather_classes, select_classes
 from .cost_maps import cosine_cost_map
+from .inplace import add_into
 
 __all__ = ['RRHC']
 
@@ -106,7 +107,7 @@ class RRHC(nn.Module):
         embed32 = self._embed(costs['os32'], self.cost_embed[-1])
         size = size or (costs['os16'].shape[-2:] if self.hierarchical else None)
         embed32 = F.interpolate(embed32, size=size, mode='bilinear', align_corners=False)
-        embed = (self._embed(costs['os16'], self.cost_embed[0]) + embed32) / 2.0 if self.hierarchical else embed32
+        embed = add_into(self._embed(costs['os16'], self.cost_embed[0]), embed32).div_(2.0) if self.hierarchical else embed32
         embed = self.cost_fusion(embed)
         b, p = kept.shape
         return embed.permute(0, 2, 3, 1).reshape(b, p, *embed.shape[-2:], embed.shape[1]), kept

@@ -9,6 +9,9 @@ from .inplace import add_into
 
 __all__ = ['UpsamplingDecoder', 'UpBlock']
 
+#: Classes decoded together at inference.
+INFERENCE_CLASSES = 8
+
 
 class UpBlock(nn.Module):
     """Upsample (or project), concatenate the image guidance, refine with two 3x3 convs.
@@ -83,9 +86,18 @@ class UpsamplingDecoder(nn.Module):
         Returns:
             Logits of the kept classes (B, P, 4H, 4W).
         """
+        guidances = [proj(g) for proj, g in zip(self.guidance_proj, guidances)]
+        if torch.is_grad_enabled():
+            return self._decode(x, guidances)
+        # classes are decoded independently: at inference a few at a time, so the full-resolution
+        # maps of a block of classes stay small (no fresh pages per map) instead of P at once
+        return torch.cat([self._decode(x[:, i:i + INFERENCE_CLASSES], guidances)
+                          for i in range(0, x.shape[1], INFERENCE_CLASSES)], dim=1)
+
+    def _decode(self, x: torch.Tensor, guidances: Sequence[torch.Tensor]) -> torch.Tensor:
         b, p, h, w, c = x.shape
-        x = x.view(b * p, h, w, c).permute(0, 3, 1, 2)  # channels-last view
-        for block, proj, guidance in zip(self.blocks, self.guidance_proj, guidances):
-            x = block(x, proj(guidance))
+        x = x.reshape(b * p, h, w, c).permute(0, 3, 1, 2)  # channels-last view
+        for block, guidance in zip(self.blocks, guidances):
+            x = block(x, guidance)
         x = self.head(x)
         return x.view(b, p, *x.shape[-2:])
