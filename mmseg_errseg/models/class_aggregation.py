@@ -58,7 +58,8 @@ class ClassAggregation(nn.Module):
         tokens = add_into(self.drop_path(attn.view(b * hp * wp, p, c)), tokens)
         tokens = add_into(self.drop_path(self.mlp(self.norm2(tokens))), tokens)
         # back to (B*P, h, w, C) at the pooled size, resized channels last: no full-size copy
-        grid = tokens.view(b, hp, wp, p, c).permute(0, 3, 1, 2, 4).reshape(b * p, hp, wp, c).permute(0, 3, 1, 2)
+        grid = tokens.view(b, hp, wp, p, c).permute(0, 3, 4, 1, 2).flatten(0, 1).contiguous(
+            memory_format=torch.channels_last)
         if (hp, wp) != (h, w):
             grid = F.interpolate(grid, size=(h, w), mode='bilinear', align_corners=True)
         return add_into(grid.permute(0, 2, 3, 1).view(b, p, h, w, c), x)

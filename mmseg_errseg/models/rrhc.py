@@ -77,7 +77,8 @@ class RRHC(nn.Module):
 
     def _embed(self, cost: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
         b, p, h, w = cost.shape
-        return conv(cost.reshape(b * p, 1, h, w))
+        # channels last: the resize, the fusion conv and the (B, P, H, W, C) output then need no copy
+        return conv(cost.reshape(b * p, 1, h, w)).contiguous(memory_format=torch.channels_last)
 
     def forward(self, os16_dense: Optional[torch.Tensor], os32_dense: torch.Tensor,
                 text: torch.Tensor, num_selected: Optional[int],
@@ -106,8 +107,9 @@ class RRHC(nn.Module):
                 costs[name] = cosine_cost_map(feats, kept_text)
         embed32 = self._embed(costs['os32'], self.cost_embed[-1])
         size = size or (costs['os16'].shape[-2:] if self.hierarchical else None)
-        embed32 = F.interpolate(embed32, size=size, mode='bilinear', align_corners=False)
-        embed = add_into(self._embed(costs['os16'], self.cost_embed[0]), embed32).div_(2.0) if self.hierarchical else embed32
+        embed = embed32 = F.interpolate(embed32, size=size, mode='bilinear', align_corners=False)
+        if self.hierarchical:
+            embed = add_into(self._embed(costs['os16'], self.cost_embed[0]), embed32).div_(2.0)
         embed = self.cost_fusion(embed)
         b, p = kept.shape
         return embed.permute(0, 2, 3, 1).reshape(b, p, *embed.shape[-2:], embed.shape[1]), kept
