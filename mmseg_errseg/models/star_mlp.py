@@ -65,12 +65,11 @@ class AggregationMlp(nn.Module):
         block's stay in cache and in the allocator's reused memory. fc1 and fc2 run as one product and
         the activations are updated in place. Rows are independent: the same values as one block.
         """
-        c = x.shape[-1]
-        rows = x.reshape(-1, c)
-        out = rows.new_empty(rows.shape[0], self.fc3.out_features)
+        rows = x.reshape(-1, x.shape[-1])
         w, b = self.fc1.weight, self.fc1.bias
         if self.fc2 is not None:
             w, b = torch.cat([w, self.fc2.weight]), torch.cat([b, self.fc2.bias])
+        out = None
         for start in range(0, rows.shape[0], INFERENCE_ROWS):
             h = F.linear(rows[start:start + INFERENCE_ROWS], w, b)
             if self.fc2 is not None:
@@ -78,5 +77,8 @@ class AggregationMlp(nn.Module):
                 h = h.clamp_(0.0, 6.0).mul_(gate)
             else:
                 h = h.clamp_(0.0, 6.0)
-            torch.addmm(self.fc3.bias, h, self.fc3.weight.t(), out=out[start:start + INFERENCE_ROWS])
+            y = F.linear(h, self.fc3.weight, self.fc3.bias)  # (autocast decides its dtype)
+            if out is None:
+                out = y.new_empty(rows.shape[0], y.shape[-1])
+            out[start:start + INFERENCE_ROWS] = y
         return out.view(*x.shape[:-1], -1)
