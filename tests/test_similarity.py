@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from _fake_text_encoder import FakeTextEncoder
-from mmseg_errseg.analysis.similarity import label_similarities, meets, run_similarity, table2
+from mmseg_errseg.analysis.similarity import DEFAULT_TEMPLATE, label_similarities, meets, run_similarity, table2
 from mmseg_errseg.datasets.benchmarks import resolve_vocabulary
 from mmseg_errseg.harness import EXPERIMENTS
 from mmseg_errseg.views import experiment_cells, render_markdown, wide_table
@@ -94,6 +94,23 @@ def test_run_similarity_writes_every_output(vocab_files, tmp_path):
         assert png.read_bytes()[:4] == b'\x89PNG'
     assert not [p for p in out.iterdir() if p.name.startswith('.')]  # no temporary files left
     assert rep.splits['toy'].unseen == ('car',)
+
+
+def test_similarity_analysis_run_records_table2(vocab_files, tmp_path, monkeypatch):
+    """The harness's Table 2 run keeps the report's rows and split files (a renamed field broke it once)."""
+    from types import SimpleNamespace
+
+    from mmseg_errseg.harness import analysis_run
+    train, toy = vocab_files
+    monkeypatch.setattr(analysis_run, 'run_similarity', lambda **kw: run_similarity(
+        **dict(kw, train=train, evals=[toy], encoder=FakeTextEncoder(VECTORS))))
+    run = SimpleNamespace(key='0' * 64, context=dict(analysis='similarity'),
+                          spec=dict(train='coco_stuff171', evals=['toy'], encoder='fake', threshold=0.9,
+                                    template=DEFAULT_TEMPLATE, synonyms='first'))
+    result = analysis_run.run_analysis(run, tmp_path, 'data')
+    assert result['encoder'] == 'fake-encoder' and result['threshold'] == 0.9
+    assert result['table2'][0]['>=0.90'] == 0.75
+    assert (tmp_path / result['splits']['toy']).is_file()
 
 
 def test_heatmap_order_brings_best_matches_to_the_diagonal():

@@ -2,8 +2,6 @@
 from pathlib import Path
 from typing import Any, Dict
 
-import numpy as np
-
 from ..analysis.dataset_stats import dataset_stats
 from ..analysis.similarity import run_similarity
 from .runs import Run
@@ -25,6 +23,6 @@ def run_analysis(run: Run, work_dir: Path, data_root: str) -> Dict[str, Any]:
                                 threshold=spec['threshold'], template=spec['template'], synonyms=spec['synonyms'],
                                 progress=False)
         return dict(encoder=report.results[0].encoder, threshold=spec['threshold'],
-                    table2=report.table.replace({np.nan: None}).to_dict(orient='records'),
+                    table2=report.record['table2'],
                     splits={k: str((out / f'split_{k}.json').relative_to(work_dir)) for k in report.splits})
     raise ValueError(f'unknown analysis {name!r}')
