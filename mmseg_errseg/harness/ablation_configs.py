@@ -7,6 +7,7 @@ from typing import Dict, List, Mapping
 
 from mmengine.config import Config
 
+from ..utils import write_text
 from .paper_experiments import EXPERIMENTS
 from .scales import CONFIG_DIR
 
@@ -81,15 +82,10 @@ def ablation_configs() -> Dict[str, str]:
 def write_ablation_configs(out_dir: Path = CONFIG_DIR / 'errseg' / 'ablations') -> List[Path]:
     """Write :func:`ablation_configs` to ``out_dir``, removing files it no longer generates."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     files = ablation_configs()
     for stale in set(p.name for p in out_dir.glob('*.py')) - set(files):
         (out_dir / stale).unlink()
-    paths = []
-    for name, text in files.items():
-        (out_dir / name).write_text(text, encoding='utf-8')
-        paths.append(out_dir / name)
-    return paths
+    return [write_text(out_dir / name, text) for name, text in files.items()]
 
 
 if __name__ == '__main__':

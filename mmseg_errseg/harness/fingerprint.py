@@ -6,9 +6,10 @@ stamped with its kind's fingerprint; a record whose stamp differs from the code 
 """
 import hashlib
 import subprocess
-from importlib import metadata
 from pathlib import Path
 from typing import Dict, Optional, Tuple
+
+from ..utils import package_version
 
 __all__ = ['PARTS', 'KIND_PARTS', 'LIBRARIES', 'source_root', 'code_fingerprint', 'changed_parts']
 
@@ -36,15 +37,6 @@ _SUFFIXES = ('.py', '.json', '.txt')
 def source_root() -> Path:
     """The package folder whose files are fingerprinted (tests point it at a copy)."""
     return Path(__file__).resolve().parents[1]
-
-
-def _version(names) -> Optional[str]:
-    for name in names:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
 
 
 def _files(root: Path, entry: str):
@@ -82,7 +74,7 @@ def code_fingerprint(kind: str, root: Optional[Path] = None) -> Dict[str, object
         files = PARTS.get(part, (part,))
         parts[part] = _hash_files(root, files)
         entries += files
-    libraries = {name: _version(dists) for name, dists in LIBRARIES.items()}
+    libraries = {name: package_version(*dists) for name, dists in LIBRARIES.items()}
     total = hashlib.sha256(repr((sorted(parts.items()), sorted(libraries.items()))).encode()).hexdigest()
     return dict(sha256=total, parts=parts, libraries=libraries, dirty=_dirty(root, entries))
 

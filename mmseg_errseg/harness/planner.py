@@ -50,13 +50,10 @@ def extra_metrics(bench: Benchmark) -> List[dict]:
     return [dict(type='ClassOverlapMetric', ignore_index=bench.ignore_index)]
 
 
-def file_sha256(path: str, chunk: int = 1 << 24) -> str:
+def file_sha256(path: str) -> str:
     """sha256 of a file's content (a checkpoint's identity in record keys)."""
-    h = hashlib.sha256()
     with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, 'sha256').hexdigest()
 
 
 @dataclass

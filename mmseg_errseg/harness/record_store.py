@@ -36,9 +36,6 @@ class RecordStore:
         self.work_dir = Path(work_dir)
         self.root = self.work_dir / 'records'
         self.accept_stale = accept_stale
-        self._all: Dict[str, Dict[str, Any]] = {}
-        self._records: Dict[str, Dict[str, Any]] = {}
-        self._paths: Dict[str, Path] = {}
         self._code: Dict[str, dict] = {}
         self.reload()
 
@@ -74,9 +71,9 @@ class RecordStore:
 
     def reload(self) -> None:
         """(Re-)read every record on disk."""
-        self._all.clear()
-        self._records.clear()
-        self._paths.clear()
+        self._all: Dict[str, Dict[str, Any]] = {}
+        self._records: Dict[str, Dict[str, Any]] = {}
+        self._paths: Dict[str, Path] = {}
         if not self.root.is_dir():
             return
         for path in sorted(self.root.glob('*/*.json')):

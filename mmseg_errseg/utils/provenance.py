@@ -6,7 +6,7 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Dict, Optional
 
-__all__ = ['environment_info', 'config_hash']
+__all__ = ['environment_info', 'config_hash', 'package_version']
 
 #: record key -> distribution whose version is recorded (when installed)
 _PACKAGES = dict(torch='torch', torchvision='torchvision', mmseg='mmsegmentation', mmengine='mmengine',
@@ -17,11 +17,14 @@ _PACKAGES = dict(torch='torch', torchvision='torchvision', mmseg='mmsegmentation
 _LOCAL_KEYS = ('work_dir', 'load_from', 'resume', 'launcher', 'data_root')
 
 
-def _version(dist: str) -> Optional[str]:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return None
+def package_version(*dists: str) -> Optional[str]:
+    """The version of the first of ``dists`` that is installed (``None``: none is)."""
+    for dist in dists:
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            continue
+    return None
 
 
 def environment_info(device: Optional[str] = None) -> Dict[str, Any]:
@@ -36,7 +39,7 @@ def environment_info(device: Optional[str] = None) -> Dict[str, Any]:
                torch_threads=torch.get_num_threads())
     if device.type == 'cuda':
         env.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
-    env.update({key: _version(dist) for key, dist in _PACKAGES.items() if _version(dist)})
+    env.update({key: package_version(dist) for key, dist in _PACKAGES.items() if package_version(dist)})
     env.update(torch=torch.__version__, mmseg_errseg=__version__)  # the running ones (editable installs)
     return env
 

@@ -54,11 +54,6 @@ def profile_metrics(record: Mapping) -> Dict[str, Optional[float]]:
                 aggregator_ms=_sum(record.get('component_latency_ms') or {}, AGGREGATOR_COMPONENTS))
 
 
-def _device(record: Mapping) -> Optional[str]:
-    env = record.get('environment') or {}
-    return env.get('gpu') or env.get('device')
-
-
 def _read(column: Column, metric: str, dataset: Optional[str], results: List[dict],
           resolve: Callable[[str], Path]) -> Tuple[Optional[float], str]:
     """Value of a metric from the result(s) of a cell's records; (None, why) if they do not hold it."""
@@ -129,7 +124,9 @@ def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[
             if results is not None:
                 ours, why = _read(column, metric, dataset, results, resolve)
                 note = note if ours is not None else why
-                device = _device(results[0]) if column.source == 'profile' else None
+                if column.source == 'profile':
+                    env = results[0].get('environment') or {}
+                    device = env.get('gpu') or env.get('device')
             rows.append(dict(experiment=experiment.key, index=i, group=variant.group,
                              row=variant.label if variant.row is None else variant.row, variant=variant.label,
                              column=column.name, dataset=dataset, metric=metric, x=variant.x, ours=ours,
