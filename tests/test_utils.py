@@ -7,7 +7,8 @@ import stat
 import pytest
 from mmengine.config import Config
 
-from mmseg_errseg.utils import atomic_path, config_hash, environment_info, write_bytes, write_json, write_text
+from mmseg_errseg.utils import (atomic_path, config_hash, environment_info, portable_path, write_bytes, write_json,
+                                write_text)
 
 
 @pytest.fixture
@@ -82,3 +83,12 @@ def test_environment_names_versions_and_device():
     assert env['torch'] == torch.__version__ and env['device'] == 'cpu'
     assert {'mmseg', 'mmengine', 'python', 'platform', 'cpu', 'torch_threads', 'mmseg_errseg'} <= set(env)
     assert 'gpu' not in env
+
+
+def test_portable_path_names_package_files_the_same_on_every_machine(tmp_path):
+    import mmseg_errseg
+    from pathlib import Path
+    config = Path(mmseg_errseg.__file__).parent / 'configs' / '_base_' / 'models' / 'errseg_convnext-b.py'
+    assert portable_path(config) == 'mmseg_errseg/configs/_base_/models/errseg_convnext-b.py'
+    assert portable_path(str(config)) == portable_path(config)
+    assert portable_path(tmp_path / 'mine.py') == str(tmp_path / 'mine.py')  # a user's own file: as given

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 
 from ..datasets.benchmarks import Vocabulary, get_benchmark, resolve_vocabulary
-from ..utils import config_hash
+from ..utils import config_hash, portable_path
 from ..vocabularies import VOCABULARIES, load_vocabulary
 from .components import (ERRSEG_COMPONENTS, ERRSEG_PARAM_GROUPS, SAN_COMPONENTS, SAN_PARAM_GROUPS,
                          ComponentMap)
@@ -355,7 +355,7 @@ def build_target(spec: RunSpec, device) -> ProfileTarget:
         from mmengine.runner import load_checkpoint
         load_checkpoint(model, spec.checkpoint, map_location='cpu', strict=True)
     model = model.to(device)
-    settings.update(config=str(spec.config), checkpoint=spec.checkpoint,
+    settings.update(config=portable_path(spec.config), checkpoint=spec.checkpoint,
                     config_hash=config_hash(dict(model=cfg.model.to_dict(), overrides=spec.overrides,
                                                  input=list(spec.input_size))))
     if cfg.model.get('type') == 'ERRSeg':

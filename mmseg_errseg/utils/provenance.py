@@ -3,10 +3,11 @@ import hashlib
 import json
 import os
 import platform
+from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Dict, Optional
 
-__all__ = ['environment_info', 'config_hash', 'package_version']
+__all__ = ['environment_info', 'config_hash', 'package_version', 'portable_path']
 
 #: record key -> distribution whose version is recorded (when installed)
 _PACKAGES = dict(torch='torch', torchvision='torchvision', mmseg='mmsegmentation', mmengine='mmengine',
@@ -15,6 +16,15 @@ _PACKAGES = dict(torch='torch', torchvision='torchvision', mmseg='mmsegmentation
 
 #: Config keys that only say where things are on this machine; left out of the hash.
 _LOCAL_KEYS = ('work_dir', 'load_from', 'resume', 'launcher', 'data_root')
+
+
+def portable_path(path: Any) -> str:
+    """``path`` as a record keeps it: a file of this package relative to the folder that holds the package
+    (``mmseg_errseg/configs/...``, the same on every machine and install), any other path as given."""
+    try:
+        return Path(path).resolve().relative_to(Path(__file__).resolve().parents[2]).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def package_version(*dists: str) -> Optional[str]:
