@@ -1,8 +1,8 @@
 """``errseg``: the command line of mmseg-errseg.
 
-Each sub-command is a module of this package with ``add_parser(subparsers)`` (listed in :data:`COMMANDS`),
-importing nothing heavy at its top level: ``errseg --help`` runs before the package itself is imported
-(``mmseg_errseg_cli``); a command imports what it needs in its ``run``.
+Each sub-command is a module of this package with ``add_parser(subparsers)`` and ``run(args)`` (the exit
+status; ``None``: 0), listed in :data:`COMMANDS`, importing nothing heavy at its top level: ``errseg --help``
+runs before the package itself is imported (``mmseg_errseg_cli``); a command imports what it needs in ``run``.
 """
 import argparse
 import importlib
@@ -30,12 +30,11 @@ def bounded(kind: type, low: float, high: float = float('inf'), what: str = '') 
     """An argparse ``type``: ``kind(text)`` within ``[low, high]``, else ``expected WHAT, got 'text'``."""
     def parse(text: str):
         try:
-            value = kind(text)
+            if low <= (value := kind(text)) <= high:
+                return value
         except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f'expected {what}, got {text!r}')
-        return value
+            pass
+        raise argparse.ArgumentTypeError(f'expected {what}, got {text!r}')
     return parse
 
 
@@ -60,11 +59,11 @@ def main(argv: Optional[List[str]] = None, load_package: Optional[Callable[[], N
         'evaluation, inference, profiling and the paper-reproduction harness.')
     parser.add_argument('--debug', action='store_true', help='show tracebacks of errors')
     sub = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
-    for module in COMMANDS.values():
-        importlib.import_module(f'{__name__}.{module}').add_parser(sub)
-    parser.add_argument('--keep-malloc', action='store_true',
-                        help="leave glibc's malloc as is (by default freed memory is reused, which makes "
-                        'CPU runs faster; see mmseg_errseg.runtime)')
+    commands = {name: importlib.import_module(f'{__name__}.{module}') for name, module in COMMANDS.items()}
+    for command in commands.values():
+        command.add_parser(sub)
+    parser.add_argument('--keep-malloc', action='store_true', help="leave glibc's malloc as is (by default freed "
+                        'memory is reused, which makes CPU runs faster; see mmseg_errseg.runtime)')
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as typed (provenance)
     if load_package is not None:
@@ -73,7 +72,7 @@ def main(argv: Optional[List[str]] = None, load_package: Optional[Callable[[], N
         from ..runtime import reuse_freed_memory
         reuse_freed_memory()
     try:
-        return int(args.run(args) or 0)
+        return int(commands[args.command].run(args) or 0)
     except KeyboardInterrupt:
         print(f'errseg {args.command}: interrupted', file=sys.stderr)
         return 130

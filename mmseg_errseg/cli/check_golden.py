@@ -9,7 +9,6 @@ def add_parser(sub):
         'Exit status 0 only if max |logit difference| <= ATOL and the kept classes are identical.')
     p.add_argument('file', help='golden .pt file (official state_dict, config, inputs, outputs)')
     p.add_argument('--atol', type=float, default=1e-4, help='tolerance on logits (default: 1e-4)')
-    p.set_defaults(run=run)
 
 
 def run(args) -> int:

@@ -1,4 +1,5 @@
 """errseg convert-official SRC DST: official ERR-Seg checkpoint -> mmengine checkpoint."""
+from . import CommandError
 
 
 def add_parser(sub):
@@ -14,16 +15,14 @@ def add_parser(sub):
     p.add_argument('--config', help='our config the checkpoint is for (checked key by key and shape by shape)')
     p.add_argument('--vocabulary', default='coco_stuff171',
                    help='vocabulary stored as dataset_meta (default: coco_stuff171, the training set)')
-    p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args) -> None:
     import torch
 
     from ..converters import compare_state_dict, convert_official_checkpoint
     from ..utils import atomic_path, load_config
     from ..vocabularies import load_vocabulary
-    from . import CommandError
 
     state, meta, unmatched = convert_official_checkpoint(args.src)  # a missing file: one line naming it
     info = meta['errseg']
@@ -48,4 +47,3 @@ def run(args) -> int:
     with atomic_path(args.dst) as tmp:
         torch.save(dict(meta=meta, state_dict=state), tmp)
     print(f'written           : {args.dst}')
-    return 0

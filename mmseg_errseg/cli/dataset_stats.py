@@ -1,5 +1,5 @@
 """errseg dataset-stats: paper Table 1 (classes per image, redundancy) measured on the prepared data."""
-from . import positive_int
+from . import CommandError, positive_int
 
 
 def add_parser(sub):
@@ -16,10 +16,9 @@ def add_parser(sub):
     p.add_argument('--split', default='val', help='split (default: val)')
     p.add_argument('--out', default='work_dirs/dataset_stats', help='output folder (default: work_dirs/dataset_stats)')
     p.add_argument('--nproc', type=positive_int, default=1, help='worker processes (default: 1)')
-    p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args) -> None:
     import datetime
 
     from ..analysis.dataset_stats import dataset_stats
@@ -27,7 +26,6 @@ def run(args) -> int:
     from ..harness.paper_experiments import EXPERIMENTS
     from ..utils import environment_info, write_json
     from ..views import write_table
-    from . import CommandError
 
     names = [get_benchmark(n.strip()).name for n in args.datasets.split(',') if n.strip()]
     if not names:
@@ -44,8 +42,7 @@ def run(args) -> int:
             return None, f'not requested (--datasets {args.datasets})', ()
         return [dict(rows=[rows[column.dataset]])], None, (record.name,)
 
-    _, files = write_table(EXPERIMENTS['table1'], lookup, args.out,
-                           provenance=f'Produced by `errseg dataset-stats` on {args.data_root} ({args.split}).')
+    files = write_table(EXPERIMENTS['table1'], lookup, args.out,
+                        provenance=f'Produced by `errseg dataset-stats` on {args.data_root} ({args.split}).')
     print(files[1].read_text(encoding='utf-8'))
     print('written: ' + ', '.join(str(p) for p in [record, *files]))
-    return 0

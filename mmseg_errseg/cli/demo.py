@@ -3,8 +3,6 @@ import argparse
 
 from . import bounded
 
-__all__ = ['add_parser', 'run']
-
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -25,19 +23,15 @@ def add_parser(sub):
                    help="model config; default: the checkpoint's (see `errseg infer --help`)")
     p.add_argument('--device', default='cpu', help='cpu (default), cuda, cuda:1, ...')
     p.add_argument('--host', default='127.0.0.1',
-                   help='address to serve on (default: 127.0.0.1, this machine only; 0.0.0.0: every '
-                   'interface)')
+                   help='address to serve on (default: 127.0.0.1, this machine only; 0.0.0.0: every interface)')
     p.add_argument('--port', type=bounded(int, 0, 65535, 'a port number in [0, 65535]'), default=7860,
                    help='port (default: 7860; 0: any free port)')
     p.add_argument('--share', action='store_true',
-                   help="also serve through a temporary public link (Gradio's share servers); off by "
-                   'default')
-    p.set_defaults(run=run)
+                   help="also serve through a temporary public link (Gradio's share servers); off by default")
 
 
-def run(args) -> int:
+def run(args) -> None:
     from ..demo import DemoSession, build_app, launch  # gradio: only when the command runs
 
     session = DemoSession(args.checkpoint, args.config, device=args.device)
     launch(build_app(session), host=args.host, port=args.port or None, share=args.share)
-    return 0

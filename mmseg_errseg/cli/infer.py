@@ -3,11 +3,7 @@ import argparse
 import sys
 import warnings
 
-from . import bounded, positive_int
-
-__all__ = ['add_parser', 'run']
-
-DEFAULT_OUT = 'work_dirs/infer'
+from . import CommandError, bounded, cfg_options, positive_int
 
 
 def add_parser(sub):
@@ -42,8 +38,7 @@ def add_parser(sub):
     p.add_argument('--config', metavar='CFG',
                    help='model config; default: the one saved in the checkpoint, or the base config of '
                    'the architecture `errseg convert-official` recorded')
-    p.add_argument('--out', default=DEFAULT_OUT, metavar='DIR',
-                   help=f'output folder (default: {DEFAULT_OUT})')
+    p.add_argument('--out', default='work_dirs/infer', metavar='DIR', help='output folder (default: %(default)s)')
     p.add_argument('--num-selected', type=positive_int, metavar='P',
                    help="classes kept per image (default: the config's test_cfg.num_selected); a P "
                    'larger than the vocabulary is clamped to it with a warning')
@@ -58,11 +53,6 @@ def add_parser(sub):
                    help='skip images that cannot be read or decoded, segment the others, list the skipped ones '
                    'at the end and exit with status 1 (default: stop at the first)')
     p.add_argument('--skipped-ok', action='store_true', help='with --skip-bad: exit with status 0 all the same')
-    p.set_defaults(run=run)
-
-
-def _print_warning(message, category, filename, lineno, file=None, line=None):
-    print(f'errseg infer: warning: {message}', file=sys.stderr)
 
 
 def run(args) -> int:
@@ -71,7 +61,6 @@ def run(args) -> int:
     from ..apis.files import check_unique_names, collect_images
     from ..models.prompts import check_vocabulary
     from ..vocabularies import load_vocabulary, parse_vocab
-    from . import CommandError, cfg_options
 
     if args.skipped_ok and not args.skip_bad:
         raise CommandError('--skipped-ok applies with --skip-bad only')
@@ -83,7 +72,7 @@ def run(args) -> int:
 
     with warnings.catch_warnings():
         warnings.simplefilter('default')
-        warnings.showwarning = _print_warning
+        warnings.showwarning = lambda message, *_, **__: print(f'errseg infer: warning: {message}', file=sys.stderr)
         from ..apis import ERRSegInferencer
         inferencer = ERRSegInferencer(args.config, weights=args.checkpoint, vocabulary=vocabulary,
                                       num_selected=args.num_selected, device=args.device,

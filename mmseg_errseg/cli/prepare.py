@@ -34,14 +34,12 @@ def add_parser(sub):
     p.add_argument('--splits', help='coco_stuff171 only: train,val (default: both)')
     p.add_argument('--ids', metavar='FILE', help='pc459 / pc59: validation id list (default: the 5,104 '
                    'PASCAL-Context ids shipped with the package); pc59 then reads trainval/*.mat, not the JSON')
-    p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args) -> None:
     from ..datasets.prepare import prepare
 
     splits = [s.strip() for s in args.splits.split(',') if s.strip()] if args.splits else None
     report = prepare(args.dataset, args.src, args.dst, nproc=args.nproc, link=args.link,
                      overwrite=args.overwrite, splits=splits, ids=args.ids)
     print('\n'.join(report.lines()))
-    return 0

@@ -26,8 +26,7 @@ def add_parser(sub):
                       help='vocabulary size T (847/150/459/59/20/171: the benchmark\'s class names)')
     what.add_argument('--vocabulary', metavar='NAME|FILE', help='shipped vocabulary or class-name file')
     what.add_argument('--benchmark', metavar='NAME',
-                      help='a benchmark (its paper title, e.g. A-847, or name): its classes and official '
-                      'test-time P')
+                      help='a benchmark (its paper title, e.g. A-847, or name): its classes and official test-time P')
     what.add_argument('--num-selected', type=int, metavar='P', help='kept classes P (ERR-Seg)')
     what.add_argument('--input', type=int, nargs=2, metavar=('H', 'W'),
                       help='network input size, positive multiples of 32 (default: crop_size)')
@@ -41,9 +40,8 @@ def add_parser(sub):
     how.add_argument('--threads', type=positive_int, metavar='N', help='torch CPU threads (default: torch\'s)')
     how.add_argument('--execution', nargs='+', default=['eager'], metavar='MODE',
                      choices=('eager', 'channels-last', 'bf16', 'compile'),
-                     help='execution modes timed in this run, the first is the reference the others '
-                     'are compared with (speed and logits): eager, channels-last, bf16, compile '
-                     '(default: eager)')
+                     help='execution modes timed in this run, the first is the reference the others are compared '
+                     'with (speed and logits): eager, channels-last, bf16, compile (default: eager)')
     how.add_argument('--text', choices=('random', 'encode'), default='random',
                      help='cache random unit class embeddings (default; costs do not depend on them) '
                      'or run the text tower once (meaningful with --checkpoint)')
@@ -54,14 +52,11 @@ def add_parser(sub):
                      help='instrumented runs for the component times, median reported (default: 1)')
     out = p.add_argument_group('output')
     out.add_argument('--json', action='store_true', help='print the records as JSON only')
-    out.add_argument('--out-dir', metavar='DIR',
-                     help='write one JSON record per model there')
-    p.set_defaults(run=run)
+    out.add_argument('--out-dir', metavar='DIR', help='write one JSON record per model there')
 
 
-def run(args) -> int:
+def run(args) -> None:
     import json
-    import sys
 
     import torch
 
@@ -80,6 +75,4 @@ def run(args) -> int:
                         components=not args.no_components, component_runs=args.component_runs,
                         executions=tuple(args.execution))
     if args.json:
-        json.dump(records if len(records) > 1 else records[0], sys.stdout, indent=2)
-        sys.stdout.write('\n')
-    return 0
+        print(json.dumps(records if len(records) > 1 else records[0], indent=2))

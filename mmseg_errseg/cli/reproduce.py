@@ -30,8 +30,8 @@ def add_parser(sub):
     p.add_argument('--checkpoint', dest='checkpoints', action='append', default=[], metavar='[b=|l=]CKPT',
                    help='official weights of ERR-Seg-B (CKPT or b=CKPT) or ERR-Seg-L (l=CKPT), standing in for '
                    'the training of the official configuration; repeat for both')
-    p.add_argument('--work-dir', metavar='DIR',
-                   help='records, trainings and evaluations (default: work_dirs/reproduce, or work_dirs/reproduce-smoke)')
+    p.add_argument('--work-dir', metavar='DIR', help='records, trainings and evaluations '
+                   '(default: work_dirs/reproduce, or work_dirs/reproduce-smoke)')
     p.add_argument('--out', metavar='DIR', help='tables and plots (default: results, or results/smoke)')
     p.add_argument('--launcher', choices=('none', 'pytorch', 'slurm'), default='none',
                    help='pytorch: under torchrun (CPU: gloo), slurm: under srun (GPUs); trainings run in every '
@@ -58,7 +58,6 @@ def add_parser(sub):
     p.add_argument('--partition', metavar='NAME', help='Slurm partition of every job')
     p.add_argument('--status', metavar='WORK_DIR',
                    help='show where every run of the sweep that used WORK_DIR stands and exit')
-    p.set_defaults(run=run)
 
 
 def run(args) -> int:
@@ -67,4 +66,4 @@ def run(args) -> int:
 
     args.checkpoints = parse_checkpoints(args.checkpoints)
     args.cfg_options = cfg_options(args.cfg_options) or {}
-    return reproduce(args, getattr(args, 'argv', ['reproduce']), render=write_results)
+    return reproduce(args, args.argv, render=write_results)

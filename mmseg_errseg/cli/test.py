@@ -1,7 +1,7 @@
 """errseg test CONFIG CHECKPOINT --dataset NAME: open-vocabulary evaluation with a metrics record."""
 import argparse
 
-from . import bounded, positive_int
+from . import bounded, cfg_options, positive_int
 
 #: the benchmarks' names (``datasets.BENCHMARKS``, which --help cannot import: it imports torch)
 DATASETS = ('ade847', 'pc459', 'ade150', 'pc59', 'voc20', 'coco_stuff171')
@@ -21,8 +21,7 @@ def add_parser(sub):
                    'default: the checkpoint\'s own (a converted official one at its official crop, 768 for L)')
     p.add_argument('checkpoint', help='checkpoint of that model (convert official ones with convert-official)')
     p.add_argument('--dataset', help='benchmark to evaluate on (default: the config\'s test set)')
-    p.add_argument('--data-root', help='data root holding the prepared dataset (default: the config\'s, '
-                   'else data/)')
+    p.add_argument('--data-root', help="data root holding the prepared dataset (default: the config's, else data/)")
     p.add_argument('--out', help='record file (default: WORK_DIR/eval_DATASET.json)')
     p.add_argument('--work-dir', help='Runner work dir (default: work_dirs/CONFIG_NAME/eval_DATASET)')
     p.add_argument('--num-selected', type=positive_int, metavar='P', help='test-time P instead of the official one')
@@ -35,16 +34,14 @@ def add_parser(sub):
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                    help='config overrides, as MMSeg\'s tools (applied last)')
     p.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
-    p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args) -> None:
     from mmengine.dist import is_main_process
 
     from ..evaluation import evaluate, format_summary
     from ..harness.distributed import setup_launcher
     from ..utils import config_errors
-    from . import cfg_options
 
     setup_launcher(args.launcher)
     with config_errors(args.config or args.checkpoint):
@@ -54,4 +51,3 @@ def run(args) -> int:
                           device=args.device, launcher=args.launcher)
     if is_main_process():
         print(format_summary(record))
-    return 0

@@ -3,6 +3,8 @@ import argparse
 import os
 import os.path as osp
 
+from . import CommandError, cfg_options
+
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -22,16 +24,14 @@ def add_parser(sub):
                    help='how the processes were started (pytorch: torchrun, on CPUs too; slurm: srun; mpi: mpirun)')
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE', help="config overrides, as MMSeg's tools")
     p.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
-    p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args) -> None:
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
     from ..harness.distributed import setup_launcher
     from ..utils import config_errors, load_config
-    from . import CommandError, cfg_options
 
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, cfg_options(args.cfg_options))
@@ -55,4 +55,3 @@ def run(args) -> int:
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
     print(f'trained: checkpoints and logs in {cfg.work_dir}')
-    return 0

@@ -9,17 +9,16 @@ from pathlib import Path
 from typing import Callable, Dict, Sequence, Union
 
 import matplotlib
+import matplotlib.pyplot as plt
 import matplotlib.ticker
+import numpy as np
+import pandas as pd
+
+from ..utils import atomic_path
+from ..datasets.benchmarks import get_benchmark
+from ..harness.experiments import Experiment
 
 matplotlib.use('Agg')  # files only, no display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..utils import atomic_path  # noqa: E402
-from ..datasets.benchmarks import get_benchmark  # noqa: E402
-from ..harness.experiments import Experiment  # noqa: E402
 
 __all__ = ['PLOTS', 'plot_experiment', 'write_plot', 'heatmap_order', 'plot_similarity_heatmap',
            'plot_best_match_distribution']
@@ -57,8 +56,7 @@ def plot_sweep(experiment: Experiment, cells: pd.DataFrame, smoke: bool):
     x = cells['x'].dropna()
     if len(x) and x.min() > 0 and x.max() / x.min() >= 10:  # a sweep over decades (λ)
         ax.set_xscale('log')
-    ax.set_xlabel(experiment.param)
-    ax.set_ylabel('mIoU (%)')
+    ax.set(xlabel=experiment.param, ylabel='mIoU (%)')
     ax.set_title(_title(experiment, smoke), fontsize=9)
     fig.subplots_adjust(bottom=0.2)
     fig.text(0.01, 0.01, "The paper's curve exists only as an image: not shown.", fontsize=7)
@@ -80,8 +78,7 @@ def _facet_lines(experiment: Experiment, cells: pd.DataFrame, smoke: bool, facet
             sns.lineplot(data=part, x='x', y='value', hue=hue, style='source', markers=True, ax=ax)
             ax.legend(fontsize=6)
         ax.set_title(str(key), fontsize=9)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel('mIoU (%)')
+        ax.set(xlabel=xlabel, ylabel='mIoU (%)')
     fig.suptitle(_title(experiment, smoke), fontsize=9)
     fig.tight_layout()
     return fig
@@ -91,14 +88,10 @@ def plot_latency_scatter(experiment: Experiment, cells: pd.DataFrame, smoke: boo
     """Fig. 1: mIoU against latency: the paper's points (its GPU) and ours (our device) in separate panels."""
     import seaborn as sns
     panels = []
-    for source, col in ((PAPER, 'paper'), (OURS, 'ours')):
-        points = []
-        for variant, group in cells.groupby('variant', sort=False):
-            by = group.set_index('metric')[col]
-            lat, miou = by.get('latency_ms', np.nan), by.get('mIoU', np.nan)
-            if np.isfinite(lat) and np.isfinite(miou):
-                points.append(dict(method=variant, latency=lat, mIoU=miou))
-        panels.append((source, pd.DataFrame(points)))
+    for source, col in ((PAPER, 'paper'), (OURS, 'ours')):  # per method its latency and mIoU, where both exist
+        points = cells.pivot_table(index='variant', columns='metric', values=col, sort=False)
+        points = points.reindex(columns=['latency_ms', 'mIoU']).dropna().rename_axis('method').reset_index()
+        panels.append((source, points.rename(columns={'latency_ms': 'latency'})))
     devices = ', '.join(sorted({d for d in cells.get('device', pd.Series(dtype=str)) if d})) or 'the record\'s'
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
     for ax, (source, frame), where in zip(axes, panels, ('RTX 3090 (the paper)', devices)):
@@ -111,8 +104,7 @@ def plot_latency_scatter(experiment: Experiment, cells: pd.DataFrame, smoke: boo
             ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title(f'{source}: latency on {where}', fontsize=9)
-        ax.set_xlabel('latency (ms, log scale)')
-        ax.set_ylabel('A-847 mIoU (%)')
+        ax.set(xlabel='latency (ms, log scale)', ylabel='A-847 mIoU (%)')
     fig.suptitle(_title(experiment, smoke) + ' (different devices: compare within a panel only)', fontsize=9)
     fig.tight_layout()
     return fig
@@ -132,8 +124,7 @@ def plot_efficiency_bars(experiment: Experiment, cells: pd.DataFrame, smoke: boo
             sns.barplot(data=part, x='variant', y='value', hue='source', ax=ax)
             ax.tick_params(axis='x', labelrotation=20, labelsize=7)
             ax.legend(fontsize=7)
-        ax.set_xlabel('')
-        ax.set_ylabel(name)
+        ax.set(xlabel='', ylabel=name)
     fig.suptitle(_title(experiment, smoke) + ' (ratios: each device against itself)', fontsize=9)
     fig.tight_layout()
     return fig
@@ -198,7 +189,8 @@ def heatmap_order(matrix: np.ndarray):
 
 
 def plot_similarity_heatmap(result, path: Union[str, Path]) -> Path:
-    """Write to the PNG ``path`` the heatmap of a ``LabelSimilarity`` (eval x train), sorted by :func:`heatmap_order`."""
+    """Write to the PNG ``path`` the heatmap of a ``LabelSimilarity`` (eval x train), sorted by
+    :func:`heatmap_order`."""
     import seaborn as sns
     rows, cols = heatmap_order(result.matrix)
     frame = pd.DataFrame(result.matrix[np.ix_(rows, cols)],

@@ -2,7 +2,7 @@
 summary of one profile record that ``errseg profile`` prints.
 """
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -52,9 +52,7 @@ def wide_table(experiment: Experiment, cells: pd.DataFrame, smoke: bool = False)
         row[f'{r.column} paper'] = paper
         if r.comparable and not smoke:
             row[f'{r.column} Δ'] = '' if np.isnan(r.diff) else f'{r.diff:+.{digits}f}'
-    frame = pd.DataFrame(list(rows.values())).fillna('')
-    footnotes = [f'[{n}] {text}' for text, n in notes.items()]
-    return frame, footnotes
+    return pd.DataFrame(list(rows.values())).fillna(''), [f'[{n}] {text}' for text, n in notes.items()]
 
 
 def _title(experiment: Experiment, smoke: bool) -> str:
@@ -70,25 +68,22 @@ def render_markdown(experiment: Experiment, frame: pd.DataFrame, footnotes: Sequ
     lines += ['"ours": measured by this harness (records named in the CSV); "paper": the paper\'s figure'
               + ('.' if smoke else '; "Δ": ours - paper.') + ' Latency and memory of ours are of the device of '
               'the record, not the paper\'s: they stand beside the paper\'s only as ratios "÷".', '']
-    lines += [frame.to_markdown(index=False, disable_numparse=True), '']
-    lines += [f'- {n}' for n in experiment.notes]
-    lines += [f'- {n}' for n in footnotes]
+    lines += [frame.to_markdown(index=False, disable_numparse=True), '', *(f'- {n}' for n in experiment.notes),
+              *(f'- {n}' for n in footnotes)]
     if provenance:
         lines += ['', provenance]
     return '\n'.join(lines) + '\n'
 
 
-_LATEX_SPECIAL = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#', '_': r'\_',
-                  '{': r'\{', '}': r'\}', '~': r'\textasciitilde{}', '^': r'\textasciicircum{}'}
-_LATEX_UNICODE = {'✓': r'\checkmark', '×': r'$\times$', 'Δ': r'$\Delta$', '²': r'$^2$', 'λ': r'$\lambda$',
-                  '≥': r'$\geq$'}
+#: LaTeX of the characters that are special to it or not ASCII
+_LATEX = str.maketrans({'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#', '_': r'\_',
+                        '{': r'\{', '}': r'\}', '~': r'\textasciitilde{}', '^': r'\textasciicircum{}',
+                        '✓': r'\checkmark', '×': r'$\times$', 'Δ': r'$\Delta$', '²': r'$^2$', 'λ': r'$\lambda$',
+                        '≥': r'$\geq$'})
 
 
 def _latex_text(text: str) -> str:
-    out = ''.join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
-    for ch, tex in _LATEX_UNICODE.items():
-        out = out.replace(ch, tex)
-    return out
+    return str(text).translate(_LATEX)
 
 
 def render_latex(experiment: Experiment, frame: pd.DataFrame, footnotes: Sequence[str], smoke: bool) -> str:
@@ -117,20 +112,16 @@ def write_experiment(experiment: Experiment, cells: pd.DataFrame, out_dir: Path,
                 index=False, float_format='%.6g'))]
 
 
-def write_table(experiment: Experiment, lookup: Lookup, out_dir: Path, resolve: Callable[[str], Path] = Path,
-                provenance: str = '') -> Tuple[pd.DataFrame, List[Path]]:
-    """(cells, files): an experiment's table (possibly with rows of the command's own) from records a
-    command was given, written by :func:`write_experiment`."""
-    cells = experiment_cells(experiment, lookup, resolve)
-    return cells, write_experiment(experiment, cells, out_dir, smoke=False, provenance=provenance)
+def write_table(experiment: Experiment, lookup: Lookup, out_dir: Path, provenance: str = '') -> List[Path]:
+    """The files of an experiment's table (possibly with rows of the command's own) from records a command
+    was given, written by :func:`write_experiment`."""
+    return write_experiment(experiment, experiment_cells(experiment, lookup), out_dir, smoke=False,
+                            provenance=provenance)
 
 
 # ---------------------------------------------------------------- one profile record
-_MEMORY_KINDS = {
-    'cuda_max_allocated': 'CUDA max allocated',
-    'cpu_peak_rss': 'process peak RSS',
-    'cpu_lifetime_peak_rss': 'process lifetime peak RSS (could not be reset: a lower bound of the block)',
-}
+_MEMORY_KINDS = {'cuda_max_allocated': 'CUDA max allocated', 'cpu_peak_rss': 'process peak RSS',
+                 'cpu_lifetime_peak_rss': 'process lifetime peak RSS (could not be reset: a lower bound of the block)'}
 
 
 def _bytes(value: float) -> str:
@@ -158,8 +149,7 @@ def _component_frame(record: Mapping) -> pd.DataFrame:
 
 
 def _settings_line(record: Mapping) -> str:
-    s = record.get('settings', {})
-    env = record.get('environment', {})
+    s, env = record.get('settings', {}), record.get('environment', {})
     parts = [record.get('name', '?')]
     if s.get('config'):
         parts.append(str(s['config']))
@@ -168,7 +158,7 @@ def _settings_line(record: Mapping) -> str:
         if s.get('num_selected') is not None:
             kept = s.get('kept_classes')
             tp += f', P={kept}' if kept == s['num_selected'] else f', all {kept} classes kept'
-        parts.append(tp + (f" ({s['benchmark']})" if s.get('benchmark') else f" ({s.get('vocabulary')})"))
+        parts.append(f"{tp} ({s.get('benchmark') or s.get('vocabulary')})")
     if s.get('input'):
         parts.append(f"input {s['input'][0]}x{s['input'][1]}")
     device = env.get('gpu') or f"{env.get('device', 'cpu')}, {env.get('torch_threads')} threads"
@@ -188,19 +178,17 @@ def format_record(record: Mapping) -> str:
         pt = record.get('ptflops')
         if pt:
             rel = 100 * (pt['macs'] - flops['matmul']) / flops['matmul'] if flops['matmul'] else float('nan')
-            lines.append('ptflops cross-check (aten backend, attention hooked): '
-                         f"{_gflops(pt['macs'])} GMACs; "
-                         f"fvcore matrix-product share {_gflops(flops['matmul'])} GFLOPs ({rel:+.2f}%: "
-                         'ptflops adds bias MACs)')
+            lines.append(f"ptflops cross-check (aten backend, attention hooked): {_gflops(pt['macs'])} GMACs; "
+                         f"fvcore matrix-product share {_gflops(flops['matmul'])} GFLOPs ({rel:+.2f}%: ptflops adds "
+                         'bias MACs)')
         if flops.get('uncounted'):
             ops = ', '.join(f'{k.replace("aten::", "")} x{v}' for k, v in flops['uncounted'].items())
             lines.append(f'uncounted (no fvcore handle; element-wise/indexing by convention): {ops}')
-    p = record.get('params') or {}
+    p = record.get('params')
     if p:
         groups = ', '.join(f'{k} {v / 1e6:.2f} M' for k, v in p.items()
                            if k not in ('total', 'trainable') and (v or k != OTHER))
-        lines.append(f"params: total {p['total'] / 1e6:.2f} M, trainable {p['trainable'] / 1e6:.2f} M "
-                     f'({groups})')
+        lines.append(f"params: total {p['total'] / 1e6:.2f} M, trainable {p['trainable'] / 1e6:.2f} M ({groups})")
     for name, entry in (record.get('executions') or {}).items():
         lat, mem = entry['latency'], entry['memory']
         line = (f"latency [{EXECUTION_MODES.get(name, name)}]: median {_ms(lat['median_ms'])} "
@@ -211,8 +199,7 @@ def format_record(record: Mapping) -> str:
         lines.append(line)
         acc = entry.get('accuracy_vs_reference')
         if acc:
-            diff = 'n/a (kept classes differ)' if acc['max_abs_diff'] is None \
-                else f"{acc['max_abs_diff']:.2e}"
+            diff = 'n/a (kept classes differ)' if acc['max_abs_diff'] is None else f"{acc['max_abs_diff']:.2e}"
             kept = '' if acc['kept_identical'] is None else \
                 f", kept classes {'identical' if acc['kept_identical'] else 'DIFFERENT'}"
             lines.append(f'  accuracy vs the first mode: max |logit diff| {diff} '
