@@ -8,10 +8,8 @@ from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ..vocabularies import load_vocabulary
 
-__all__ = [
-    'Benchmark', 'Split', 'BENCHMARKS', 'EVAL_BENCHMARKS', 'TRAIN_BENCHMARK', 'get_benchmark', 'Vocabulary',
-    'resolve_vocabulary', 'test_pipeline', 'train_pipeline', 'RESIZE_BACKENDS'
-]
+__all__ = ['Benchmark', 'Split', 'BENCHMARKS', 'EVAL_BENCHMARKS', 'TRAIN_BENCHMARK', 'get_benchmark', 'Vocabulary',
+           'resolve_vocabulary', 'test_pipeline', 'train_pipeline', 'RESIZE_BACKENDS']
 
 #: How the test pipeline decodes and resizes the image: 'pillow' as the official code (pixel for pixel),
 #: 'cv2' as MMSeg's ``ResizeShortestEdge`` (kept for comparison; see ``transforms.py``).
@@ -75,20 +73,14 @@ class Benchmark:
                     pipeline: Optional[List[dict]] = None) -> dict:
         """The MMSeg dataset config of a split (test pipeline by default)."""
         s = self.split(split)
-        return dict(
-            type=self.dataset_type,
-            data_root=data_root,
-            data_prefix=dict(img_path=s.img_dir, seg_map_path=s.seg_dir),
-            pipeline=test_pipeline(self) if pipeline is None else pipeline)
+        return dict(type=self.dataset_type, data_root=data_root,
+                    data_prefix=dict(img_path=s.img_dir, seg_map_path=s.seg_dir),
+                    pipeline=test_pipeline(self) if pipeline is None else pipeline)
 
     def test_dataloader(self, data_root: str = 'data/', num_workers: int = 2) -> dict:
         """Batch 1 (images keep their own size), sequential, the official test pipeline."""
-        return dict(
-            batch_size=1,
-            num_workers=num_workers,
-            persistent_workers=num_workers > 0,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=self.dataset_cfg(data_root, 'val'))
+        return dict(batch_size=1, num_workers=num_workers, persistent_workers=num_workers > 0,
+                    sampler=dict(type='DefaultSampler', shuffle=False), dataset=self.dataset_cfg(data_root, 'val'))
 
     def evaluator(self) -> dict:
         """MMSeg's IoU metric (with per-class records) at this dataset's ignore index."""
@@ -195,9 +187,8 @@ def resolve_vocabulary(spec: str) -> Vocabulary:
     (.json list or one name per line; its source is the file's stem)."""
     key = _KEYS.get(_normalised(spec))
     if key is None and not Path(spec).is_file():
-        raise FileNotFoundError(f'unknown vocabulary {spec!r}: expected a benchmark\'s '
-                                f'({", ".join(BENCHMARKS)}), a paper name '
-                                f'({", ".join(b.title for b in BENCHMARKS.values())}) or a class-name file')
+        raise FileNotFoundError(f'unknown vocabulary {spec!r}: expected a benchmark\'s ({", ".join(BENCHMARKS)}), a '
+                                f'paper name ({", ".join(b.title for b in BENCHMARKS.values())}) or a class-name file')
     names = load_vocabulary(key or spec)
     if not names:
         raise ValueError(f'vocabulary {spec!r} is empty: it needs at least one class name')

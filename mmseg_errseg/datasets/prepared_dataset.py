@@ -6,7 +6,7 @@ The class names are the official ERR-Seg lists (the model's vocabulary); the lab
 """
 import os
 import os.path as osp
-from typing import ClassVar, List, Union
+from typing import ClassVar, List, Optional, Union
 
 import mmengine.fileio as fileio
 from mmseg.datasets import ADE20KDataset, BaseSegDataset, COCOStuffDataset
@@ -14,10 +14,8 @@ from mmseg.registry import DATASETS
 
 from .benchmarks import Benchmark, get_benchmark
 
-__all__ = [
-    'PreparedSegDataset', 'load_dataset_index', 'load_split', 'COCOStuff171Dataset', 'ADE20K150Dataset',
-    'ADE20K847Dataset', 'PascalContext59Dataset', 'PascalContext459Dataset', 'PascalVOC20Dataset'
-]
+__all__ = ['PreparedSegDataset', 'load_dataset_index', 'load_split', 'COCOStuff171Dataset', 'ADE20K150Dataset',
+           'ADE20K847Dataset', 'PascalContext59Dataset', 'PascalContext459Dataset', 'PascalVOC20Dataset']
 
 
 class PreparedSegDataset(BaseSegDataset):
@@ -25,18 +23,14 @@ class PreparedSegDataset(BaseSegDataset):
 
     As detectron2's ``load_sem_seg`` in the official code, the split is read from the label-map folder, so
     an image folder shared by several splits (VOC's ``JPEGImages``) needs no split file (with ``ann_file``,
-    MMSeg's behaviour applies). A missing folder, an empty one or label maps without images give one error
-    naming what is missing and how to prepare the data. Subclasses set ``BENCHMARK`` (suffixes, ignore index).
+    MMSeg's behaviour applies). Subclasses set ``BENCHMARK`` (suffixes, ignore index).
     """
     BENCHMARK: ClassVar[str] = ''
 
     def __init__(self, **kwargs) -> None:
         bench = get_benchmark(self.BENCHMARK)
-        kwargs.setdefault('img_suffix', '.jpg')
-        kwargs.setdefault('seg_map_suffix', bench.seg_map_suffix)
-        kwargs.setdefault('ignore_index', bench.ignore_index)
-        kwargs.setdefault('reduce_zero_label', False)
-        super().__init__(**kwargs)
+        super().__init__(**{'img_suffix': '.jpg', 'seg_map_suffix': bench.seg_map_suffix,
+                            'ignore_index': bench.ignore_index, 'reduce_zero_label': False, **kwargs})
 
     def _prepare_hint(self) -> str:
         return (f'prepare it with `errseg prepare {self.BENCHMARK} --src RAW --dst DATA_ROOT` '
@@ -66,12 +60,9 @@ class PreparedSegDataset(BaseSegDataset):
         if not stems:
             raise FileNotFoundError(f'{name}: no *{self.seg_map_suffix} label maps in {seg_dir!r}; '
                                     f'{self._prepare_hint()}')
-        data_list = [
-            dict(img_path=osp.join(img_dir, stem + self.img_suffix),
-                 seg_map_path=osp.join(seg_dir, stem + self.seg_map_suffix),
-                 label_map=self.label_map, reduce_zero_label=self.reduce_zero_label, seg_fields=[])
-            for stem in stems
-        ]
+        data_list = [dict(img_path=osp.join(img_dir, stem + self.img_suffix),
+                          seg_map_path=osp.join(seg_dir, stem + self.seg_map_suffix), label_map=self.label_map,
+                          reduce_zero_label=self.reduce_zero_label, seg_fields=[]) for stem in stems]
         missing = [d['img_path'] for d in data_list
                    if not fileio.exists(d['img_path'], backend_args=self.backend_args)]
         if missing:
@@ -81,24 +72,24 @@ class PreparedSegDataset(BaseSegDataset):
         return data_list
 
 
-def _dataset(class_name: str, benchmark: str, doc: str, palette=None) -> type:
-    """Register a :class:`PreparedSegDataset` of ``benchmark``; no palette: MMSeg draws a seeded one."""
-    meta = dict(classes=get_benchmark(benchmark).classes())
-    if palette is not None:
-        meta['palette'] = [list(c) for c in palette]
-    cls = type(class_name, (PreparedSegDataset,), dict(BENCHMARK=benchmark, METAINFO=meta, __doc__=doc,
-                                                       __module__=__name__))
+def _dataset(benchmark: str, doc: str, palette_of: Optional[type] = None) -> type:
+    """Register the :class:`PreparedSegDataset` of ``benchmark`` (named its ``dataset_type``), with the palette
+    of the MMSeg dataset ``palette_of`` (none: MMSeg draws a seeded one)."""
+    bench = get_benchmark(benchmark)
+    meta = dict(classes=bench.classes())
+    if palette_of is not None:
+        meta['palette'] = [list(c) for c in palette_of.METAINFO['palette']]
+    cls = type(bench.dataset_type, (PreparedSegDataset,),
+               dict(BENCHMARK=benchmark, METAINFO=meta, __doc__=doc, __module__=__name__))
     return DATASETS.register_module(module=cls)
 
 
-COCOStuff171Dataset = _dataset('COCOStuff171Dataset', 'coco_stuff171', 'COCO-Stuff-171, the training set.',
-                               COCOStuffDataset.METAINFO['palette'])
-ADE20K150Dataset = _dataset('ADE20K150Dataset', 'ade150', "A-150: MMSeg's ADE20K labels, zero label reduced.",
-                            ADE20KDataset.METAINFO['palette'])
-ADE20K847Dataset = _dataset('ADE20K847Dataset', 'ade847', 'A-847: the full ADE20K validation set, 16-bit labels.')
-PascalContext59Dataset = _dataset('PascalContext59Dataset', 'pc59', 'PC-59 validation; background ignored.')
-PascalContext459Dataset = _dataset('PascalContext459Dataset', 'pc459', 'PC-459 validation, 16-bit labels.')
-PascalVOC20Dataset = _dataset('PascalVOC20Dataset', 'voc20', 'PAS-20: VOC 2012 validation; background ignored.')
+COCOStuff171Dataset = _dataset('coco_stuff171', 'COCO-Stuff-171, the training set.', COCOStuffDataset)
+ADE20K150Dataset = _dataset('ade150', "A-150: MMSeg's ADE20K labels, zero label reduced.", ADE20KDataset)
+ADE20K847Dataset = _dataset('ade847', 'A-847: the full ADE20K validation set, 16-bit labels.')
+PascalContext59Dataset = _dataset('pc59', 'PC-59 validation; background ignored.')
+PascalContext459Dataset = _dataset('pc459', 'PC-459 validation, 16-bit labels.')
+PascalVOC20Dataset = _dataset('voc20', 'PAS-20: VOC 2012 validation; background ignored.')
 
 
 def load_dataset_index(dataset_cfg: dict, name: str = '') -> PreparedSegDataset:
@@ -107,12 +98,11 @@ def load_dataset_index(dataset_cfg: dict, name: str = '') -> PreparedSegDataset:
     Raises:
         FileNotFoundError: Naming what is missing and how to prepare benchmark ``name``.
     """
-    cfg = dict(dataset_cfg)
+    cfg = dict(dataset_cfg, pipeline=[], serialize_data=False)  # keep .data_list readable
     data_root = cfg.get('data_root')
     if data_root and not osp.isdir(data_root):
         hint = f'errseg prepare {name} --src RAW --dst {data_root}' if name else 'errseg prepare'
         raise FileNotFoundError(f'data root {data_root!r} does not exist; prepare the dataset into it with `{hint}`')
-    cfg.update(pipeline=[], serialize_data=False)  # keep .data_list readable
     cls = DATASETS.get(cfg.pop('type'))  # built directly: registry builds would re-wrap our message
     return cls(**cfg)
 

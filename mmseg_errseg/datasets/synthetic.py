@@ -16,15 +16,13 @@ from .benchmarks import BENCHMARKS, get_benchmark
 __all__ = ['make_dataset']
 
 
-def _label_map(rng: np.random.Generator, hw: Tuple[int, int], num_classes: int, ignore_index: int,
-               max_classes: int) -> np.ndarray:
+def _label_map(rng: np.random.Generator, hw: Tuple[int, int], num_classes: int, ignore_index: int) -> np.ndarray:
     h, w = hw
-    k = int(rng.integers(2, max_classes + 1))
+    k = int(rng.integers(2, 6))  # 2 to 5 classes
     classes = rng.choice(num_classes, size=k, replace=False)
     if num_classes > 256:  # 16-bit labels: always class 255 (valid there) and an id above it
         classes[-2:] = 255, rng.integers(256, num_classes)
-    dtype = np.uint16 if ignore_index > 255 else np.uint8
-    label = np.empty((h, w), dtype=dtype)
+    label = np.empty((h, w), dtype=np.uint16 if ignore_index > 255 else np.uint8)
     edges = np.linspace(0, w, k + 1).astype(int)
     for c, x0, x1 in zip(classes, edges[:-1], edges[1:]):
         label[:, x0:x1] = c
@@ -36,18 +34,16 @@ def _label_map(rng: np.random.Generator, hw: Tuple[int, int], num_classes: int, 
 
 def _image(rng: np.random.Generator, label: np.ndarray, ignore_index: int) -> np.ndarray:
     img = np.zeros(label.shape + (3,), dtype=np.int16)
-    for c in np.unique(label):  # a fixed colour per class id; ignored pixels stay black
-        if c != ignore_index:
-            img[label == c] = np.random.default_rng(int(c) + 7919).integers(30, 226, size=3)
+    for c in np.unique(label[label != ignore_index]):  # a fixed colour per class id; ignored pixels stay black
+        img[label == c] = np.random.default_rng(int(c) + 7919).integers(30, 226, size=3)
     img += rng.integers(-12, 13, size=img.shape, dtype=np.int16)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def make_dataset(name: str, root: str, num_images: int = 4, size: Tuple[int, int] = (64, 80),
-                 seed: int = 0, splits: Optional[Sequence[str]] = None,
-                 max_classes: int = 5) -> Dict[str, List[Tuple[str, str]]]:
+def make_dataset(name: str, root: str, num_images: int = 4, size: Tuple[int, int] = (64, 80), seed: int = 0,
+                 splits: Optional[Sequence[str]] = None) -> Dict[str, List[Tuple[str, str]]]:
     """Write ``num_images`` per split (default: all) of a benchmark into the data root ``root``, the first of
-    (H, W) ``size``, with at most ``max_classes`` (>= 2) each; returns per split the (image, label map) paths."""
+    (H, W) ``size``, with 2 to 5 classes each; returns per split the (image, label map) paths."""
     bench = get_benchmark(name)
     if num_images < 1 or min(size) < 16:
         raise ValueError(f'need num_images >= 1 and size >= 16 pixels, got {num_images} and {size}')
@@ -61,7 +57,7 @@ def make_dataset(name: str, root: str, num_images: int = 4, size: Tuple[int, int
         pairs = []
         for i in range(num_images):
             hw = (size[0] + 8 * (i % 3), size[1] - 8 * (i % 2))
-            label = _label_map(rng, hw, bench.num_classes, bench.ignore_index, max(2, max_classes))
+            label = _label_map(rng, hw, bench.num_classes, bench.ignore_index)
             stem = f'{bench.name}_{split}_{i:06d}'
             img_path = osp.join(img_dir, stem + '.jpg')
             seg_path = osp.join(seg_dir, stem + bench.seg_map_suffix)

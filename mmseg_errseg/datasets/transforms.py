@@ -73,12 +73,6 @@ def shortest_edge_size(h: int, w: int, short_edge: int, max_size: int) -> Tuple[
     return int(newh + 0.5), int(neww + 0.5)
 
 
-def _pil_resize(array: np.ndarray, size_hw: Tuple[int, int], resample: int) -> np.ndarray:
-    """``PIL.Image.resize`` of an (H, W) label map or (H, W, 3) image, as a new array."""
-    h, w = size_hw
-    return np.array(Image.fromarray(array).resize((w, h), resample))
-
-
 @TRANSFORMS.register_module()
 class PillowResizeShortestEdge(BaseTransform):
     """Resize the short side to ``scale`` (long side at most ``max_size``) as detectron2 does.
@@ -99,11 +93,9 @@ class PillowResizeShortestEdge(BaseTransform):
         super().__init__()
         if interpolation not in self._RESAMPLE:
             raise ValueError(f'interpolation must be one of {sorted(self._RESAMPLE)}, got {interpolation!r}')
-        if int(scale) < 1 or int(max_size) < int(scale):
+        self.scale, self.max_size, self.interpolation = int(scale), int(max_size), interpolation
+        if self.scale < 1 or self.max_size < self.scale:
             raise ValueError(f'need 1 <= scale <= max_size, got scale={scale}, max_size={max_size}')
-        self.scale = int(scale)
-        self.max_size = int(max_size)
-        self.interpolation = interpolation
 
     def transform(self, results: dict) -> dict:
         img = results['img']
@@ -112,13 +104,10 @@ class PillowResizeShortestEdge(BaseTransform):
                             f'got {img.dtype}: load the image with LoadImageFromFile(to_float32=False)')
         h, w = img.shape[:2]
         newh, neww = shortest_edge_size(h, w, self.scale, self.max_size)
-        results['img'] = _pil_resize(img, (newh, neww), self._RESAMPLE[self.interpolation])
+        results['img'] = np.array(Image.fromarray(img).resize((neww, newh), self._RESAMPLE[self.interpolation]))
         for key in results.get('seg_fields', []):
-            results[key] = _pil_resize(results[key], (newh, neww), Image.NEAREST)
-        results['img_shape'] = (newh, neww)
-        results['scale'] = (neww, newh)
-        results['scale_factor'] = (neww / w, newh / h)
-        results['keep_ratio'] = True
+            results[key] = np.array(Image.fromarray(results[key]).resize((neww, newh), Image.NEAREST))
+        results.update(img_shape=(newh, neww), scale=(neww, newh), scale_factor=(neww / w, newh / h), keep_ratio=True)
         return results
 
     def __repr__(self) -> str:

@@ -4,7 +4,5 @@ from .evaluate import build_eval_config, eval_record, evaluate, format_summary
 from .per_class_iou import PerClassIoUMetric
 from .seen_unseen import SeenUnseenIoUMetric, SeenUnseenSplit, seen_unseen_miou
 
-__all__ = [
-    'ClassOverlapMetric', 'PerClassIoUMetric', 'build_eval_config', 'evaluate', 'format_summary', 'eval_record',
-    'SeenUnseenIoUMetric', 'SeenUnseenSplit', 'seen_unseen_miou'
-]
+__all__ = ['ClassOverlapMetric', 'PerClassIoUMetric', 'build_eval_config', 'evaluate', 'format_summary', 'eval_record',
+           'SeenUnseenIoUMetric', 'SeenUnseenSplit', 'seen_unseen_miou']

@@ -15,7 +15,7 @@ import numpy as np
 from mmengine.config import Config
 
 from ..apis.checkpoint import config_from_checkpoint, load_checked_state, load_errseg_checkpoint
-from ..datasets.benchmarks import BENCHMARKS, get_benchmark
+from ..datasets import BENCHMARKS, get_benchmark, load_dataset_index
 from ..utils import check_device, config_hash, environment_info, load_config, write_json
 from .per_class_iou import PerClassIoUMetric
 
@@ -70,8 +70,7 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
     cfg.resume = False
     if isinstance(cfg.get('visualizer'), dict):
         cfg.visualizer.pop('name', None)  # the Runner then names it per run (no clash between runs)
-    stem = osp.splitext(osp.basename(config))[0]
-    cfg.work_dir = work_dir or osp.join('work_dirs', stem, f'eval_{bench.name}')
+    cfg.work_dir = work_dir or osp.join('work_dirs', osp.splitext(osp.basename(config))[0], f'eval_{bench.name}')
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg, bench
@@ -79,9 +78,8 @@ def build_eval_config(config: Union[str, Any], dataset: Optional[str] = None, da
 
 def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = None, data_root: Optional[str] = None,
              out: Optional[str] = None, work_dir: Optional[str] = None, num_selected: Optional[int] = None,
-             num_workers: Optional[int] = None, cfg_options: Optional[dict] = None,
-             extra_metrics: Sequence[dict] = (), device: Optional[str] = None,
-             launcher: str = 'none') -> Dict[str, Any]:
+             num_workers: Optional[int] = None, cfg_options: Optional[dict] = None, extra_metrics: Sequence[dict] = (),
+             device: Optional[str] = None, launcher: str = 'none') -> Dict[str, Any]:
     """Evaluate a checkpoint with mmengine's test loop on a benchmark; write and return its :func:`eval_record`.
 
     ``config`` None: the checkpoint's own (:func:`~mmseg_errseg.apis.config_from_checkpoint`); the other
@@ -96,8 +94,6 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     from mmengine.dist import broadcast_object_list, is_main_process
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
-
-    from ..datasets.prepared_dataset import load_dataset_index
 
     loaded = load_errseg_checkpoint(checkpoint) if config is None else None
     if loaded is not None:
@@ -123,10 +119,8 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     broadcast_object_list(per_class)  # computed by the first process only (mmengine's BaseMetric.evaluate)
     if per_class[0] is None:
         raise RuntimeError('the evaluation produced no per-class results')
-    num_classes = len(bench.classes())
     record = eval_record(
-        bench.name, bench.classes(), per_class[0],
-        num_selected=min(cfg.model.test_cfg.num_selected, num_classes),
+        bench.name, bench.classes(), per_class[0], num_selected=min(cfg.model.test_cfg.num_selected, bench.num_classes),
         crop_size=tuple(model.crop_size), config=config if isinstance(config, str) else f'(from {checkpoint})',
         cfg_hash=config_hash(cfg), checkpoint=checkpoint,
         environment=environment_info(str(next(model.parameters()).device)),

@@ -22,10 +22,7 @@ class PerClassIoUMetric(IoUMetric):
     """
 
     default_prefix = ''  # keys as IoUMetric's (and no warning about a missing prefix)
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.per_class: Optional[Dict[str, np.ndarray]] = None
+    per_class: Optional[Dict[str, np.ndarray]] = None
 
     @staticmethod
     def total_area_to_metrics(total_area_intersect, total_area_union, total_area_pred_label,

@@ -4,11 +4,11 @@ A class is *seen* when its best cosine similarity to a training (COCO-Stuff-171)
 threshold (paper: 0.95), else *unseen* (Sec. 4.2.1 says the reverse, evidently a slip: the classes met
 in training are the seen ones). The split is a JSON file written by ``errseg similarity``:
 ``{"dataset", "train", "encoder", "threshold", "seen": [names], "unseen": [names]}``, names as in the
-dataset's class list. The seen (unseen) mIoU is the mean IoU over the seen (unseen) classes that occur.
+dataset's class list.
 """
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Dict, Sequence, Tuple, Union
 
@@ -18,8 +18,6 @@ from mmseg.registry import METRICS
 from .per_class_iou import PerClassIoUMetric
 
 __all__ = ['SeenUnseenSplit', 'seen_unseen_miou', 'SeenUnseenIoUMetric']
-
-_KEYS = ('dataset', 'train', 'encoder', 'threshold', 'seen', 'unseen')
 
 
 def _preview(names: Sequence[str], n: int = 5) -> str:
@@ -55,7 +53,7 @@ class SeenUnseenSplit:
     @classmethod
     def from_dict(cls, data: dict, source: str = 'split') -> 'SeenUnseenSplit':
         """Validate and build a split from its JSON object (``source`` names it in errors)."""
-        missing = [k for k in _KEYS if not isinstance(data, dict) or k not in data]
+        missing = [f.name for f in fields(cls) if not isinstance(data, dict) or f.name not in data]
         if missing:
             raise ValueError(f'{source}: not a seen/unseen split file, missing keys {missing} '
                              '(split files are written by `errseg similarity`)')

@@ -41,11 +41,10 @@ def prepare_train_config(cfg, work_dir: Path, data_root: Optional[str], dist: Di
         if cfg.get(loader) and data_root is not None:
             cfg[loader].dataset.data_root = str(data_root)
     total = int(cfg.train_dataloader.batch_size)
-    if dist.world_size > 1:
-        if total % dist.world_size:
-            raise ValueError(f'the config\'s batch of {total} images cannot be split over {dist.world_size} '
-                             f'processes: use a number of processes that divides {total}')
-        cfg.train_dataloader.batch_size = total // dist.world_size
+    if total % dist.world_size:
+        raise ValueError(f'the config\'s batch of {total} images cannot be split over {dist.world_size} '
+                         f'processes: use a number of processes that divides {total}')
+    cfg.train_dataloader.batch_size = total // dist.world_size
     if dist.distributed:
         # Only some switches leave parameters out of the graph (DDP's search for them costs every step);
         # on CPU the module must not be given device ids.
@@ -97,8 +96,7 @@ def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistI
         write_text(config_path, prepare_train_config(run.context['config'], train_dir, data_root, DistInfo(),
                                                      log_level).pretty_text)
     runner.train()
-    max_iters = int(cfg.train_cfg.max_iters)
-    checkpoint = train_dir / f'iter_{max_iters}.pth'
+    checkpoint = train_dir / f'iter_{int(cfg.train_cfg.max_iters)}.pth'
     if dist.is_main and not checkpoint.is_file():
         raise RuntimeError(f'training finished without its final checkpoint {checkpoint} (is the CheckpointHook '
                            'disabled in the config?)')
@@ -107,5 +105,4 @@ def run_training(run: Run, work_dir: Path, data_root: Optional[str], dist: DistI
                 iterations=int(runner.iter), final_loss=float(loss.current()) if loss is not None else None,
                 processes=dist.world_size, batch_per_process=int(cfg.train_dataloader.batch_size),
                 total_batch=int(cfg.train_dataloader.batch_size) * dist.world_size, launcher=dist.launcher,
-                resumed_from=os.path.relpath(os.path.abspath(resumed_from), os.path.abspath(work_dir))
-                if resumed_from else None)
+                resumed_from=os.path.relpath(resumed_from, work_dir) if resumed_from else None)

@@ -4,7 +4,7 @@ import os
 import os.path as osp
 import shutil
 from collections import namedtuple
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 import numpy as np
@@ -57,8 +57,8 @@ class PrepareReport:
     """The result of ``errseg prepare``."""
     name: str
     data_root: str
-    splits: List[SplitReport] = field(default_factory=list)
-    notes: List[str] = field(default_factory=list)
+    splits: List[SplitReport]
+    notes: List[str]
 
     def lines(self) -> List[str]:
         return ([f'{self.name}: prepared under {self.data_root}'] + [f'note: {n}' for n in self.notes]
@@ -72,7 +72,7 @@ def prepare(name: str, src: str, dst: str, link: Optional[str] = None, overwrite
 
     Outputs that exist are checked, not rewritten, unless ``overwrite``; unchanged images are placed by
     ``link`` (:data:`LINK_MODES`, default symlink); ``nproc`` worker processes. ``options`` are the reader's
-    own (``splits``, ``ids``, ``source``): ``None`` is ignored, one the reader does not take is an error.
+    own (``splits``, ``ids``): ``None`` is ignored, one the reader does not take is an error.
     """
     bench = get_benchmark(name)
     read = READERS[bench.name]
@@ -85,11 +85,9 @@ def prepare(name: str, src: str, dst: str, link: Optional[str] = None, overwrite
     if not osp.isdir(src):
         raise FileNotFoundError(f'{bench.name}: --src {src!r} does not exist (expected {bench.raw_release})')
     plan: Plan = read(bench, src, **{k: v for k, v in options.items() if v is not None})
-    report = PrepareReport(bench.name, dst, notes=list(plan.notes))
-    for split, entries in plan.splits.items():
-        report.splits.append(convert_split(bench, split, entries, plan.convert, dst, link=link or 'symlink',
-                                           overwrite=overwrite, nproc=nproc))
-    return report
+    splits = [convert_split(bench, split, entries, plan.convert, dst, link=link or 'symlink', overwrite=overwrite,
+                            nproc=nproc) for split, entries in plan.splits.items()]
+    return PrepareReport(bench.name, dst, splits, list(plan.notes))
 
 
 def _paths(source: Any) -> List[str]:
@@ -119,17 +117,6 @@ def place_file(src: str, dst: str, mode: str, overwrite: bool = False) -> None:
         os.link(src, dst)
 
 
-def _convert(item: Item, convert) -> Tuple[np.ndarray, Optional[np.ndarray], int]:
-    try:
-        return convert(item.source)
-    except (OSError, ValueError, SyntaxError) as e:  # PIL names a BytesIO, not the file
-        source = item.source if isinstance(item.source, str) else item.src_image
-        if str(source) in str(e):
-            raise
-        reason = 'not a readable image' if isinstance(e, UnidentifiedImageError) else f'{type(e).__name__}: {e}'
-        raise ValueError(f'{source}: cannot be converted ({reason})') from e
-
-
 def _check_prepared(item: Item, label: np.ndarray) -> None:
     """An existing output is kept only if it is what the conversion gives (the label bit for bit)."""
     try:
@@ -139,7 +126,7 @@ def _check_prepared(item: Item, label: np.ndarray) -> None:
     except (OSError, ValueError, SyntaxError) as e:
         raise ValueError(f'{item.dst_label} (or its image): an existing output cannot be read ({e}); rerun '
                          'with --overwrite') from e
-    if existing.shape != label.shape or not np.array_equal(existing, label):
+    if not np.array_equal(existing, label):
         raise ValueError(f'{item.dst_label} exists but differs from the conversion of {item.stem}: rerun with '
                          '--overwrite')
     if image_size != label.shape[::-1]:
@@ -149,7 +136,14 @@ def _check_prepared(item: Item, label: np.ndarray) -> None:
 
 def _process(args) -> Tuple[np.ndarray, bool, int]:
     item, convert, bench, link, overwrite = args
-    label, image, unmapped = _convert(item, convert)
+    try:
+        label, image, unmapped = convert(item.source)
+    except (OSError, ValueError, SyntaxError) as e:  # PIL names a BytesIO, not the file
+        source = item.source if isinstance(item.source, str) else item.src_image
+        if str(source) in str(e):
+            raise
+        reason = 'not a readable image' if isinstance(e, UnidentifiedImageError) else f'{type(e).__name__}: {e}'
+        raise ValueError(f'{source}: cannot be converted ({reason})') from e
     written = overwrite or not osp.exists(item.dst_label) or not osp.exists(item.dst_image)
     if written:
         if image is not None:
@@ -190,11 +184,10 @@ def convert_split(bench: Benchmark, split: str, entries: List[Tuple[str, str, An
     except BaseException:
         print(flush=True)  # end the progress bar's line: the error starts on its own
         raise
-    present = np.unique(np.concatenate([r[0] for r in results]))
+    values, written, unmapped = zip(*results)
+    present = np.unique(np.concatenate(values))
     return SplitReport(
-        split=split, images=len(items), written=sum(r[1] for r in results), kept=sum(not r[1] for r in results),
-        label_min=int(present.min()) if present.size else None,
-        label_max=int(present.max()) if present.size else None,
-        classes_present=int(present.size), unmapped_pixels=int(sum(r[2] for r in results)),
-        official_count=s.official_count, img_dir=osp.join(data_root, s.img_dir),
-        seg_dir=osp.join(data_root, s.seg_dir))
+        split=split, images=len(items), written=sum(written), kept=len(items) - sum(written),
+        label_min=int(present.min()) if present.size else None, label_max=int(present.max()) if present.size else None,
+        classes_present=int(present.size), unmapped_pixels=int(sum(unmapped)), official_count=s.official_count,
+        img_dir=osp.join(data_root, s.img_dir), seg_dir=osp.join(data_root, s.seg_dir))

@@ -62,12 +62,13 @@ def check_range(label: np.ndarray, allowed: np.ndarray, path: str, expected: str
         raise ValueError(f'{path}: malformed label map, values {bad[:8].tolist()} are not {expected}')
 
 
-def read_id_list(path: str) -> List[str]:
-    """Image ids, one per line (an empty list: the split then has no images, which is an error)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'id list {path!r} does not exist')
-    with open(path, encoding='utf-8') as f:
-        return f.read().split()
+def _id_entries(src: str, ids: str, label_dir: str, suffix: str) -> List[Tuple[str, str, str]]:
+    """The images of an id list (one id per line): ``src/JPEGImages/ID.jpg`` with ``src/LABEL_DIR/ID<suffix>``."""
+    if not osp.isfile(ids):
+        raise FileNotFoundError(f'id list {ids!r} does not exist')
+    with open(ids, encoding='utf-8') as f:
+        return [(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(src, label_dir, i + suffix))
+                for i in f.read().split()]
 
 
 def _convert_png(path: str, lut: np.ndarray, allowed: np.ndarray, expected: str):
@@ -102,10 +103,8 @@ def ade847_ade20k_ids() -> List[int]:
         return json.load(f)['ids']
 
 
-@functools.lru_cache(maxsize=1)
-def _ade847_lut() -> np.ndarray:
-    ids = ade847_ade20k_ids()
-    return lookup_table({i: k for k, i in enumerate(ids)}, max(ids) + 1, 65535, np.uint16)
+#: Every object class a segmentation can encode (``R // 10 * 256 + G`` < 26 * 256) -> its A-847 label or 65535.
+_ADE847_LUT = lookup_table({i: k for k, i in enumerate(ade847_ade20k_ids())}, 26 * 256, 65535, np.uint16)
 
 
 def _convert_ade847(paths):
@@ -122,16 +121,16 @@ def _convert_ade847(paths):
         h, w = (512, round(w / float(h) * 512)) if w >= h else (round(h / float(w) * 512), 512)
         img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
         objects = cv2.resize(objects, (w, h), interpolation=cv2.INTER_NEAREST)
-    lut = _ade847_lut()
-    label = np.where(objects < lut.size, lut[np.minimum(objects, lut.size - 1)], 65535).astype(np.uint16)
+    label = _ADE847_LUT[objects]
     unmapped = int(np.count_nonzero((label == 65535) & (objects != 0)))
     return label, img, unmapped
 
 
-def _resolve(src: str, folder: str, filename: str) -> str:
-    """An index entry's image: ``folder`` is ``ADE20K_2021_17_01/images/...``, whatever ``src`` is named."""
+def _ade847_entry(src: str, folder: str, filename: str) -> Tuple[str, str, Tuple[str, str]]:
+    """An index entry's paths: its ``folder`` is ``ADE20K_2021_17_01/images/...``, whatever ``src`` is named."""
     parts = folder.replace('\\', '/').split('/')
-    return osp.join(src, *(parts[parts.index('images'):] if 'images' in parts else parts[1:]), filename)
+    img = osp.join(src, *(parts[parts.index('images'):] if 'images' in parts else parts[1:]), filename)
+    return osp.splitext(filename)[0], img, (img, img[:-4] + '_seg.png')
 
 
 def read_ade847(bench: Benchmark, src: str) -> Plan:
@@ -148,12 +147,8 @@ def read_ade847(bench: Benchmark, src: str) -> Plan:
     if not isinstance(index, dict) or 'filename' not in index or 'folder' not in index:
         raise ValueError(f'{osp.join(src, "index_ade20k.pkl")}: malformed index, expected a dict with '
                          '"filename" and "folder" lists')
-    entries = []
-    for folder, name in zip(index['folder'], index['filename']):
-        if str(name).split('_')[1:2] != ['val']:  # ADE_val_00000001.jpg: the official split rule
-            continue
-        img = _resolve(src, str(folder), str(name))
-        entries.append((osp.splitext(str(name))[0], img, (img, img[:-4] + '_seg.png')))
+    entries = [_ade847_entry(src, str(folder), str(name)) for folder, name in zip(index['folder'], index['filename'])
+               if str(name).split('_')[1:2] == ['val']]  # ADE_val_00000001.jpg: the official split rule
     return Plan({'val': entries}, _convert_ade847,
                 ['images with a shorter side above 512 are resized to 512 and re-saved as JPEG (official)'])
 
@@ -179,34 +174,26 @@ def _convert_pc459(path: str):
     return _PC459_LUT[_context_label_map(path)], None, 0
 
 
-def _pc59_label(raw: np.ndarray):
+def _convert_pc59(source):
+    """A ``trainval/*.mat`` path, or the (size, instance masks) of an image of ``trainval_merged.json``."""
+    if isinstance(source, str):
+        raw = _context_label_map(source)
+    else:
+        from pycocotools import mask as mask_utils
+        (h, w), annotations = source
+        raw = np.zeros((h, w), dtype=np.int64)
+        for category_id, rle in annotations:  # painted in file order: later instances win, as the official script
+            raw[mask_utils.decode(rle) > 0] = category_id
+        raw = np.clip(raw, 0, 65535)
     label = _PC59_LUT[raw]
     return label, None, int(np.count_nonzero((label == 255) & (raw != 0)))
-
-
-def _convert_pc59_mat(path: str):
-    return _pc59_label(_context_label_map(path))
-
-
-def _convert_pc59_json(source):
-    from pycocotools import mask as mask_utils
-    (h, w), annotations = source
-    raw = np.zeros((h, w), dtype=np.int64)
-    for category_id, rle in annotations:  # painted in file order: later instances win, as the official script
-        raw[mask_utils.decode(rle) > 0] = category_id
-    return _pc59_label(np.clip(raw, 0, 65535))
-
-
-def _mat_entries(src: str, ids: Optional[str]):
-    return [(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(src, 'trainval', i + '.mat'))
-            for i in read_id_list(ids or PASCAL_CONTEXT_VAL_IDS)]
 
 
 def read_pc459(bench: Benchmark, src: str, ids: Optional[str] = None) -> Plan:
     """``VOCdevkit/VOC2010`` with PASCAL-Context ``trainval/*.mat``: the validation ``ids`` (default: the
     official 5,104), ``LabelMap - 1`` with 0 -> 65535 (uint16 TIFF)."""
     require(bench, src, 'JPEGImages', 'trainval')
-    return Plan({'val': _mat_entries(src, ids)}, _convert_pc459)
+    return Plan({'val': _id_entries(src, ids or PASCAL_CONTEXT_VAL_IDS, 'trainval', '.mat')}, _convert_pc459)
 
 
 def _json_entries(src: str, path: str):
@@ -236,11 +223,11 @@ def read_pc59(bench: Benchmark, src: str, ids: Optional[str] = None) -> Plan:
     json_path = osp.join(src, 'trainval_merged.json')
     if ids or not osp.isfile(json_path):
         require(bench, src, 'JPEGImages', 'trainval')
-        return Plan({'val': _mat_entries(src, ids)}, _convert_pc59_mat,
+        return Plan({'val': _id_entries(src, ids or PASCAL_CONTEXT_VAL_IDS, 'trainval', '.mat')}, _convert_pc59,
                     ['labels from trainval/*.mat (LabelMap restricted to the 59 classes); the official route '
                      'reads trainval_merged.json, which was not used'])
     require(bench, src, 'JPEGImages')
-    return Plan({'val': _json_entries(src, json_path)}, _convert_pc59_json,
+    return Plan({'val': _json_entries(src, json_path)}, _convert_pc59,
                 ['labels from trainval_merged.json, its "val" phase (the official route)'])
 
 
@@ -256,8 +243,7 @@ def read_voc20(bench: Benchmark, src: str) -> Plan:
     if label_dir is None:
         raise FileNotFoundError(f'voc20: --src {src!r} lacks SegmentationClassAug/ and SegmentationClass/ '
                                 f'(expected {bench.raw_release})')
-    entries = [(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(src, label_dir, i + '.png'))
-               for i in read_id_list(osp.join(src, 'ImageSets', 'Segmentation', 'val.txt'))]
+    entries = _id_entries(src, osp.join(src, 'ImageSets', 'Segmentation', 'val.txt'), label_dir, '.png')
     convert = functools.partial(_convert_png, lut=_VOC_LUT, allowed=np.array([*range(21), 255]),
                                 expected='VOC labels 0..20 or 255')
     return Plan({'val': entries}, convert, [f'labels from {label_dir}/'])
