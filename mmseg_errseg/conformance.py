@@ -10,7 +10,7 @@ import torch
 
 from .converters.official import (OfficialCheckpointError, convert_decoder_state_dict,
                                   head_config_from_official, infer_head_config)
-from .models import CLIPFeatures, ERRSegHead, class_scores, scatter_classes
+from .models import CLIPFeatures, ERRSegHead, class_scores, cosine_cost_map, scatter_classes
 from .utils import read_checkpoint
 
 __all__ = ['GoldenReport', 'check_golden', 'GOLDEN_KEYS']
@@ -55,11 +55,9 @@ def check_golden(path: str, atol: float = 1e-4) -> GoldenReport:
     if missing:
         raise OfficialCheckpointError(f'{path}: not a golden file, missing keys {missing}')
     cfg = head_config_from_official(data['config'])
-    inferred = infer_head_config(data['state_dict'])
-    for key, value in inferred.items():
+    for key, value in infer_head_config(data['state_dict']).items():
         if key in cfg and value != type(value)(cfg[key]):  # lists and tuples compared alike
-            raise OfficialCheckpointError(f'{path}: config says {key}={cfg[key]} but the state dict '
-                                          f'has {value}')
+            raise OfficialCheckpointError(f'{path}: config says {key}={cfg[key]} but the state dict has {value}')
     head = ERRSegHead(**cfg).eval()
     state, unmatched = convert_decoder_state_dict(data['state_dict'])
     head.load_state_dict(state, strict=True)
@@ -70,8 +68,7 @@ def check_golden(path: str, atol: float = 1e-4) -> GoldenReport:
         raise OfficialCheckpointError(f'{path}: expects one prompt shared by the batch, '
                                       f'text_feats has shape {tuple(text.shape)}')
     text = text[0, :, 0]
-    feats = CLIPFeatures((inp['os4'], inp['os8'], inp['os16'], inp['os32']),
-                         inp['os16_dense'], inp['clip_vis_dense'])
+    feats = CLIPFeatures((inp['os4'], inp['os8'], inp['os16'], inp['os32']), inp['os16_dense'], inp['clip_vis_dense'])
     num_selected = int(data.get('sample_classes_num', cfg['num_selected']))
     kept_logits, kept = head(feats, text, num_selected)
     logits = scatter_classes(kept_logits, kept, text.shape[0])
@@ -79,9 +76,7 @@ def check_golden(path: str, atol: float = 1e-4) -> GoldenReport:
     expected_kept = data['selected_class_indices'].reshape(kept.shape[0], -1).sort(dim=1).values
     score_diff = float('nan')
     if 'selection_scores' in data:
-        scores = class_scores(torch.einsum(
-            'bchw,tc->bthw', torch.nn.functional.normalize(inp['os16_dense'], dim=1),
-            torch.nn.functional.normalize(text, dim=-1)), head.rrhc.top_k, head.rrhc.score_lambda)
+        scores = class_scores(cosine_cost_map(inp['os16_dense'], text), head.rrhc.top_k, head.rrhc.score_lambda)
         score_diff = (scores - data['selection_scores'].reshape(scores.shape)).abs().max().item()
     return GoldenReport(path=str(path), num_classes=text.shape[0], num_selected=num_selected,
                         max_abs_diff=(logits - data['logits']).abs().max().item(),

@@ -24,8 +24,7 @@ def check_eval_record(record: dict, source: str = 'record') -> dict:
             raise ValueError(f'{source}: evaluation record without {key!r}')
     classes = record['classes']
     if not isinstance(classes, list) or not classes:
-        raise ValueError(f'{source}: the record\'s class list is empty; per-class IoU needs the evaluated '
-                         'class names')
+        raise ValueError(f'{source}: the record\'s class list is empty; per-class IoU needs the evaluated class names')
     iou = record['per_class'].get('IoU') if isinstance(record['per_class'], dict) else None
     if not isinstance(iou, list) or len(iou) != len(classes):
         got = len(iou) if isinstance(iou, list) else type(iou).__name__
@@ -56,26 +55,19 @@ def load_eval_records(paths: Iterable[PathLike]) -> List[dict]:
 
     In folders, JSON files that are not evaluation records are skipped; a file named explicitly must be one.
     """
-    records = []
-    for path, explicit in _json_files(paths):
-        data = _read_json(path)
-        if not explicit and not (isinstance(data, dict) and data.get('kind') == 'eval'):
-            continue
-        records.append({**check_eval_record(data, str(path)), '_source': str(path)})
-    return records
+    loaded = ((str(path), explicit, _read_json(path)) for path, explicit in _json_files(paths))
+    return [{**check_eval_record(data, path), '_source': path} for path, explicit, data in loaded
+            if explicit or (isinstance(data, dict) and data.get('kind') == 'eval')]
 
 
 def load_splits(paths: Iterable[PathLike]) -> Dict[str, SeenUnseenSplit]:
     """Dataset key -> seen/unseen split, from files and folders (``split_*.json`` in folders)."""
     splits: Dict[str, SeenUnseenSplit] = {}
     sources: Dict[str, Path] = {}
-    for path, explicit in _json_files(paths):
-        if not explicit and not path.name.startswith('split_'):
-            continue
+    for path in (p for p, explicit in _json_files(paths) if explicit or p.name.startswith('split_')):
         split = SeenUnseenSplit.from_dict(_read_json(path), source=str(path))
         if split.dataset in splits:
-            raise ValueError(f'two splits for {split.dataset!r}: {sources[split.dataset]} and {path}; '
-                             'give one')
+            raise ValueError(f'two splits for {split.dataset!r}: {sources[split.dataset]} and {path}; give one')
         splits[split.dataset], sources[split.dataset] = split, path
     return splits
 

@@ -3,7 +3,5 @@ from .checkpoint import NotAnERRSegCheckpointError, config_from_checkpoint, load
 from .inferencer import OUTPUT_SUFFIXES, ERRSegInferencer, ImageResult
 from .overlay import LegendEntry, make_palette
 
-__all__ = [
-    'ERRSegInferencer', 'ImageResult', 'LegendEntry', 'OUTPUT_SUFFIXES', 'NotAnERRSegCheckpointError',
-    'config_from_checkpoint', 'load_checked_state', 'load_errseg_checkpoint', 'make_palette'
-]
+__all__ = ['ERRSegInferencer', 'ImageResult', 'LegendEntry', 'OUTPUT_SUFFIXES', 'NotAnERRSegCheckpointError',
+           'config_from_checkpoint', 'load_checked_state', 'load_errseg_checkpoint', 'make_palette']

@@ -9,7 +9,7 @@ from typing import Mapping
 import torch
 from mmengine.config import Config
 
-from ..converters.official import KeyReport, compare_state_dict
+from ..converters.official import CLIP_PREFIX, compare_state_dict
 from ..utils import read_checkpoint
 
 __all__ = ['NotAnERRSegCheckpointError', 'REQUIRED_PREFIXES', 'load_errseg_checkpoint', 'load_checked_state',
@@ -17,7 +17,6 @@ __all__ = ['NotAnERRSegCheckpointError', 'REQUIRED_PREFIXES', 'load_errseg_check
 
 #: Every ERR-Seg state dict has keys starting with each of these.
 REQUIRED_PREFIXES = ('backbone.clip.', 'decode_head.')
-_OFFICIAL_PREFIX = 'sem_seg_head.clip_model.'
 
 
 class NotAnERRSegCheckpointError(ValueError):
@@ -30,26 +29,20 @@ def load_errseg_checkpoint(path: str) -> dict:
     ``ValueError`` (unreadable) as :func:`~mmseg_errseg.utils.read_checkpoint`."""
     checkpoint = read_checkpoint(str(path))
     if not isinstance(checkpoint, dict):
-        raise NotAnERRSegCheckpointError(
-            f'{path} is not an ERR-Seg checkpoint: it holds a {type(checkpoint).__name__}, '
-            'expected a dict with a state_dict')
-    state = next((checkpoint[k] for k in ('state_dict', 'model') if isinstance(checkpoint.get(k), Mapping)),
-                 checkpoint)
+        raise NotAnERRSegCheckpointError(f'{path} is not an ERR-Seg checkpoint: it holds a '
+                                         f'{type(checkpoint).__name__}, expected a dict with a state_dict')
+    state = next((checkpoint[k] for k in ('state_dict', 'model') if isinstance(checkpoint.get(k), Mapping)), checkpoint)
     state = {k[7:] if isinstance(k, str) and k.startswith('module.') else k: v for k, v in state.items()}
-    if any(isinstance(k, str) and k.startswith(_OFFICIAL_PREFIX) for k in state):
-        raise NotAnERRSegCheckpointError(
-            f'{path} is an official ERR-Seg (detectron2) checkpoint: convert it first with '
-            f'`errseg convert-official {path} OUT.pth`')
+    if any(isinstance(k, str) and k.startswith(CLIP_PREFIX) for k in state):
+        raise NotAnERRSegCheckpointError(f'{path} is an official ERR-Seg (detectron2) checkpoint: convert it '
+                                         f'first with `errseg convert-official {path} OUT.pth`')
     if not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise NotAnERRSegCheckpointError(f'{path} is not an ERR-Seg checkpoint: expected a state dict of tensors')
-    absent = [p for p in REQUIRED_PREFIXES if not any(k.startswith(p) for k in state)]
-    if absent:
-        sample = ', '.join(list(state)[:3]) or 'no keys'
+    if not all(any(k.startswith(p) for k in state) for p in REQUIRED_PREFIXES):
         raise NotAnERRSegCheckpointError(
             f'{path} is not an ERR-Seg checkpoint: expected state_dict keys starting with '
-            f'{" and ".join(repr(p + "*") for p in REQUIRED_PREFIXES)} (written by `errseg '
-            f'convert-official` or by training this package\'s ERRSeg), found {len(state)} keys '
-            f'like {sample}')
+            f'{" and ".join(repr(p + "*") for p in REQUIRED_PREFIXES)} (written by `errseg convert-official` or by '
+            f'training this package\'s ERRSeg), found {len(state)} keys like {", ".join(list(state)[:3])}')
     return dict(checkpoint, state_dict=state)
 
 
@@ -58,7 +51,7 @@ def load_checked_state(model: torch.nn.Module, state: Mapping, source: str, targ
     every tensor of the model in its shape; tensors the model lacks are ignored."""
     report = compare_state_dict(state, model.state_dict())
     if report.missing or report.mismatched:
-        problems = KeyReport(report.missing, [], report.mismatched).lines(limit=5)
+        problems = report._replace(unexpected=[]).lines(limit=5)
         raise ValueError(f'{source} does not fit {target}: {"; ".join(problems)}. Pass the config the checkpoint '
                          'was trained or converted with (convert official ones with `errseg convert-official`)')
     model.load_state_dict({k: v for k, v in state.items() if k not in report.unexpected}, strict=True)
@@ -69,9 +62,7 @@ def config_from_checkpoint(checkpoint: Mapping, source: str = 'the checkpoint') 
     the message hub's), else the architecture ``errseg convert-official`` saved (``meta['errseg']``)
     applied to the matching base model config, with the default runtime."""
     meta = checkpoint.get('meta') or {}
-    text = meta.get('cfg')
-    if text is None:
-        text = ((checkpoint.get('message_hub') or {}).get('runtime_info') or {}).get('cfg')
+    text = meta.get('cfg') or ((checkpoint.get('message_hub') or {}).get('runtime_info') or {}).get('cfg')
     if isinstance(text, str):
         return Config.fromstring(text, file_format='.py')
     info = meta.get('errseg')

@@ -11,8 +11,8 @@ import pandas as pd
 
 from ..utils import write_bytes, write_text
 
-__all__ = ['IMAGE_SUFFIXES', 'check_unique_names', 'collect_images', 'read_image', 'encode_png',
-           'label_map_dtype', 'write_label_map', 'area_table', 'write_area_table', 'write_rgb_png']
+__all__ = ['IMAGE_SUFFIXES', 'check_unique_names', 'collect_images', 'read_image', 'label_map_dtype',
+           'write_label_map', 'area_table', 'write_area_table', 'write_png']
 
 #: File suffixes taken from a folder (case-insensitive); files named explicitly may have any suffix.
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -28,8 +28,7 @@ def collect_images(paths: Iterable[Union[str, Path]]) -> List[str]:
             found = sorted(e.path for e in os.scandir(path)
                            if e.is_file() and os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES)
             if not found:
-                raise ValueError(f'{path}: the folder holds no image '
-                                 f'(looked for {", ".join(IMAGE_SUFFIXES)})')
+                raise ValueError(f'{path}: the folder holds no image (looked for {", ".join(IMAGE_SUFFIXES)})')
             images.extend(found)
         elif os.path.isfile(path):
             images.append(path)
@@ -54,8 +53,7 @@ def read_image(path: str) -> np.ndarray:
     """Decode an image file as MMSeg's ``LoadImageFromFile`` does (3 channels, BGR, uint8); ``FileNotFoundError``
     for no such file, ``ValueError`` for one that is not a decodable image."""
     try:
-        with open(path, 'rb') as f:
-            data = f.read()
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f'{path}: no such image file') from None
     except OSError as e:
@@ -66,12 +64,12 @@ def read_image(path: str) -> np.ndarray:
     return image
 
 
-def encode_png(array: np.ndarray) -> bytes:
-    """PNG bytes of a (H, W) or BGR (H, W, 3) uint8/uint16 array."""
-    ok, buf = cv2.imencode('.png', array)
+def write_png(path: str, array: np.ndarray) -> None:
+    """Save a (H, W) uint8/uint16 or RGB (H, W, 3) uint8 array as PNG."""
+    ok, buf = cv2.imencode('.png', np.ascontiguousarray(array[..., ::-1]) if array.ndim == 3 else array)
     if not ok:
         raise ValueError(f'cannot encode an array of shape {array.shape} and dtype {array.dtype} as PNG')
-    return buf.tobytes()
+    write_bytes(path, buf.tobytes())
 
 
 def label_map_dtype(num_classes: int) -> np.dtype:
@@ -85,12 +83,7 @@ def label_map_dtype(num_classes: int) -> np.dtype:
 
 def write_label_map(path: str, labels: np.ndarray, num_classes: int) -> None:
     """Save a (H, W) label map of vocabulary indices as a PNG of 8 or 16 bits (:func:`label_map_dtype`)."""
-    write_bytes(path, encode_png(labels.astype(label_map_dtype(num_classes))))
-
-
-def write_rgb_png(path: str, image: np.ndarray) -> None:
-    """Save a (H, W, 3) uint8 RGB image as PNG."""
-    write_bytes(path, encode_png(np.ascontiguousarray(image[..., ::-1])))
+    write_png(path, labels.astype(label_map_dtype(num_classes)))
 
 
 def area_table(counts: np.ndarray, names: Sequence[str]) -> pd.DataFrame:

@@ -21,8 +21,8 @@ from ..models import ERRSeg
 from ..utils import check_device, config_errors, load_config
 from .checkpoint import config_from_checkpoint, load_checked_state, load_errseg_checkpoint
 from .files import (area_table, check_unique_names, collect_images, read_image, write_area_table, write_label_map,
-                    write_rgb_png)
-from .overlay import LegendEntry, legend_entries, make_palette, render_overlay
+                    write_png)
+from .overlay import LegendEntry, legend_entries, render_overlay
 
 __all__ = ['ERRSegInferencer', 'ImageResult', 'OUTPUT_SUFFIXES']
 
@@ -77,26 +77,20 @@ class ERRSegInferencer(BaseInferencer):
         if device is not None:
             check_device(device)
         self._cfg_options = dict(cfg_options or {})
-        self._num_selected: Optional[int] = None
         self._warned: set = set()
         self._arrays = itertools.count()  # names of array inputs: image_000000, ...
-        init_default_scope(scope)
-        super().__init__(model=model, weights=weights, device=device, scope=scope,
-                         show_progress=show_progress)
+        super().__init__(model=model, weights=weights, device=device, scope=scope, show_progress=show_progress)
         self.cfg = self.model.cfg
         self._config_num_selected = self.model.test_cfg.get('num_selected')
         self.num_selected = num_selected
         if vocabulary is not None:
             self.vocabulary = vocabulary
 
-    # ------------------------------------------------------------------ building
     def _init_model(self, cfg: ConfigDict, weights: Optional[str], device: str = 'cpu') -> ERRSeg:
         checkpoint = load_errseg_checkpoint(weights) if weights is not None else None
+        source = 'the given config' if cfg else f'the model config saved in {weights}'
         if not cfg:  # no config given: the checkpoint says what it holds
-            source = f'the model config saved in {weights}'
             cfg = config_from_checkpoint(checkpoint, weights)
-        else:
-            source = 'the given config'
         config = Config(cfg.to_dict() if isinstance(cfg, Config) else dict(cfg))
         config.merge_from_dict(self._cfg_options)
         if 'model' not in config:
@@ -113,9 +107,7 @@ class ERRSegInferencer(BaseInferencer):
             warnings.warn('no checkpoint given: the model has random weights')
         else:
             load_checked_state(model, checkpoint['state_dict'], weights, f'the model of {source}')
-            dataset_meta = (checkpoint.get('meta') or {}).get('dataset_meta')
-            if dataset_meta:
-                model.dataset_meta = dict(dataset_meta)
+            model.dataset_meta = dict((checkpoint.get('meta') or {}).get('dataset_meta') or {})  # ERRSeg ignores {}
         model.cfg = config
         return model.to(device).eval()
 
@@ -131,7 +123,6 @@ class ERRSegInferencer(BaseInferencer):
     def _init_visualizer(self, cfg: ConfigDict) -> None:
         return None  # overlays are rendered by render_overlay
 
-    # ------------------------------------------------------------------ settings
     @property
     def vocabulary(self) -> List[str]:
         """The class names; label ``i`` of every output is ``vocabulary[i]``."""
@@ -155,22 +146,18 @@ class ERRSegInferencer(BaseInferencer):
     @property
     def palette(self) -> np.ndarray:
         """(T, 3) uint8 RGB colours of the current vocabulary: the checkpoint's for its own classes, else generated."""
-        palette = self.model.dataset_meta.get('palette')
-        t = len(self.vocabulary)
-        return np.asarray(palette, dtype=np.uint8) if palette is not None and len(palette) == t else make_palette(t)
+        return np.asarray(self.model.dataset_meta['palette'], dtype=np.uint8)  # ERRSeg keeps it of T colours
 
     def _apply_num_selected(self) -> None:
         t = len(self.vocabulary)
         asked = self._num_selected
         if asked is not None and asked > t and (asked, t) not in self._warned:
             self._warned.add((asked, t))
-            warnings.warn(f'num_selected={asked} is larger than the vocabulary ({t} classes); using {t}',
-                          stacklevel=3)
+            warnings.warn(f'num_selected={asked} is larger than the vocabulary ({t} classes); using {t}', stacklevel=3)
         p = self._config_num_selected if asked is None else asked
         # the config's P (e.g. 32 for any vocabulary) clamps quietly; only an asked-for P warns
         self.model.test_cfg['num_selected'] = None if p is None else min(p, t)
 
-    # ------------------------------------------------------------------ running
     def _collect(self, inputs: Union[InputType, Sequence[InputType]]) -> List[tuple]:
         """(name, path or array) per image; paths checked and folders expanded up front."""
         if isinstance(inputs, (str, Path, np.ndarray)):
@@ -181,7 +168,7 @@ class ERRSegInferencer(BaseInferencer):
                 if item.dtype != np.uint8 or not (item.ndim == 2 or (item.ndim == 3 and item.shape[2] == 3)):
                     raise ValueError(f'an image array must be (H, W, 3) BGR or (H, W) uint8, '
                                      f'got {item.shape} {item.dtype}')
-                sources.append(item)
+                sources.append(np.repeat(item[..., None], 3, axis=2) if item.ndim == 2 else item)
             else:
                 sources.extend(collect_images([item]))
         names = [Path(s).stem if isinstance(s, str) else f'image_{next(self._arrays):06d}' for s in sources]
@@ -210,16 +197,16 @@ class ERRSegInferencer(BaseInferencer):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f'batch_size must be a positive integer, got {batch_size!r}')
         items = self._collect(inputs)
-        names, palette = self.vocabulary, self.palette
         self._apply_num_selected()
         bar = ProgressBar(len(items), file=sys.stderr) if self.show_progress and len(items) > 1 else None
         progress = bar.update if bar is not None else lambda: None
         try:
             for start in range(0, len(items), batch_size):
-                batch = []  # (name, source, image) of the images that could be read
+                batch = []  # (name, file or None, image) of the images that could be read
                 for name, source in items[start:start + batch_size]:
                     try:
-                        batch.append((name, source, self._image(source)))
+                        batch.append((name, source, read_image(source)) if isinstance(source, str)
+                                     else (name, None, source))
                     except ValueError as e:
                         if skipped is None:
                             raise
@@ -233,8 +220,7 @@ class ERRSegInferencer(BaseInferencer):
                     for (name, source, image), sample, image_scores in zip(group, samples, scores):
                         kept = sample.kept_classes  # a device tensor (no sync in the forward); lists for the caller
                         sample.set_metainfo(dict(kept_classes=kept.tolist(), kept_scores=image_scores[kept].tolist()))
-                        yield self._result(name, source if isinstance(source, str) else None, image, sample,
-                                           names, palette, out_dir, opacity, return_vis)
+                        yield self._result(name, source, image, sample, out_dir, opacity, return_vis)
                         progress()
         finally:
             if bar is not None:
@@ -251,29 +237,21 @@ class ERRSegInferencer(BaseInferencer):
         finally:
             handle.remove()
 
-    @staticmethod
-    def _image(source: Union[str, np.ndarray]) -> np.ndarray:
-        if isinstance(source, str):
-            return read_image(source)
-        return np.repeat(source[..., None], 3, axis=2) if source.ndim == 2 else source
-
-    def _result(self, name: str, source: Optional[str], image: np.ndarray, sample: SegDataSample,
-                names: List[str], palette: np.ndarray, out_dir: str, opacity: float,
-                return_vis: bool) -> ImageResult:
+    def _result(self, name: str, source: Optional[str], image: np.ndarray, sample: SegDataSample, out_dir: str,
+                opacity: float, return_vis: bool) -> ImageResult:
+        names, palette = self.vocabulary, self.palette
         labels = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
         counts = np.bincount(labels.ravel(), minlength=len(names))
         if len(counts) != len(names) or labels.min() < 0:
             raise RuntimeError(f'the model predicted labels outside the vocabulary [0, {len(names)})')
         areas = area_table(counts, names)
         legend = legend_entries(counts, names, palette)
-        vis = (render_overlay(image[..., ::-1], labels, palette, legend, opacity)
-               if out_dir or return_vis else None)
-        files = {}
+        vis = render_overlay(image[..., ::-1], labels, palette, legend, opacity) if out_dir or return_vis else None
+        files = {kind: os.path.join(out_dir, name + sfx) for kind, sfx in OUTPUT_SUFFIXES.items()} if out_dir else {}
         if out_dir:
-            files = {kind: os.path.join(out_dir, name + suffix) for kind, suffix in OUTPUT_SUFFIXES.items()}
             write_label_map(files['labels'], labels, len(names))
             write_area_table(files['areas'], areas)
-            write_rgb_png(files['overlay'], vis)  # last: its presence means the image is complete
+            write_png(files['overlay'], vis)  # last: its presence means the image is complete
         return ImageResult(name, source, labels, areas, legend, sample, vis if return_vis else None, files)
 
     def __call__(self, inputs: Union[InputType, Sequence[InputType]],
@@ -287,11 +265,9 @@ class ERRSegInferencer(BaseInferencer):
         results = list(self.iter_results(inputs, vocabulary, batch_size, out_dir, opacity, return_vis))
         return self.postprocess(results, None, return_datasamples)
 
-    def visualize(self, inputs: List[np.ndarray], preds: List[SegDataSample],
-                  opacity: float = 0.5) -> List[np.ndarray]:
+    def visualize(self, inputs: List[np.ndarray], preds: List[SegDataSample], opacity: float = 0.5) -> List[np.ndarray]:
         """RGB overlays with legends of BGR images and their predictions."""
-        names, palette = self.vocabulary, self.palette
-        return [self._result('', None, image, pred, names, palette, '', opacity, True).visualization
+        return [self._result('', None, image, pred, '', opacity, True).visualization
                 for image, pred in zip(inputs, preds)]
 
     def postprocess(self, preds: List[ImageResult], visualization: Optional[List[np.ndarray]] = None,

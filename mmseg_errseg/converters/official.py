@@ -10,11 +10,9 @@ import torch
 
 from ..utils import read_checkpoint
 
-__all__ = [
-    'KeyReport', 'compare_state_dict', 'OfficialCheckpointError', 'convert_decoder_state_dict',
-    'convert_official_state_dict', 'convert_official_checkpoint', 'head_config_from_official', 'infer_head_config',
-    'official_eval_crop'
-]
+__all__ = ['KeyReport', 'compare_state_dict', 'OfficialCheckpointError', 'convert_decoder_state_dict',
+           'convert_official_state_dict', 'convert_official_checkpoint', 'head_config_from_official',
+           'infer_head_config', 'official_eval_crop']
 
 CLIP_PREFIX = 'sem_seg_head.clip_model.'
 DECODER_PREFIX = 'sem_seg_head.decoder.'
@@ -37,7 +35,6 @@ DECODER_RULES = [
     (r'up_decoder(\d)\.textual_fusion\.', lambda m: f'decoder.blocks.{int(m[1]) - 1}.fuse.'),
     (r'head\.', 'decoder.head.'),
 ]
-_COMPILED = [(re.compile(pattern), repl) for pattern, repl in DECODER_RULES]
 
 
 class OfficialCheckpointError(ValueError):
@@ -45,8 +42,8 @@ class OfficialCheckpointError(ValueError):
 
 
 def _map_key(key: str) -> Optional[str]:
-    for pattern, repl in _COMPILED:
-        m = pattern.match(key)
+    for pattern, repl in DECODER_RULES:
+        m = re.match(pattern, key)
         if m:
             return (repl(m) if callable(repl) else m.expand(repl)) + key[m.end():]
     return None
@@ -65,9 +62,8 @@ def split_official_state_dict(sd: Mapping[str, torch.Tensor]):
     other = [k for k in sd if not k.startswith((CLIP_PREFIX, DECODER_PREFIX))]
     if not clip or not decoder:
         sample = ', '.join(list(sd)[:3]) or 'no keys'
-        raise OfficialCheckpointError(
-            f'not an official ERR-Seg checkpoint: expected keys starting with {CLIP_PREFIX!r} and '
-            f'{DECODER_PREFIX!r}, found {sample}')
+        raise OfficialCheckpointError(f'not an official ERR-Seg checkpoint: expected keys starting with '
+                                      f'{CLIP_PREFIX!r} and {DECODER_PREFIX!r}, found {sample}')
     return clip, decoder, other
 
 
@@ -129,24 +125,19 @@ def infer_head_config(decoder_sd: Mapping[str, torch.Tensor]) -> dict:
 
 
 # ---------------------------------------------------------------------------- whole checkpoints
-def _clip_signature(clip_sd: Mapping[str, torch.Tensor]) -> dict:
-    stages = [[k for k in clip_sd if k.startswith(f'visual.trunk.stages.{i}.blocks.')
-               and k.endswith('.conv_dw.weight')] for i in range(4)]
-    return dict(
-        widths=tuple(clip_sd[f'visual.trunk.stages.{i}.blocks.0.conv_dw.weight'].shape[0] for i in range(4)),
-        depths=tuple(len(s) for s in stages),
-        embed_dim=clip_sd['text_projection'].shape[1],
-        text_width=clip_sd['positional_embedding'].shape[1],
-        text_layers=len({k.split('.')[2] for k in clip_sd if k.startswith('transformer.resblocks.')}),
-        proj='mlp' if 'visual.head.mlp.fc1.weight' in clip_sd else 'linear')
-
-
 def infer_clip_model_name(clip_sd: Mapping[str, torch.Tensor]) -> str:
     """The OpenCLIP ConvNeXt architecture whose shapes match a CLIP state dict."""
     import open_clip
     import timm
     try:
-        want = _clip_signature(clip_sd)
+        want = dict(
+            widths=tuple(clip_sd[f'visual.trunk.stages.{i}.blocks.0.conv_dw.weight'].shape[0] for i in range(4)),
+            depths=tuple(sum(k.startswith(f'visual.trunk.stages.{i}.blocks.') and k.endswith('.conv_dw.weight')
+                             for k in clip_sd) for i in range(4)),
+            embed_dim=clip_sd['text_projection'].shape[1],
+            text_width=clip_sd['positional_embedding'].shape[1],
+            text_layers=len({k.split('.')[2] for k in clip_sd if k.startswith('transformer.resblocks.')}),
+            proj='mlp' if 'visual.head.mlp.fc1.weight' in clip_sd else 'linear')
     except KeyError as e:
         raise OfficialCheckpointError(f'the CLIP weights are not an OpenCLIP ConvNeXt: no key {e}') from None
     matches = []
@@ -207,15 +198,10 @@ class KeyReport(NamedTuple):
         return not (self.missing or self.unexpected or self.mismatched)
 
     def lines(self, limit: int = 10) -> List[str]:
-        out = []
-        for title, items in (('missing in the checkpoint', self.missing),
-                             ('not in the model', self.unexpected)):
-            if items:
-                out.append(f'{len(items)} keys {title}: {", ".join(items[:limit])}'
-                           + (' ...' if len(items) > limit else ''))
-        for key, got, want in self.mismatched[:limit]:
-            out.append(f'shape of {key}: checkpoint {got}, model {want}')
-        return out
+        out = [f'{len(items)} keys {title}: {", ".join(items[:limit])}' + (' ...' if len(items) > limit else '')
+               for title, items in (('missing in the checkpoint', self.missing), ('not in the model', self.unexpected))
+               if items]
+        return out + [f'shape of {key}: checkpoint {got}, model {want}' for key, got, want in self.mismatched[:limit]]
 
 
 def compare_state_dict(state: Mapping[str, torch.Tensor], model_state: Dict[str, torch.Tensor]) -> KeyReport:

@@ -36,13 +36,10 @@ def build_app(session: DemoSession) -> gr.Blocks:
             raise gr.Error(str(e), print_exception=False) from None
         for note in result.notes:
             gr.Warning(note)
-        notes = '\n'.join(f'- {n}' for n in result.notes)
-        return result.overlay, result.areas, result.kept, result.files, notes
+        return result.overlay, result.areas, result.kept, result.files, '\n'.join(f'- {n}' for n in result.notes)
 
     def pick_vocabulary(choice: str, text: str, num_selected):
-        if choice == _OWN:
-            return text, 0
-        return session.shipped_vocabulary(choice)
+        return (text, 0) if choice == _OWN else session.shipped_vocabulary(choice)
 
     with gr.Blocks(title='ERR-Seg demo', analytics_enabled=False) as app:
         gr.Markdown('# ERR-Seg: segment your image with your own words\n' + _model_banner(session))

@@ -51,8 +51,7 @@ class DemoSession:
             torch.manual_seed(0)  # the same random weights at every start
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', 'no checkpoint given')  # the page says so
-            self.inferencer = ERRSegInferencer(config, weights=checkpoint, device=device,
-                                               show_progress=False)
+            self.inferencer = ERRSegInferencer(config, weights=checkpoint, device=device, show_progress=False)
         self.random_weights = checkpoint is None
         self.model_name = Path(checkpoint).name if checkpoint else Path(config).stem
         self.default_num_selected = self.inferencer.model.test_cfg.get('num_selected')
@@ -110,22 +109,17 @@ class DemoSession:
         image, notes = self.load_image(path, name)
         self.inferencer.num_selected = p
         result = next(self.inferencer.iter_results(image, vocabulary=names, return_vis=True))
-        areas = result.areas.assign(area=100 * result.areas.fraction)
-        kept = pd.DataFrame(dict(class_index=result.data_sample.kept_classes,
-                                 score=result.data_sample.kept_scores))
+        areas = result.areas.assign(area=(100 * result.areas.fraction).round(2))
+        kept = pd.DataFrame(dict(class_index=result.data_sample.kept_classes, score=result.data_sample.kept_scores))
         kept = kept.sort_values(['score', 'class_index'], ascending=[False, True], ignore_index=True)
-        kept.insert(0, 'rank', np.arange(1, len(kept) + 1))
-        kept['class_name'] = [names[i] for i in kept.class_index]
-        kept['area'] = areas.area.to_numpy()[kept.class_index]
+        kept = kept.assign(rank=np.arange(1, len(kept) + 1), score=kept.score.round(3)).merge(areas, on='class_index')
         present = areas[areas.pixels > 0].sort_values('pixels', ascending=False, kind='stable')
         stem = Path(name).stem or 'image'
         folder = Path(tempfile.mkdtemp(dir=self._downloads.name))
         files = [str(folder / f'{stem}_labels.png'), str(folder / f'{stem}_areas.csv')]
         write_label_map(files[0], result.labels, len(names))
         write_area_table(files[1], result.areas)
-        kept, present = kept.round(dict(score=3, area=2)), present.round(dict(area=2))
-        header = {'class_index': 'class index', 'class_name': 'class', 'area': 'area %',
-                  'score': 'score R(t)'}
+        header = {'class_index': 'class index', 'class_name': 'class', 'area': 'area %', 'score': 'score R(t)'}
         return DemoResult(
             overlay=result.visualization,
             areas=present[['class_index', 'class_name', 'pixels', 'area']].rename(columns=header),

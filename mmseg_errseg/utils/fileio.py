@@ -16,12 +16,6 @@ __all__ = ['atomic_path', 'write_bytes', 'write_text', 'write_json']
 PathLike = Union[str, Path]
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _fsync(path: PathLike) -> None:
     """Flush a file, or a folder's entries (best effort: not every platform opens or syncs folders)."""
     with suppress(OSError):
@@ -46,7 +40,9 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     try:
         yield Path(tmp)
         _fsync(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        mask = os.umask(0o022)  # the umask can only be read by setting it
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -51,8 +51,7 @@ def config_errors(source: str) -> Iterator[None]:
     except TypeError as e:
         if 'unexpected keyword argument' not in str(e):
             raise
-        raise ValueError(f'{source}: {e} (a key of the config or of --cfg-options that this type does not '
-                         'take)') from e
+        raise ValueError(f'{source}: {e} (a key of the config or of --cfg-options that this type does not take)') from e
     except KeyError as e:
         if 'registry' not in str(e):
             raise
