@@ -64,9 +64,8 @@ class LabelSimilarity:
 
     def matrix_frame(self) -> pd.DataFrame:
         """The similarity matrix with class names; the corner names the encoder."""
-        frame = pd.DataFrame(self.matrix, index=self.eval_classes, columns=self.train_classes)
-        frame.index.name = f'{self.dataset} \\ {self.train} [{self.encoder}]'
-        return frame
+        corner = f'{self.dataset} \\ {self.train} [{self.encoder}]'
+        return pd.DataFrame(self.matrix, index=pd.Index(self.eval_classes, name=corner), columns=self.train_classes)
 
     def nearest_frame(self, threshold: float = 0.95) -> pd.DataFrame:
         """Each evaluation class, its nearest training class, and whether it is seen."""
@@ -93,11 +92,9 @@ class LabelSimilarity:
 def label_similarities(train: str, evals: Sequence[str], encoder: Union[str, TextEncoder],
                        template: str = DEFAULT_TEMPLATE, synonyms: str = 'first', progress: bool = False,
                        device: str = 'cpu') -> List[LabelSimilarity]:
-    """One :class:`LabelSimilarity` per evaluation vocabulary (a benchmark or a class-name file), in order.
-
-    Classes are prompted as the model does (``template``; ``synonyms``: 'first', official, or 'mean');
-    ``encoder`` is an instance or a spec, built on ``device`` once the vocabularies are read.
-    """
+    """One :class:`LabelSimilarity` per evaluation vocabulary (a benchmark or a class-name file), in order:
+    classes prompted as the model does (``template``; ``synonyms``: 'first', official, or 'mean'); ``encoder``
+    an instance or a spec, built on ``device`` once the vocabularies are read."""
     if not evals:
         raise ValueError('no evaluation vocabulary given')
     train_key, train_names = resolve_vocabulary(train)
@@ -109,10 +106,8 @@ def label_similarities(train: str, evals: Sequence[str], encoder: Union[str, Tex
         encoder = build_text_encoder(encoder, device=device)
     train_emb = embed_vocabulary(encoder, train_names, template, synonyms)
     train_prompts = set(class_prompts(train_names, template, synonyms))
-    if progress:
-        eval_vocabs = track_iter_progress(eval_vocabs)
     results = []
-    for key, names in eval_vocabs:
+    for key, names in track_iter_progress(eval_vocabs) if progress else eval_vocabs:
         emb = embed_vocabulary(encoder, names, template, synonyms)
         matrix = (emb @ train_emb.T).double().numpy()
         identical = np.array([p in train_prompts for p in class_prompts(names, template, synonyms)], dtype=bool)
@@ -121,15 +116,12 @@ def label_similarities(train: str, evals: Sequence[str], encoder: Union[str, Tex
     return results
 
 
-def _column(threshold: float) -> str:
-    return '1.00' if threshold >= 1.0 else f'>={threshold:.2f}'
-
-
 def table2(results: Sequence[LabelSimilarity]) -> pd.DataFrame:
     """Table 2: per result (row) ``vocabulary``, ``train``, ``classes``, ``encoder``, the proportion of
     evaluation labels per best-match threshold (``'1.00'``, ``'>=0.95'``, ...) and ``identical prompt``."""
     return pd.DataFrame([{'vocabulary': r.dataset, 'train': r.train, 'classes': len(r.eval_classes),
-                          'encoder': r.encoder, **{_column(t): r.proportion(t) for t in THRESHOLDS},
+                          'encoder': r.encoder,
+                          **{'1.00' if t >= 1.0 else f'>={t:.2f}': r.proportion(t) for t in THRESHOLDS},
                           'identical prompt': float(r.identical.mean())} for r in results])
 
 
@@ -163,18 +155,16 @@ def run_similarity(train: str = DEFAULT_TRAIN, evals: Sequence[str] = DEFAULT_EV
     results = label_similarities(train, evals, encoder, template, synonyms, progress, device)
     out = Path(out_dir)
     files: Dict[str, Path] = {}
-    splits = {}
+    splits = {r.dataset: r.split(threshold) for r in results}
     for r in results:
         files[f'matrix:{r.dataset}'] = write_text(out / f'similarity_{r.dataset}.csv',
                                                   r.matrix_frame().to_csv(float_format='%.6f'))
         files[f'nearest:{r.dataset}'] = write_text(out / f'nearest_{r.dataset}.csv',
                                                    r.nearest_frame(threshold).to_csv(index=False, float_format='%.6f'))
-        splits[r.dataset] = r.split(threshold)
         files[f'split:{r.dataset}'] = write_json(out / f'split_{r.dataset}.json', splits[r.dataset].to_dict())
     record = dict(kind='similarity', train=results[0].train, evals=[r.dataset for r in results],
                   encoder=results[0].encoder, template=template, synonyms=synonyms, threshold=threshold,
-                  rounds_to_one=ROUNDS_TO_ONE,
-                  table2=table2(results).replace({np.nan: None}).to_dict(orient='records'),
+                  rounds_to_one=ROUNDS_TO_ONE, table2=table2(results).replace({np.nan: None}).to_dict(orient='records'),
                   files={k: p.name for k, p in files.items()}, environment=environment_info(device),
                   created=datetime.datetime.now().astimezone().isoformat(timespec='seconds'))
     files['record'] = write_json(out / 'similarity_record.json', record)

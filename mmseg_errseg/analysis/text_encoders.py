@@ -67,9 +67,8 @@ class SentenceTransformerEncoder(TextEncoder):
         self.model = SentenceTransformer(str(folder), device=device, local_files_only=True)  # encode() sets eval
 
     def encode(self, prompts: Sequence[str]) -> torch.Tensor:
-        emb = self.model.encode(list(prompts), batch_size=self.batch_size, convert_to_tensor=True,
-                                normalize_embeddings=True, show_progress_bar=False)
-        return emb.float().cpu()
+        return self.model.encode(list(prompts), batch_size=self.batch_size, convert_to_tensor=True,
+                                 normalize_embeddings=True, show_progress_bar=False).float().cpu()
 
 
 class OpenCLIPTextEncoder(TextEncoder):
@@ -84,15 +83,13 @@ class OpenCLIPTextEncoder(TextEncoder):
         self.backbone = OpenCLIPConvNeXt(model_name=model_name, pretrained=weights, finetune='frozen')
         self.backbone.to(device).eval()
         self.batch_size = batch_size
-        tag = 'random-init' if weights is None else Path(weights).name
-        self.id = f'openclip:{model_name}:{tag}'
+        self.id = f"openclip:{model_name}:{'random-init' if weights is None else Path(weights).name}"
 
     @torch.inference_mode()
     def encode(self, prompts: Sequence[str]) -> torch.Tensor:
         prompts = list(prompts)
-        chunks = [self.backbone.encode_text(self.backbone.tokenize(prompts[i:i + self.batch_size])).float()
-                  for i in range(0, len(prompts), self.batch_size)]
-        emb = torch.cat(chunks)
+        emb = torch.cat([self.backbone.encode_text(self.backbone.tokenize(prompts[i:i + self.batch_size])).float()
+                         for i in range(0, len(prompts), self.batch_size)])
         return (emb / emb.norm(dim=-1, keepdim=True)).cpu()
 
 
@@ -126,8 +123,7 @@ def embed_vocabulary(encoder: TextEncoder, names: Sequence[str], template: str =
         raise RuntimeError(f'encoder {encoder.id!r} returned {emb.shape[0]} embeddings for {len(prompts)} prompts')
     emb = emb / emb.norm(dim=-1, keepdim=True)
     if len(prompts) != len(names):
-        idx = torch.tensor(owner)
-        emb = emb.new_zeros(len(names), emb.shape[1]).index_add(0, idx, emb)
+        emb = emb.new_zeros(len(names), emb.shape[1]).index_add(0, torch.tensor(owner), emb)
         emb = emb / emb.norm(dim=-1, keepdim=True)
     return emb
 

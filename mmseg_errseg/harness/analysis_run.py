@@ -1,4 +1,4 @@
-"""Analysis runs: Table 1 (``mmseg_errseg.analysis.dataset_stats``) and Table 2 (``mmseg_errseg.analysis.similarity``)."""
+"""Analysis runs: Table 1 (``analysis.dataset_stats``) and Table 2 (``analysis.similarity``)."""
 from pathlib import Path
 from typing import Any, Dict
 

@@ -23,22 +23,18 @@ def run_profile(run: Run, device: str = 'cpu') -> Dict[str, Any]:
     """Profile a run's configuration on ``device``; returns the profiler's record (GFLOPs, parameters,
     memory, the aggregator's training-step memory, latency, each per component) and, for ``baselines`` in the run's
     context (keys of ``paper_experiments.BASELINES``), their records measured in the same run."""
+    from mmengine.config import Config
+
     from .. import profiling
     from ..datasets.benchmarks import get_benchmark, resolve_vocabulary
 
     ctx = run.context
     bench = get_benchmark(ctx['benchmark'])
-    nested: Dict[str, Any] = {}
-    for dotted, value in ctx['overrides'].items():  # 'decode_head.sr_ratio' -> {'decode_head': {'sr_ratio': ..}}
-        node = nested
-        *parents, leaf = dotted.split('.')
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
+    nested = Config()  # 'decode_head.sr_ratio' -> {'decode_head': {'sr_ratio': ..}}
+    nested.merge_from_dict(ctx['overrides'])
     spec = profiling.RunSpec(
-        method='ERR-Seg', model='config', config=ctx['config'],
-        vocabulary=resolve_vocabulary(bench.vocabulary),
-        input_size=tuple(ctx['input_size']), num_selected=ctx['num_selected'], overrides=nested or None,
+        method='ERR-Seg', model='config', config=ctx['config'], vocabulary=resolve_vocabulary(bench.vocabulary),
+        input_size=tuple(ctx['input_size']), num_selected=ctx['num_selected'], overrides=nested.to_dict() or None,
         benchmark=bench.title)
     options = dict(runs=run.spec['runs'], warmup=run.spec['warmup'], ptflops=False, components=True, progress=True)
     # the memory Table 11 compares: what the aggregator's training step holds, where SSR and CSR each save

@@ -39,11 +39,7 @@ SAN_COMPONENTS = {
     'side adapter': ['decode_head.side_adapter_network'],
     'CLIP recognition': ['decode_head.rec_with_attnbias'],
 }
-SAN_PARAM_GROUPS = {
-    'visual': ['image_encoder'],
-    'text': ['text_encoder'],
-    'decoder': ['decode_head'],
-}
+SAN_PARAM_GROUPS = {'visual': ['image_encoder'], 'text': ['text_encoder'], 'decoder': ['decode_head']}
 
 
 def _pattern_regex(pattern: str) -> 're.Pattern':
@@ -90,8 +86,6 @@ class ComponentMap:
         return out
 
     def group_parameters(self, named_parameters: Iterable) -> Dict[str, int]:
-        """Count parameters (elements) per component, :data:`OTHER` last."""
-        out = dict.fromkeys([*self.names, OTHER], 0)
-        for name, param in named_parameters:
-            out[self.component_of(name)] += param.numel()
-        return out
+        """Count parameters (elements) per component, :data:`OTHER` last (a :meth:`partition` of their sizes:
+        no parameter is another's parent)."""
+        return self.partition({name: param.numel() for name, param in named_parameters})

@@ -25,10 +25,8 @@ MATMUL_OPERATORS = ('linear', 'conv', 'einsum', 'matmul', 'bmm', 'addmm', 'mm', 
 
 
 def attention_flops(q_shape: Sequence[int], k_shape: Sequence[int], v_shape: Sequence[int]) -> int:
-    """Multiply-adds of softmax(Q K^T) V: ``prod(N...) * L * S * (E + Ev)``.
-
-    For Q (N..., L, E), K (N..., S, E), V (N..., S, Ev), batch dims broadcast.
-    """
+    """Multiply-adds of softmax(Q K^T) V, ``prod(N...) * L * S * (E + Ev)``, for Q (N..., L, E), K (N..., S, E),
+    V (N..., S, Ev), batch dims broadcast."""
     if len(q_shape) < 2 or len(k_shape) < 2 or len(v_shape) < 2:
         raise ValueError(f'attention needs (..., L, E) operands, got {q_shape}, {k_shape}, {v_shape}')
     batch = torch.broadcast_shapes(tuple(q_shape[:-2]), tuple(k_shape[:-2]), tuple(v_shape[:-2]))
@@ -79,18 +77,16 @@ def count_flops(module: nn.Module, inputs: Tuple[torch.Tensor, ...],
                 components: Optional[ComponentMap] = None, prefix: str = '') -> FlopCount:
     """The FLOPs of ``module(*inputs)`` (one traced forward; only the inputs' shapes matter) by fvcore, attention
     included; split by ``components``, whose patterns name modules below the submodule ``prefix``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # torch.jit deprecation notices at fvcore's import
-        from fvcore.nn import FlopCountAnalysis
-    analysis = FlopCountAnalysis(module, inputs).set_op_handle(**FVCORE_EXTRA_HANDLES)
-    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings('none')
     with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter('ignore')  # torch.jit deprecation and tracer notices
+        warnings.simplefilter('ignore')  # torch.jit deprecation notices (at fvcore's import) and tracer notices
+        from fvcore.nn import FlopCountAnalysis
+        analysis = FlopCountAnalysis(module, inputs).set_op_handle(**FVCORE_EXTRA_HANDLES)
+        analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings('none')
         by_operator = {k: int(v) for k, v in analysis.by_operator().items()}
         by_module = {k: int(v) for k, v in analysis.by_module().items()}
         count = FlopCount(total=int(analysis.total()), by_operator=by_operator,
+                          added=sum(v for k, v in by_operator.items() if f'aten::{k}' in FVCORE_EXTRA_HANDLES),
                           uncounted=dict(analysis.unsupported_ops().most_common()))
-    count.added = sum(v for k, v in by_operator.items() if f'aten::{k}' in FVCORE_EXTRA_HANDLES)
     if components:
         if prefix:  # re-key relative to the submodule ``prefix`` (the root keeps '')
             by_module = {'': by_module[''], **{k[len(prefix) + 1:]: v for k, v in by_module.items()
@@ -102,10 +98,8 @@ def count_flops(module: nn.Module, inputs: Tuple[torch.Tensor, ...],
 def count_paper_and_executed(module: nn.Module, inputs: Tuple[torch.Tensor, ...], model: nn.Module,
                              components: Optional[ComponentMap] = None,
                              prefix: str = '') -> Tuple[FlopCount, Optional[FlopCount]]:
-    """``(paper, executed)`` FLOPs (see :func:`count_flops`); ``executed`` is None when they agree.
-
-    ``model`` is what ``module`` runs, switched by :func:`paper_convention`.
-    """
+    """``(paper, executed)`` FLOPs (see :func:`count_flops`), ``executed`` None when they agree; ``model`` is
+    what ``module`` runs, switched by :func:`paper_convention`."""
     with paper_convention(model):
         paper = count_flops(module, inputs, components, prefix)
     executed = count_flops(module, inputs, components, prefix)

@@ -27,19 +27,14 @@ EXECUTION_MODES: Dict[str, str] = {
 MIN_WARMUP = {'compile': 3}
 
 
-def _logits_and_classes(output: Any):
-    if isinstance(output, (tuple, list)):
-        return output[0], (output[1] if len(output) > 1 else None)
-    return output, None
+def _logits_and_classes(output: Any) -> tuple:
+    return (*output, None)[:2] if isinstance(output, (tuple, list)) else (output, None)
 
 
 def compare_outputs(reference: Any, other: Any) -> Dict[str, Any]:
-    """Accuracy of a mode's output (logits, or (logits, kept classes)) against the reference's.
-
-    Returns:
-        ``kept_identical`` (None without kept classes), ``max_abs_diff`` of the logits
-        in float32 (None when the kept classes differ) and ``max_abs_ref``.
-    """
+    """Accuracy of a mode's output (logits, or (logits, kept classes)) against the reference's:
+    ``kept_identical`` (None without kept classes), ``max_abs_diff`` of the logits in float32 (None when the
+    kept classes differ) and ``max_abs_ref``."""
     ref_logits, ref_kept = _logits_and_classes(reference)
     logits, kept = _logits_and_classes(other)
     same = None if ref_kept is None else bool(torch.equal(ref_kept.cpu(), kept.cpu()))
@@ -48,8 +43,7 @@ def compare_outputs(reference: Any, other: Any) -> Dict[str, Any]:
 
 
 @contextlib.contextmanager
-def execution_mode(name: str, forward: nn.Module, image: torch.Tensor,
-                   device) -> Iterator[Callable[[], Any]]:
+def execution_mode(name: str, forward: nn.Module, image: torch.Tensor, device) -> Iterator[Callable[[], Any]]:
     """One forward ``forward(image)`` (inference mode) in the mode ``name``; the model is restored on exit."""
     device = torch.device(device)
     if name == 'channels-last':
@@ -134,7 +128,7 @@ class ComponentTimer:
         self.totals_ms: Dict[str, List[float]] = {}
         self._stack: List[list] = []  # [component, start, time of nested components]
         self._run: Dict[str, float] = {}
-        self._handles = []
+        self._hooks = contextlib.ExitStack()
 
     def _now(self) -> float:
         _synchronize(self.device)
@@ -150,16 +144,13 @@ class ComponentTimer:
     def __enter__(self) -> 'ComponentTimer':
         modules = dict(self.model.named_modules())
         for name, component in self.components.roots(modules).items():
-            self._handles += [
-                modules[name].register_forward_pre_hook(
-                    lambda m, a, c=component: self._stack.append([c, self._now(), 0.0])),
-                modules[name].register_forward_hook(self._exit)]
+            self._hooks.enter_context(modules[name].register_forward_pre_hook(
+                lambda m, a, c=component: self._stack.append([c, self._now(), 0.0])))
+            self._hooks.enter_context(modules[name].register_forward_hook(self._exit))
         return self
 
     def __exit__(self, *exc) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
+        self._hooks.close()
 
     def time(self, fn: Callable[[], object], runs: int = 1) -> Dict[str, float]:
         """Component -> median exclusive ms over ``runs`` calls of ``fn`` (one forward), :data:`OTHER` last."""

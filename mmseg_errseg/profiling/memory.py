@@ -6,7 +6,6 @@ malloc caching included), else the lifetime peak (``ru_maxrss``), labelled as su
 """
 import contextlib
 import ctypes
-import ctypes.util
 import gc
 import itertools
 import os
@@ -14,6 +13,7 @@ import re
 import resource
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Optional
 
 import torch
@@ -46,12 +46,8 @@ class MemoryStats:
 
 
 def _status_bytes(field: str) -> Optional[int]:
-    """A field of ``/proc/self/status`` in bytes (None where /proc is unavailable)."""
-    try:
-        with open('/proc/self/status') as f:
-            match = re.search(rf'^{field}:\s+(\d+) kB', f.read(), re.MULTILINE)
-    except OSError:
-        return None
+    """A field of ``/proc/self/status`` in bytes (None if absent; OSError without /proc)."""
+    match = re.search(rf'^{field}:\s+(\d+) kB', Path('/proc/self/status').read_text(), re.MULTILINE)
     return int(match.group(1)) * 1024 if match else None
 
 
@@ -96,8 +92,7 @@ class PeakMemory:
     def __exit__(self, *exc) -> None:
         if self.device.type == 'cuda':
             torch.cuda.synchronize(self.device)
-            peak = torch.cuda.max_memory_allocated(self.device)
-            self.stats = MemoryStats('cuda_max_allocated', peak, self._baseline)
+            self.stats = MemoryStats('cuda_max_allocated', torch.cuda.max_memory_allocated(self.device), self._baseline)
             return
         with _quiet_stderr():
             self._profiler.__exit__(*exc)
@@ -116,13 +111,11 @@ class PeakRSS:
 
     def __enter__(self) -> 'PeakRSS':
         gc.collect()
-        libc = ctypes.util.find_library('c')
-        if libc and sys.platform.startswith('linux'):
+        if sys.platform.startswith('linux'):
             with contextlib.suppress(OSError, AttributeError):  # AttributeError: not glibc
-                ctypes.CDLL(libc).malloc_trim(0)  # freed heap back to the kernel: the peak starts low
+                ctypes.CDLL(None).malloc_trim(0)  # freed heap back to the kernel: the peak starts low
         try:
-            with open('/proc/self/clear_refs', 'w') as f:
-                f.write('5')  # 5: reset the peak resident set size
+            Path('/proc/self/clear_refs').write_text('5')  # 5: reset the peak resident set size
             self._baseline = _status_bytes('VmRSS')
         except OSError:
             self._baseline = None
@@ -149,13 +142,9 @@ def module_training_memory(forward: torch.nn.Module, image: torch.Tensor, module
     """
     from torch.nn.attention import SDPBackend, sdpa_kernel
     captured = {}
-    hook = module.register_forward_hook(lambda _, args, kwargs, out: captured.update(args=args, kwargs=kwargs),
-                                        with_kwargs=True)
-    try:
-        with torch.no_grad():
-            forward(image)
-    finally:
-        hook.remove()
+    with module.register_forward_hook(lambda _, args, kwargs, out: captured.update(args=args, kwargs=kwargs),
+                                      with_kwargs=True), torch.no_grad():
+        forward(image)
     trainable = {p: p.requires_grad for p in module.parameters()}
     try:
         for p in trainable:

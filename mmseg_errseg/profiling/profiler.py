@@ -88,7 +88,7 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
                                       f'[{target.name}] latency ({name}, {device.type})', rss)
             with PeakMemory(device) as mem:
                 output = run()
-        entry = dict(latency=latency.to_dict(), memory=mem.stats.to_dict())
+        entry = record['executions'][name] = dict(latency=latency.to_dict(), memory=mem.stats.to_dict())
         if rss is not None:
             entry['process_rss'] = rss.stats.to_dict()
         entry['execution'] = EXECUTION_MODES[name]
@@ -99,7 +99,6 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
             entry['accuracy_vs_reference'] = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                                               for k, v in compare_outputs(reference[0], output).items()}
         del output  # outputs can be large (SAN: T maps at image size)
-        record['executions'][name] = entry
     del reference
     first = record['executions'][executions[0]]
     record.update({k: first[k] for k in ('latency', 'memory', 'process_rss') if k in first})
@@ -134,10 +133,8 @@ def run_specs(specs: Sequence[RunSpec], device='cpu', out_dir: Optional[str] = N
         if progress:
             print(f'[{i}/{len(specs)}] building {spec.method} (T={len(spec.vocabulary.names)}, '
                   f'input {spec.input_size[0]}x{spec.input_size[1]})', file=sys.stderr, flush=True)
-        target = build_target(spec, device)
-        record = profile_target(target, device=device, progress=progress, **profile_kwargs)
-        del target
-        gc.collect()
+        record = profile_target(build_target(spec, device), device=device, progress=progress, **profile_kwargs)
+        gc.collect()  # the model is freed before the next one is built
         if device.type == 'cuda':
             torch.cuda.empty_cache()
         if out_dir is not None:

@@ -22,8 +22,7 @@ import torch.nn as nn
 from ..datasets.benchmarks import Vocabulary, get_benchmark, resolve_vocabulary
 from ..utils import config_hash, portable_path
 from ..vocabularies import VOCABULARIES, load_vocabulary
-from .components import (ERRSEG_COMPONENTS, ERRSEG_PARAM_GROUPS, SAN_COMPONENTS, SAN_PARAM_GROUPS,
-                         ComponentMap)
+from .components import ERRSEG_COMPONENTS, ERRSEG_PARAM_GROUPS, SAN_COMPONENTS, SAN_PARAM_GROUPS, ComponentMap
 
 __all__ = ['COST_AGGREGATION_BASELINE', 'SAN_CONFIG', 'check_input_size', 'vocabulary_of_size',
            'load_model_config', 'build_segmentor', 'san_config_path', 'build_san', 'TEXT_MODES',
@@ -33,10 +32,8 @@ __all__ = ['COST_AGGREGATION_BASELINE', 'SAN_CONFIG', 'check_input_size', 'vocab
 #: Display names of the profiled methods.
 ERRSEG, SAN, COST_AGG = 'ERR-Seg', 'SAN ViT-B/16', 'cost-aggregation baseline'
 
-#: ``decode_head`` switches that turn every ERR-Seg reduction off (P = T, no SSR,
-#: no CSR, vanilla MLP): the plain cost-aggregation baseline.
-COST_AGGREGATION_BASELINE = dict(
-    decode_head=dict(class_removal=False, sr_ratio=1, class_pool=1, mlp_type='vanilla'))
+#: The plain cost-aggregation baseline: every ERR-Seg reduction off (P = T, no SSR, no CSR, vanilla MLP).
+COST_AGGREGATION_BASELINE = dict(decode_head=dict(class_removal=False, sr_ratio=1, class_pool=1, mlp_type='vanilla'))
 
 #: SAN ViT-B/16 config shipped inside the installed mmseg package.
 SAN_CONFIG = 'san/san-vit-b16_coco-stuff164k-640x640.py'
@@ -80,17 +77,14 @@ def load_model_config(config: str):
     return cfg
 
 
-def _null_pretrained(model_cfg: Dict[str, Any]) -> None:
+def _null_pretrained(model_cfg: Any) -> None:
     """Drop every weight/download path so that building needs no file and no network."""
     if isinstance(model_cfg, dict):
-        for key in list(model_cfg):
-            if key == 'pretrained':
-                model_cfg[key] = None
-            elif key == 'init_cfg' and isinstance(model_cfg[key], dict) \
-                    and 'checkpoint' in model_cfg[key]:
+        for key, value in model_cfg.items():
+            if key == 'pretrained' or key == 'init_cfg' and isinstance(value, dict) and 'checkpoint' in value:
                 model_cfg[key] = None
             else:
-                _null_pretrained(model_cfg[key])
+                _null_pretrained(value)
     elif isinstance(model_cfg, (list, tuple)):
         for item in model_cfg:
             _null_pretrained(item)
@@ -101,15 +95,13 @@ def build_segmentor(cfg, overrides: Optional[Dict[str, Any]] = None,
     """``cfg.model`` with random weights (pretrained paths nulled), in eval mode, nested ``overrides`` merged
     (e.g. :data:`COST_AGGREGATION_BASELINE`); ``input_size`` sets ERR-Seg's ``crop_size``; ``source`` names
     the config in errors."""
-    from mmengine.config import Config, ConfigDict
+    from mmengine.config import ConfigDict
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
     model_cfg = copy.deepcopy(cfg.model)
     if overrides:
-        model_cfg = Config(dict(model=model_cfg))
-        model_cfg.merge_from_dict(dict(model=overrides))
-        model_cfg = model_cfg.model
+        model_cfg.merge(overrides)
     if input_size is not None and model_cfg.get('type') == 'ERRSeg':
         model_cfg['crop_size'] = tuple(input_size)
         if isinstance(model_cfg.get('data_preprocessor'), dict):
@@ -135,12 +127,9 @@ def san_config_path() -> Path:
 
 def build_san(class_names: Sequence[str]) -> nn.Module:
     """SAN ViT-B/16 (``MultimodalEncoderDecoder``, eval mode) from MMSeg's config for T class names, offline."""
-    path = san_config_path()
-    cfg = load_model_config(str(path))
+    cfg = load_model_config(str(san_config_path()))
     names = list(class_names)
-    overrides = dict(
-        text_encoder=dict(dataset_name=None, vocabulary=names),
-        decode_head=dict(num_classes=len(names)))
+    overrides = dict(text_encoder=dict(dataset_name=None, vocabulary=names), decode_head=dict(num_classes=len(names)))
     loss = cfg.model.decode_head.get('loss_decode')
     if isinstance(loss, list) and loss and 'class_weight' in loss[0]:  # one weight per class + no-object
         losses = copy.deepcopy(loss)
@@ -205,11 +194,9 @@ def _random_text_tower(model: nn.Module):
 def errseg_target(model: nn.Module, class_names: Sequence[str], num_selected: Optional[int],
                   input_size: Tuple[int, int], name: str = 'ERR-Seg', text: str = 'random',
                   settings: Optional[Dict] = None) -> ProfileTarget:
-    """ERR-Seg (built, on its device) measured through ``decode`` with its vocabulary's embeddings cached.
-
+    """ERR-Seg (built, on its device) measured through ``decode`` with its vocabulary's embeddings cached:
     ``num_selected``: P (None: the config's ``test_cfg``); ``input_size`` must equal the model's ``crop_size``;
-    ``text``: one of :data:`TEXT_MODES`; ``settings``: extra fields for the record.
-    """
+    ``text``: one of :data:`TEXT_MODES`; ``settings``: extra fields for the record."""
     if text not in TEXT_MODES:
         raise ValueError(f'text must be one of {TEXT_MODES}, got {text!r}')
     if tuple(model.crop_size) != tuple(input_size):
@@ -229,17 +216,16 @@ def errseg_target(model: nn.Module, class_names: Sequence[str], num_selected: Op
     with torch.inference_mode(), _random_text_tower(model) if text == 'random' else contextlib.nullcontext():
         model.text_embeddings()
     kept = p if (p is not None and head.rrhc.class_removal) else len(class_names)
-    info = dict(num_classes=len(class_names), num_selected=p, kept_classes=kept, text=text,
-                input=list(input_size), sr_ratio=[layer.spatial.attn.sr_ratio for layer in
-                                                  head.rrca.layers if layer.spatial is not None],
-                class_pool=[layer.classes.class_pool for layer in head.rrca.layers
-                            if layer.classes is not None],
-                mlp_type=next((block.mlp.mlp_type for layer in head.rrca.layers
+    layers = head.rrca.layers
+    info = dict(num_classes=len(class_names), num_selected=p, kept_classes=kept, text=text, input=list(input_size),
+                sr_ratio=[layer.spatial.attn.sr_ratio for layer in layers if layer.spatial is not None],
+                class_pool=[layer.classes.class_pool for layer in layers if layer.classes is not None],
+                mlp_type=next((block.mlp.mlp_type for layer in layers
                                for block in (layer.spatial, layer.classes) if block is not None), None),
                 class_removal=head.rrhc.class_removal)
-    info.update(settings or {})
     return ProfileTarget(name, model, _Forward(model, lambda m, image: m.decode(image, p)), tuple(input_size),
-                         ComponentMap(ERRSEG_COMPONENTS), ComponentMap(ERRSEG_PARAM_GROUPS), info)
+                         ComponentMap(ERRSEG_COMPONENTS), ComponentMap(ERRSEG_PARAM_GROUPS),
+                         {**info, **(settings or {})})
 
 
 def san_target(model: nn.Module, class_names: Sequence[str], input_size: Tuple[int, int],
@@ -249,16 +235,12 @@ def san_target(model: nn.Module, class_names: Sequence[str], input_size: Tuple[i
     by a cache of random unit vectors (the weights are random too)."""
     encoder = model.text_encoder
     if not getattr(encoder, 'cache_feature', False) or encoder.dataset_name is not None:
-        raise ValueError('SAN profiling needs its text encoder built with a vocabulary and '
-                         'cache_feature=True')
-    dim = encoder.text_projection.shape[1]
-    gen = torch.Generator().manual_seed(0)
-    device = encoder.text_projection.device
-    embeddings = torch.nn.functional.normalize(torch.randn(len(class_names), dim, generator=gen), dim=-1)
-    encoder.cache.update(zip(class_names, embeddings.to(device)))
-    info = dict(num_classes=len(class_names), num_selected=None, kept_classes=len(class_names),
-                text='random', input=list(input_size))
-    info.update(settings or {})
+        raise ValueError('SAN profiling needs its text encoder built with a vocabulary and cache_feature=True')
+    projection = encoder.text_projection
+    embeddings = torch.randn(len(class_names), projection.shape[1], generator=torch.Generator().manual_seed(0))
+    encoder.cache.update(zip(class_names, nn.functional.normalize(embeddings, dim=-1).to(projection.device)))
+    info = {'num_classes': len(class_names), 'num_selected': None, 'kept_classes': len(class_names),
+            'text': 'random', 'input': list(input_size), **(settings or {})}
     return ProfileTarget(name, model, _Forward(model.eval(), _encode_decode), tuple(input_size),
                          ComponentMap(SAN_COMPONENTS), ComponentMap(SAN_PARAM_GROUPS), info)
 
@@ -266,8 +248,7 @@ def san_target(model: nn.Module, class_names: Sequence[str], input_size: Tuple[i
 def segmentor_target(model: nn.Module, input_size: Tuple[int, int], name: str,
                      settings: Optional[Dict] = None) -> ProfileTarget:
     """Any other MMSeg segmentor, through its tensor-mode forward; components are its children."""
-    children: Dict[str, List[str]] = {n: [n] for n, _ in model.named_children()
-                                      if n != 'data_preprocessor'}
+    children = {n: [n] for n, _ in model.named_children() if n != 'data_preprocessor'}
     forward = _Forward(model.eval(), lambda m, image: m(image, None, mode='tensor'))
     return ProfileTarget(name, model, forward, tuple(input_size), ComponentMap(children), ComponentMap(children),
                          {'input': list(input_size), **(settings or {})})
