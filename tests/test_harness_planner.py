@@ -1,5 +1,6 @@
 """The planner: shared runs, stable keys, what cannot run and how to enable it; the record store."""
 import json
+import sys
 
 import pytest
 
@@ -56,6 +57,13 @@ def test_keys_are_stable_and_follow_the_config(smoke_plan):
     crops = {plan_run.context['crop_size'] for plan_run in smoke_plan.runs.values()
              if plan_run.kind == 'eval' and 'ConvNeXt' not in plan_run.label}
     assert crops == {64, 96, 128, 160, 192}  # 384/512/640/768/1024 at smoke scale (/ 5, multiples of 32)
+
+
+def test_efficiency_runs_need_the_flop_counter(monkeypatch):
+    from mmseg_errseg.harness.profile_run import profiler_missing
+    assert profiler_missing() is None  # fvcore is in the dev install
+    monkeypatch.setitem(sys.modules, 'fvcore', None)  # as if the `profile` extra were not installed
+    assert "pip install 'mmseg-errseg[profile]'" in profiler_missing()
 
 
 def test_full_scale_without_anything_says_what_would_enable_each_run():

@@ -3,6 +3,7 @@
 No data and no weights: FLOPs, parameters and memory are facts of the architecture, latency of the
 device; the classes are the benchmark's names (their embeddings cached), P its official test-time P.
 """
+from importlib.util import find_spec
 from typing import Any, Dict, Optional
 
 from .runs import Run
@@ -11,11 +12,9 @@ __all__ = ['profiler_missing', 'run_profile']
 
 
 def profiler_missing() -> Optional[str]:
-    """Why efficiency runs cannot run here (``None``: the profiler is installed)."""
-    try:
-        from .. import profiling  # noqa: F401
-    except ImportError:
-        return 'needs the profiler (mmseg_errseg.profiling, `errseg profile`), which this installation lacks'
+    """Why efficiency runs cannot run here (``None``: the FLOP counter, fvcore, is installed)."""
+    if find_spec('fvcore') is None:
+        return "needs fvcore, which counts the FLOPs: pip install 'mmseg-errseg[profile]'"
     return None
 
 
