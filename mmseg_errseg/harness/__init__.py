@@ -13,9 +13,6 @@ from .runs import Run, run_key
 from .scales import FULL, SMOKE, Scale
 from .submitit_executor import job_resources, submit_plan
 
-__all__ = [
-    'Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'Plan', 'PlanOptions',
-    'make_plan', 'RecordState', 'RecordStore', 'code_fingerprint', 'Run', 'run_key', 'ExecutionContext', 'Outcome',
-    'execute', 'job_resources', 'submit_plan', 'format_plan', 'format_status', 'reproduce', 'Scale', 'FULL',
-    'SMOKE'
-]
+__all__ = ['Column', 'Experiment', 'Variant', 'EXPERIMENTS', 'experiment_keys', 'Plan', 'PlanOptions', 'make_plan',
+           'RecordState', 'RecordStore', 'code_fingerprint', 'Run', 'run_key', 'ExecutionContext', 'Outcome', 'execute',
+           'job_resources', 'submit_plan', 'format_plan', 'format_status', 'reproduce', 'Scale', 'FULL', 'SMOKE']

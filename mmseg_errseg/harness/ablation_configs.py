@@ -19,10 +19,10 @@ _TRAIN = 'errseg_convnext-{}_1xb4-80k_coco-stuff171-640x640.py'
 def _literal(value) -> str:
     if isinstance(value, Mapping):
         return 'dict(' + ', '.join(f'{k}={_literal(v)}' for k, v in value.items()) + ')'
-    if isinstance(value, (list, tuple)):
-        inner = ', '.join(_literal(v) for v in value)
-        return f'({inner},)' if isinstance(value, tuple) and len(value) == 1 else \
-            (f'({inner})' if isinstance(value, tuple) else f'[{inner}]')
+    if isinstance(value, list):
+        return '[' + ', '.join(map(_literal, value)) + ']'
+    if isinstance(value, tuple):
+        return '(' + ', '.join(map(_literal, value)) + (',)' if len(value) == 1 else ')')
     return repr(value)
 
 
@@ -36,27 +36,16 @@ def _slug(train: Mapping) -> str:
     return '-'.join(parts)
 
 
-def _nested(train: Mapping) -> Dict[str, dict]:
-    out: Dict[str, dict] = {}
-    for key, value in sorted(train.items()):
-        part, leaf = key.split('.')
-        out.setdefault(part, {})[leaf] = value
-    return out
-
-
 def ablation_configs() -> Dict[str, str]:
     """File name -> text of every ablation config the registry declares (variants that train their own model)."""
     bases = {m: Config.fromfile(str(CONFIG_DIR / 'errseg' / _TRAIN.format(m))) for m in ('b', 'l')}
     found: Dict[tuple, List[str]] = {}
-    for exp in EXPERIMENTS.values():
-        for v in exp.variants:
-            if not v.measured or not v.trains_own_model:
-                continue
-            base = bases[v.model].model
-            changed = {k: x for k, x in v.train.items() if base[k.split('.')[0]].get(k.split('.')[1]) != x}
-            if changed or v.train_crop:  # a variant equal to the official config trains the base config
-                key = (v.model, tuple(sorted(changed.items())), v.train_crop)
-                found.setdefault(key, []).append(f'{exp.title} "{v.label}"')
+    for exp, v in ((e, v) for e in EXPERIMENTS.values() for v in e.variants if v.measured and v.trains_own_model):
+        base = bases[v.model].model
+        changed = {k: x for k, x in v.train.items() if base[k.split('.')[0]].get(k.split('.')[1]) != x}
+        if changed or v.train_crop:  # a variant equal to the official config trains the base config
+            key = (v.model, tuple(sorted(changed.items())), v.train_crop)
+            found.setdefault(key, []).append(f'{exp.title} "{v.label}"')
     files = {}
     for (size, changed, crop), users in found.items():
         crop = crop or 640
@@ -65,7 +54,10 @@ def ablation_configs() -> Dict[str, str]:
                  'experiment.', '# Generated from the experiment registry by '
                  '`python -m mmseg_errseg.harness.ablation_configs`: do not edit.',
                  f"_base_ = '../{_TRAIN.format(size)}'"]
-        model = _nested(dict(changed))
+        model: Dict[str, dict] = {}  # 'decode_head.class_removal' -> dict(decode_head=dict(class_removal=...))
+        for key, value in changed:
+            part, leaf = key.split('.')
+            model.setdefault(part, {})[leaf] = value
         if crop != 640:  # the training crop and the network input follow it
             pipeline = [dict(t, **({'scale': crop} if t['type'] == 'ResizeShortestEdge' else {'crop_size': (crop, crop)}
                                     if t['type'] == 'RandomCrop' else {}))

@@ -26,7 +26,6 @@ class ExecutionContext:
     device: str = 'cpu'
     num_workers: Optional[int] = None
     train_log_level: Optional[str] = None
-    eval_log_level: str = 'WARNING'
     provenance: Dict[str, Any] = field(default_factory=dict)
     debug: bool = False
     accept_stale: bool = False
@@ -45,18 +44,17 @@ class Outcome:
 
 def why_missing(plan: Plan, outcome: Optional[Outcome]) -> Callable[[str], str]:
     """A function: run key -> why that run has no record (failed, waiting, stale, blocked, not run)."""
+    o = outcome or Outcome()
+
     def reason(key: str) -> str:
-        run, o = plan.runs.get(key), outcome or Outcome()
         why = [f'failed: {o.failed[key]}' if key in o.failed else o.waiting.get(key), o.stale.get(key)]
-        return '; '.join(filter(None, why)) or (run is not None and run.blocked) or \
-            'not run yet (run the same command again)'
+        return '; '.join(filter(None, why)) or plan.runs[key].blocked or 'not run yet (run the same command again)'
     return reason
 
 
 def waiting_for(plan: Plan, key: str) -> str:
     """Why a run waits: the run ``key`` it needs did not finish."""
-    dep = plan.runs.get(key)
-    return f'waiting for {dep.label if dep else key}, which did not finish'
+    return f'waiting for {plan.runs[key].label}, which did not finish'
 
 
 def run_once(run: Run, ctx: ExecutionContext) -> Tuple[Dict[str, Any], float]:
@@ -76,7 +74,7 @@ def _dispatch(run: Run, ctx: ExecutionContext) -> Dict[str, Any]:
         return run_training(run, ctx.work_dir, ctx.data_root, ctx.dist, ctx.train_log_level)
     if run.kind == 'eval':
         from .eval_run import run_evaluation
-        return run_evaluation(run, ctx.work_dir, ctx.store, ctx.data_root, ctx.num_workers, ctx.eval_log_level)
+        return run_evaluation(run, ctx.work_dir, ctx.store, ctx.data_root, ctx.num_workers)
     if run.kind == 'profile':
         from .profile_run import run_profile
         return run_profile(run, ctx.device)
@@ -105,14 +103,11 @@ def summarise_result(kind: str, result: Dict[str, Any]) -> str:
 
 def sweep_outcome(plan: Plan, store: RecordStore) -> Tuple[Outcome, List[Run]]:
     """What a sweep starts from: the recorded and blocked runs, the stale records, and the runs to do."""
-    out = Outcome()
-    runs = plan.ordered()
-    todo = [r for r in runs if r.key not in store and not r.blocked]
-    out.recorded = [r.key for r in runs if r.key in store]
-    out.blocked = [r.key for r in runs if r.key not in store and r.blocked]
-    stale = store.stale()
-    out.stale = {r.key: stale[r.key] for r in runs if r.key in stale and r.key not in store}
-    return out, todo
+    runs, stale = plan.ordered(), store.stale()
+    missing = [r for r in runs if r.key not in store]
+    out = Outcome(recorded=[r.key for r in runs if r.key in store], blocked=[r.key for r in missing if r.blocked],
+                  stale={r.key: stale[r.key] for r in missing if r.key in stale})
+    return out, [r for r in missing if not r.blocked]
 
 
 def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = print) -> Outcome:
@@ -124,11 +119,9 @@ def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = pri
     say = echo if main else (lambda _: None)
     elapsed: Dict[str, List[float]] = {}
     start = time.perf_counter()
-    left_group = False
     for i, run in enumerate(todo, 1):
-        if run.kind != 'train' and not left_group:
-            leave_group(ctx.dist)
-            left_group = True
+        if run.kind != 'train':  # trainings come first: the other processes stop after them
+            leave_group(ctx.dist)  # (a no-op once the group is left)
             if not main:
                 return out
         missing = [d for d in run.deps if d not in store and d not in out.ran]
@@ -149,8 +142,7 @@ def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = pri
         if main:
             say(f'    {summarise_result(run.kind, result)}  ({seconds:.1f} s; {store.relative(store.path(run.key))})')
         out.ran.append(run.key)
-    if not left_group:
-        leave_group(ctx.dist)
+    leave_group(ctx.dist)
     return out
 
 

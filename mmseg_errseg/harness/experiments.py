@@ -21,8 +21,7 @@ class Column:
 
     Args:
         name: Header, as the paper prints it (``'A-847'``, ``'A-150 Latency'``).
-        dataset: Benchmark the value is measured on (profile columns: its T and official P);
-            ``None`` where the row says.
+        dataset: Benchmark the value is measured on (profile columns: its T and official P); ``None``: the row's.
         metric: Key of the value in the record (``'mIoU'``, ``'latency_ms'``, ...).
         source: One of :data:`SOURCES`.
         digits: Decimals shown.
@@ -136,11 +135,9 @@ class Experiment:
         if len(set(names)) != len(names):
             raise ValueError(f'{self.key}: column names repeat: {names}')
         for v in self.variants:
-            unknown = set(v.paper) - set(names)
-            if unknown:
-                raise ValueError(f'{self.key}, variant {v.label!r}: paper figures for unknown columns {unknown}')
-            if v.columns is not None and set(v.columns) - set(names):
-                raise ValueError(f'{self.key}, variant {v.label!r}: unknown columns {set(v.columns) - set(names)}')
+            unknown = (set(v.paper) | set(v.columns or ())) - set(names)
+            if unknown:  # paper figures for, or a variant filling, columns the experiment does not have
+                raise ValueError(f'{self.key}, variant {v.label!r}: unknown columns {unknown}')
         labels = [v.label for v in self.variants]
         for c in self.columns:
             if c.per_row is not None and labels.count(c.per_row) != 1:

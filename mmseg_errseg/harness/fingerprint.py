@@ -39,17 +39,13 @@ def source_root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def _files(root: Path, entry: str):
-    path = root / entry
-    if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob('*') if p.suffix in _SUFFIXES and '__pycache__' not in p.parts)
-
-
 def _hash_files(root: Path, entries) -> str:
+    """sha256 over the relative path and content of every file of ``entries`` (a folder: its source files)."""
     h = hashlib.sha256()
-    for entry in entries:
-        for path in _files(root, entry):
+    for entry in map(root.joinpath, entries):
+        files = [entry] if entry.is_file() else sorted(
+            p for p in entry.rglob('*') if p.suffix in _SUFFIXES and '__pycache__' not in p.parts)
+        for path in files:
             h.update(path.relative_to(root).as_posix().encode() + b'\0' + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
 
@@ -64,16 +60,13 @@ def _dirty(root: Path, entries) -> Optional[bool]:
     return bool(done.stdout.strip()) if done.returncode == 0 else None
 
 
-def code_fingerprint(kind: str, root: Optional[Path] = None) -> Dict[str, object]:
-    """The fingerprint of the code a run kind executes (``root``: the package folder), as stamped in its
-    records: ``sha256`` (of all below), ``parts`` (part -> sha256 of its files), ``libraries`` (name ->
-    version) and ``dirty`` (uncommitted changes in these files; ``None`` outside a git checkout)."""
-    root = Path(root or source_root())
-    parts, entries = {}, []
-    for part in KIND_PARTS[kind]:
-        files = PARTS.get(part, (part,))
-        parts[part] = _hash_files(root, files)
-        entries += files
+def code_fingerprint(kind: str) -> Dict[str, object]:
+    """The fingerprint of the code a run kind executes, as stamped in its records: ``sha256`` (of all below),
+    ``parts`` (part -> sha256 of its files), ``libraries`` (name -> version) and ``dirty`` (uncommitted
+    changes in these files; ``None`` outside a git checkout)."""
+    root = source_root()
+    parts = {part: _hash_files(root, PARTS.get(part, (part,))) for part in KIND_PARTS[kind]}
+    entries = [entry for part in KIND_PARTS[kind] for entry in PARTS.get(part, (part,))]
     libraries = {name: package_version(*dists) for name, dists in LIBRARIES.items()}
     total = hashlib.sha256(repr((sorted(parts.items()), sorted(libraries.items()))).encode()).hexdigest()
     return dict(sha256=total, parts=parts, libraries=libraries, dirty=_dirty(root, entries))

@@ -1,10 +1,9 @@
 """The paper's experiments, declared once: Tables 1-14 and Figures 1, 6 and 7.
 
-Each variant is the base config plus the paper's switches (``train=``: needs
-its own training; ``test=``: only changes inference of a trained model). The
-``paper=`` figures are transcribed from the paper (this is the only place that
-holds them); they are only ever displayed beside our measurements, labelled as
-the paper's. Rows of other methods are the paper's figures only.
+Each variant is the base config plus the paper's switches (``train=``: needs its own training; ``test=``: only
+changes inference of a trained model). The ``paper=`` figures are transcribed from the paper (this is the only
+place that holds them); they are only ever displayed beside our measurements, labelled as the paper's. Rows of
+other methods are the paper's figures only.
 """
 import re
 from typing import Dict, List, Optional
@@ -19,8 +18,8 @@ FIVE = benchmark_columns(EVAL_BENCHMARKS)
 OTHER = "another method: the paper's figure only"
 OFFICIAL = {}  # the base config as it is
 
-#: Fig. 6 / Fig. 7 sweeps. The paper gives its values only in the figure images
-#: (the text says: best at lambda = 0.1 and at P = 32); these are ours.
+#: Fig. 6 / Fig. 7 sweeps. The paper gives its values only in the figure images (the text says: best at
+#: lambda = 0.1 and at P = 32); these are ours.
 LAMBDAS = (0.01, 0.05, 0.1, 0.2, 0.5)
 TRAIN_NUM_SELECTED = (16, 24, 32, 48, 64)
 
@@ -154,10 +153,10 @@ def _table5() -> Experiment:
                'encoder); mIoU over the classes of each subset that occur.',))
 
 
-def _ablation(key, title, caption, groups, notes=()) -> Experiment:
+def _ablation(key, title, caption, groups) -> Experiment:
     rows = tuple(Variant(label, train=train, paper=paper_row(FIVE, values), group=group, descr=descr)
                  for group, entries in groups for label, train, values, descr in entries)
-    return Experiment(key, title, caption, FIVE, rows, notes=notes)
+    return Experiment(key, title, caption, FIVE, rows)
 
 
 def _table6() -> Experiment:
@@ -199,11 +198,9 @@ def _table8() -> Experiment:
 
 
 def _table9() -> Experiment:
-    cols = []
-    for d in ('ade847', 'pc459', 'ade150'):
-        cols += [Column(f'{T[d]} #Classes', d, 'mean_overlap_classes'), Column(f'{T[d]} mIoU', d)]
-    cols = tuple(cols)
-    counts = tuple(c.name for c in cols if c.name.endswith('#Classes'))
+    cols = tuple(c for d in ('ade847', 'pc459', 'ade150')
+                 for c in (Column(f'{T[d]} #Classes', d, 'mean_overlap_classes'), Column(f'{T[d]} mIoU', d)))
+    counts = tuple(c.name for c in cols[::2])
     rows = (
         Variant('Ground Truth', metrics={'mean_overlap_classes': 'mean_gt_classes'}, columns=counts,
                 paper=dict(zip(counts, (10.2, 6.5, 8.5)))),
@@ -219,16 +216,15 @@ def _table9() -> Experiment:
 
 
 def _table10() -> Experiment:
-    def entry(spatial, cls, values):
-        label = {(True, False): 'spatial only', (False, False): 'neither', (False, True): 'class only',
-                 (True, True): 'spatial + class'}[spatial, cls]
-        train = {k: False for k, on in (('decode_head.spatial_aggregation', spatial),
-                                        ('decode_head.class_aggregation', cls)) if not on}
+    def entry(label, spatial, cls, values):
+        train = {f'decode_head.{k}_aggregation': False for k, on in (('spatial', spatial), ('class', cls)) if not on}
         return label, train, values, {'Spatial': '✓' if spatial else '', 'Class': '✓' if cls else ''}
 
     return _ablation('table10', 'Table 10', 'The impact of spatial-level aggregation and class-level aggregation.', (
-        ('', (entry(True, False, (9.3, 12.8, 26.1, 43.6, 90.8)), entry(False, False, (13.1, 19.2, 34.4, 56.3, 94.4)),
-              entry(False, True, (13.0, 19.6, 34.1, 55.4, 95.5)), entry(True, True, (13.9, 20.5, 35.8, 56.9, 95.4)))),
+        ('', (entry('spatial only', True, False, (9.3, 12.8, 26.1, 43.6, 90.8)),
+              entry('neither', False, False, (13.1, 19.2, 34.4, 56.3, 94.4)),
+              entry('class only', False, True, (13.0, 19.6, 34.1, 55.4, 95.5)),
+              entry('spatial + class', True, True, (13.9, 20.5, 35.8, 56.9, 95.4)))),
     ))
 
 
@@ -259,9 +255,9 @@ def _table11() -> Experiment:
         'Reduction (CSR).', miou + absolute + ratios, rows, plot='efficiency_bars',
         notes=('GFLOPs and latency: the RRCA aggregator (spatial + class blocks); memory: the peak of live '
                "tensors of one training step (forward and backward) of the RRCA module, batch 1, attention "
-               'computed explicitly as the official code does (GiB); ERR-Seg-B, 640x640, T=150, P=32. Memory and latency are measured '
-               "on the record's device, not the paper's RTX 3090: their ratios to \"SSR off, CSR off\" stand "
-               "beside the paper's ratios.",))
+               'computed explicitly as the official code does (GiB); ERR-Seg-B, 640x640, T=150, P=32. Memory and '
+               "latency are measured on the record's device, not the paper's RTX 3090: their ratios to \"SSR off, "
+               "CSR off\" stand beside the paper's ratios.",))
 
 
 def _table12() -> Experiment:
@@ -316,20 +312,14 @@ def _sweep(key, title, caption, switch, values, official, param) -> Experiment:
                              f'the swept values are ours.',))
 
 
-def _build() -> Dict[str, Experiment]:
-    experiments = (
-        _table1(), _table2(), _table3(), _table4(), _table5(), _table6(), _table7(), _table8(), _table9(),
-        _table10(), _table11(), _table12(), _table13(), _table14(), _fig1(),
-        _sweep('fig6', 'Figure 6', 'Impact of score coefficient λ.', 'decode_head.score_lambda', LAMBDAS, 0.1,
-               'λ'),
-        _sweep('fig7', 'Figure 7', 'Analysis of selected class number P during training.',
-               'decode_head.num_selected', TRAIN_NUM_SELECTED, 32, 'P (training)'),
-    )
-    return {e.key: e for e in experiments}
-
-
 #: Every experiment, in the paper's order, by key.
-EXPERIMENTS: Dict[str, Experiment] = _build()
+EXPERIMENTS: Dict[str, Experiment] = {e.key: e for e in (
+    _table1(), _table2(), _table3(), _table4(), _table5(), _table6(), _table7(), _table8(), _table9(), _table10(),
+    _table11(), _table12(), _table13(), _table14(), _fig1(),
+    _sweep('fig6', 'Figure 6', 'Impact of score coefficient λ.', 'decode_head.score_lambda', LAMBDAS, 0.1, 'λ'),
+    _sweep('fig7', 'Figure 7', 'Analysis of selected class number P during training.', 'decode_head.num_selected',
+           TRAIN_NUM_SELECTED, 32, 'P (training)'),
+)}
 
 
 def experiment_keys(spec: Optional[str]) -> List[str]:

@@ -3,12 +3,15 @@
 Runs are keyed by what they compute (:func:`~.runs.run_key`): a configuration shared by several tables is
 one run. A run that cannot be done with the given options carries the flag or command that would enable it.
 """
+import contextlib
 import copy
 import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from mmengine.config import Config
 
 from ..datasets.benchmarks import Benchmark, get_benchmark, test_pipeline
 from ..utils import config_hash
@@ -18,7 +21,7 @@ from .runs import KINDS, Run, run_key, slugify
 from .scales import Scale
 
 __all__ = ['PlanOptions', 'ModelSource', 'CellPlan', 'Plan', 'make_plan', 'experiment_runs', 'DEFAULT_TEST_CROP',
-           'MODEL_NAMES', 'prepare_hint', 'dataset_prepared', 'extra_metrics', 'file_sha256']
+           'MODEL_NAMES', 'dataset_prepared', 'extra_metrics', 'file_sha256']
 
 #: Official inference size per model size (paper pixels): B at 640, L at 768 (official eval.sh).
 DEFAULT_TEST_CROP = {'b': 640, 'l': 768}
@@ -29,20 +32,12 @@ SIMILARITY = dict(encoder='minilm', threshold=0.95, train='coco_stuff171',
                   synonyms='first')
 
 
-def prepare_hint(name: str) -> str:
-    return f'needs --data-root with prepared {name}: errseg prepare {name} --src RAW --dst DATA_ROOT'
-
-
 def dataset_prepared(bench: Benchmark, data_root: Optional[str], split: str = 'val') -> bool:
     """Whether a data root holds at least one label map of a prepared split."""
-    if not data_root:
-        return False
-    folder = Path(data_root) / bench.split(split).seg_dir
-    try:
-        with os.scandir(folder) as entries:
+    if data_root:
+        with contextlib.suppress(OSError), os.scandir(Path(data_root) / bench.split(split).seg_dir) as entries:
             return any(e.name.endswith(bench.seg_map_suffix) for e in entries)
-    except OSError:
-        return False
+    return False
 
 
 def extra_metrics(bench: Benchmark) -> List[dict]:
@@ -160,7 +155,6 @@ class _Planner:
         """A config (cached) with a variant's switches; for a training also its crop and ``--cfg-options``."""
         key = (str(path), tuple(sorted((k, repr(v)) for k, v in variant.train.items())), train and variant.train_crop)
         if key not in self._configs:
-            from mmengine.config import Config
             if str(path) not in self._files:
                 self._files[str(path)] = Config.fromfile(str(path))
             cfg = copy.deepcopy(self._files[str(path)])
@@ -178,6 +172,12 @@ class _Planner:
             run.uses.append(use)
         return run
 
+    def _unprepared(self, name: str, split: str = 'val') -> List[str]:
+        """Why a run that reads a benchmark split from the data root cannot run (none: smoke, or it is there)."""
+        if self.o.scale.smoke or dataset_prepared(get_benchmark(name), self.o.data_root, split):
+            return []
+        return [f'needs --data-root with prepared {name}: errseg prepare {name} --src RAW --dst DATA_ROOT']
+
     def model_source(self, variant: Variant, use: str) -> ModelSource:
         cfg = self.config(self.o.scale.train_config(variant.model), variant)
         cfg_hash = config_hash(cfg)
@@ -191,21 +191,17 @@ class _Planner:
         described = _describe(variant, self.o.scale.smoke)
         switches = '-'.join(f'{k.split(".")[-1]}={v}' for k, v in variant.train.items()) or 'official'
         crop = f'-crop{variant.train_crop}' if variant.train_crop else ''
-        run = Run('train', dict(config=cfg_hash, data=self.o.scale.data_spec()), label=f'train {described}',
-                  slug=slugify(f'{variant.model}-{switches}{crop}'), context=dict(config=cfg, model=variant.model))
-        if run.key not in self.runs:
-            run.reasons = self._train_blocked(variant)
-        run = self._add(run, use)
+        run = self._add(Run('train', dict(config=cfg_hash, data=self.o.scale.data_spec()), label=f'train {described}',
+                            slug=slugify(f'{variant.model}-{switches}{crop}'), reasons=self._train_blocked(variant),
+                            context=dict(config=cfg, model=variant.model)), use)
         return ModelSource(run.key, described, cfg, train_key=run.key, reasons=list(run.reasons))
 
     def _train_blocked(self, variant: Variant) -> List[str]:
         if self.o.scale.smoke:
             return []
-        reasons = []
-        if not self.o.can_train:
-            reasons.append('full-scale training (80k iterations) needs CUDA GPUs (use --smoke for toy scale)')
-        if not dataset_prepared(get_benchmark('coco_stuff171'), self.o.data_root, 'train'):
-            reasons.append(prepare_hint('coco_stuff171'))
+        reasons = [] if self.o.can_train else [
+            'full-scale training (80k iterations) needs CUDA GPUs (use --smoke for toy scale)']
+        reasons += self._unprepared('coco_stuff171', 'train')
         if reasons and not variant.trains_own_model:
             reasons.insert(0, f'needs --checkpoint {variant.model}=CKPT (the official {MODEL_NAMES[variant.model]} '
                            'weights, converted with `errseg convert-official`) or training')
@@ -221,15 +217,11 @@ class _Planner:
         protocol = dict(pipeline=test_pipeline(bench), metrics=[bench.evaluator(), *extra_metrics(bench)])
         spec = dict(model=source.key, dataset=bench.name, num_selected=p, crop_size=crop, top_k=top_k,
                     protocol=protocol, data=self.o.scale.data_spec())
-        label = f'eval {source.label} on {bench.title} (P={p}, {crop}x{crop}' + \
-            (f', top-k {top_k})' if top_k != 3 else ')')
+        label = f'eval {source.label} on {bench.title} (P={p}, {crop}x{crop}{f", top-k {top_k}" if top_k != 3 else ""})'
         run = Run('eval', spec, label, slugify(f'{bench.name}-p{p}-c{crop}-k{top_k}'),
                   deps=(source.train_key,) if source.train_key else (),
+                  reasons=source.reasons + self._unprepared(bench.name),
                   context=dict(source=source, dataset=bench.name, num_selected=p, crop_size=crop, top_k=top_k))
-        if run.key not in self.runs:
-            run.reasons = list(source.reasons)
-            if not self.o.scale.smoke and not dataset_prepared(bench, self.o.data_root):
-                run.reasons.append(prepare_hint(bench.name))
         return self._add(run, use)
 
     def profile_run(self, variant: Variant, dataset: str, use: str) -> Run:
@@ -259,9 +251,7 @@ class _Planner:
         bench = get_benchmark(dataset)
         run = Run('analysis', dict(analysis=analysis, dataset=bench.name, data=self.o.scale.data_spec()),
                   f'dataset statistics of {bench.title}', slugify(f'{analysis}-{bench.name}'),
-                  context=dict(analysis=analysis, dataset=bench.name))
-        if run.key not in self.runs and not self.o.scale.smoke and not dataset_prepared(bench, self.o.data_root):
-            run.reasons = [prepare_hint(bench.name)]
+                  reasons=self._unprepared(bench.name), context=dict(analysis=analysis, dataset=bench.name))
         return self._add(run, use)
 
     # ---------------------------------------------------------------- cells
@@ -272,25 +262,20 @@ class _Planner:
         wanted = self.o.datasets
         if wanted is not None and dataset and column.source != 'profile' and dataset not in wanted:
             return CellPlan(reason=f'not requested (--datasets {",".join(wanted)})')
-        use = exp.title
-        if column.source == 'eval':
-            return CellPlan((self.eval_run(variant, dataset, use).key,))
-        if column.source == 'profile':
+        source, use = column.source, exp.title
+        if source == 'profile':
             return CellPlan((self.profile_run(variant, dataset, use).key,))
-        if column.source in ('dataset_stats', 'similarity'):
-            return CellPlan((self.analysis_run(column.source, dataset, use).key,))
-        if column.source == 'seen_unseen':
-            return CellPlan((self.eval_run(variant, dataset, use).key, self.analysis_run('similarity', None, use).key))
-        raise ValueError(f'unknown column source {column.source!r}')
+        if source in ('dataset_stats', 'similarity'):
+            return CellPlan((self.analysis_run(source, dataset, use).key,))
+        runs = [self.eval_run(variant, dataset, use)]  # 'eval'; 'seen_unseen' also needs the similarity split
+        if source == 'seen_unseen':
+            runs.append(self.analysis_run('similarity', None, use))
+        return CellPlan(tuple(r.key for r in runs))
 
 
 def make_plan(experiments: Sequence[Experiment], options: PlanOptions) -> Plan:
     """The :class:`Plan` of experiments: the runs behind every cell, with what ``options`` allow."""
     planner = _Planner(options)
-    cells = {}
-    for exp in experiments:
-        for i, variant in enumerate(exp.variants):
-            for column in exp.columns:
-                if variant.fills(column):
-                    cells[(exp.key, i, column.name)] = planner.cell(exp, variant, column)
+    cells = {(exp.key, i, column.name): planner.cell(exp, variant, column) for exp in experiments
+             for i, variant in enumerate(exp.variants) for column in exp.columns if variant.fills(column)}
     return Plan(list(experiments), planner.runs, cells, options)

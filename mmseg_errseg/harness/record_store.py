@@ -51,8 +51,7 @@ class RecordStore:
         if record is None:
             return None
         stamp = record.get('code')
-        why = changed_parts(stamp, self.code(record['run']['kind']))
-        if why:
+        if why := changed_parts(stamp, self.code(record['run']['kind'])):
             return RecordState('stale', f'stale record ({why})')
         if stamp.get('dirty'):
             revision = record.get('provenance', {}).get('revision') or 'an unknown revision'
@@ -66,16 +65,13 @@ class RecordStore:
 
     def stale(self) -> Dict[str, str]:
         """Run key -> why, for every stale record on disk (served or not)."""
-        states = {key: self.state(key) for key in self._all}
-        return {key: state.why for key, state in states.items() if state.status == 'stale'}
+        return {key: state.why for key in self._all if (state := self.state(key)).status == 'stale'}
 
     def reload(self) -> None:
         """(Re-)read every record on disk."""
         self._all: Dict[str, Dict[str, Any]] = {}
         self._records: Dict[str, Dict[str, Any]] = {}
         self._paths: Dict[str, Path] = {}
-        if not self.root.is_dir():
-            return
         for path in sorted(self.root.glob('*/*.json')):
             try:
                 record = json.loads(path.read_text(encoding='utf-8'))
@@ -83,10 +79,7 @@ class RecordStore:
             except (OSError, ValueError, KeyError, TypeError) as e:
                 warnings.warn(f'ignoring {path}: not a harness record ({type(e).__name__}: {e})')
                 continue
-            self._all[key] = record
-            self._paths[key] = path
-            if self.accept_stale or self.state(key).status != 'stale':
-                self._records[key] = record
+            self._keep(key, record, path)
 
     def __contains__(self, key: str) -> bool:
         return key in self._records
@@ -111,12 +104,15 @@ class RecordStore:
             run=dict(key=run.key, kind=run.kind, label=run.label, spec=run.spec),
             created=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
             seconds=round(float(seconds), 3), provenance=provenance or {}, code=self.code(run.kind), result=result)
-        path = self.root / run.kind / f'{run.slug}-{run.key[:16]}.json'
-        write_json(path, record)
-        self._all[run.key] = record
-        self._records[run.key] = record
-        self._paths[run.key] = path
+        path = write_json(self.root / run.kind / f'{run.slug}-{run.key[:16]}.json', record)
+        self._keep(run.key, record, path)
         return path
+
+    def _keep(self, key: str, record: Dict[str, Any], path: Path) -> None:
+        """Hold a record read or written (served unless stale and the store does not accept stale ones)."""
+        self._all[key], self._paths[key] = record, path
+        if self.accept_stale or self.state(key).status != 'stale':
+            self._records[key] = record
 
     def relative(self, path: Union[str, Path]) -> str:
         """A path inside the work dir, relative to it (records stay valid when the work dir moves)."""
@@ -127,6 +123,5 @@ class RecordStore:
 
     def resolve(self, path: str) -> Path:
         """The absolute form of a path :meth:`relative` returned."""
-        p = Path(path)
-        return p if p.is_absolute() else self.work_dir / p
+        return self.work_dir / path  # an absolute path stays as it is
 

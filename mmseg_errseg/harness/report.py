@@ -60,10 +60,8 @@ def format_plan(plan: Plan, store: RecordStore) -> str:
             tables = _titles([e.title for e in plan.experiments if e.title in users[reason]])
             lines.append(f'  - {count} ({tables}): {reason}')
     design: Dict[str, List[str]] = {}
-    for exp in plan.experiments:
-        for v in exp.variants:
-            if not v.measured:
-                design.setdefault(v.paper_only or v.unsupported, []).append(f'{exp.title} "{v.label}"')
+    for exp, v in ((e, v) for e in plan.experiments for v in e.variants if not v.measured):
+        design.setdefault(v.paper_only or v.unsupported, []).append(f'{exp.title} "{v.label}"')
     if design:
         lines.append('Not measured (shown with the paper\'s figures only):')
         for reason, rows in design.items():
@@ -94,9 +92,7 @@ def format_status(plan: Plan, store: RecordStore) -> str:
     rows = []
     for run in plan.ordered():
         entry = jobs.get(run.key)
-        state, detail = 'not run', ''
-        if entry is not None and run.key not in store:
-            state, detail = job_state(entry, store.work_dir)
+        state, detail = job_state(entry, store.work_dir) if entry and run.key not in store else ('not run', '')
         if run.key in store:
             mark = store.mark(run.key)
             state, detail = ('recorded (marked)', mark) if mark else ('recorded', store.relative(store.path(run.key)))

@@ -1,5 +1,6 @@
 """``errseg reproduce``: plan, show, run what is missing, and regenerate the paper's tables and plots."""
 import argparse
+import contextlib
 import datetime
 import json
 import subprocess
@@ -8,6 +9,20 @@ import time
 import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
+
+import torch
+
+from ..datasets.benchmarks import get_benchmark
+from ..utils import environment_info, write_json
+from .distributed import setup_launcher
+from .executor import ExecutionContext, execute
+from .paper_experiments import EXPERIMENTS, experiment_keys
+from .planner import PlanOptions, make_plan
+from .profile_run import profiler_missing
+from .record_store import RecordStore
+from .report import format_plan, format_status, record_notes
+from .scales import FULL, SMOKE, ensure_smoke_data
+from .submitit_executor import job_resources, submit_plan
 
 __all__ = ['parse_checkpoints', 'provenance_info', 'reproduce']
 
@@ -19,11 +34,9 @@ _SWEEP_KEYS = ('tables', 'data_root', 'checkpoints', 'smoke', 'datasets', 'cfg_o
 def _is_torch_checkpoint(path: str) -> bool:
     """Whether a file is in torch's zip format (with ``data.pkl``) or its legacy pickle, without loading it."""
     if zipfile.is_zipfile(path):
-        try:
-            with zipfile.ZipFile(path) as z:
-                return any(n.endswith('data.pkl') for n in z.namelist())
-        except (OSError, zipfile.BadZipFile):
-            return False
+        with contextlib.suppress(OSError, zipfile.BadZipFile), zipfile.ZipFile(path) as z:
+            return any(n.endswith('data.pkl') for n in z.namelist())
+        return False
     with open(path, 'rb') as f:
         return f.read(2) == b'\x80\x02'  # torch's legacy format: a pickle (protocol 2) of its magic number
 
@@ -56,21 +69,18 @@ def parse_checkpoints(values: Sequence[str]) -> Dict[str, str]:
 
 
 def _git_revision() -> Optional[str]:
-    repo = Path(__file__).resolve().parents[2]
+    def git(*args: str) -> str:
+        return subprocess.run(['git', *args], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
     try:
-        rev = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=repo, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=repo,
-                               capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
+        dirty = git('status', '--porcelain', '--untracked-files=no')
+        return git('rev-parse', 'HEAD') + (' (with uncommitted changes)' if dirty else '')
+    except (OSError, subprocess.SubprocessError):  # no git, or not a checkout
         return None
-    if rev.returncode:
-        return None
-    return rev.stdout.strip() + (' (with uncommitted changes)' if dirty.stdout.strip() else '')
 
 
 def provenance_info(argv: List[str], options: Dict[str, Any], device: Optional[str] = None) -> Dict[str, Any]:
     """Command line (``argv`` after ``errseg``), resolved ``options``, code revision and environment of a sweep."""
-    from ..utils import environment_info
     return dict(command=' '.join(['errseg', *argv]), options=options, revision=_git_revision(),
                 started=datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec='seconds'),
                 environment=environment_info(device), python_executable=Path(sys.executable).name)
@@ -98,10 +108,9 @@ def _check(opts: argparse.Namespace) -> None:
 
 def _saved_options(opts: argparse.Namespace) -> argparse.Namespace:
     """``--status WORK_DIR``: the options of the sweep that used it (what it saved), else the ones given."""
-    try:
+    saved = {}
+    with contextlib.suppress(OSError, ValueError):
         saved = json.loads(Path(opts.status, _SWEEP_FILE).read_text(encoding='utf-8'))
-    except (OSError, ValueError):
-        saved = {}
     return argparse.Namespace(**{**vars(opts), 'work_dir': opts.status, 'dry_run': True,
                                  **{k: v for k, v in saved.items() if k in _SWEEP_KEYS}})
 
@@ -119,20 +128,6 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     Returns:
         Exit status: 0, or 1 if a run failed.
     """
-    import torch
-
-    from ..datasets.benchmarks import get_benchmark
-    from ..utils import write_json
-    from .distributed import setup_launcher
-    from .executor import ExecutionContext, execute
-    from .paper_experiments import EXPERIMENTS, experiment_keys
-    from .planner import PlanOptions, make_plan
-    from .profile_run import profiler_missing
-    from .record_store import RecordStore
-    from .report import format_plan, format_status, record_notes
-    from .scales import FULL, SMOKE, ensure_smoke_data
-    from .submitit_executor import job_resources, submit_plan
-
     _check(opts)
     if opts.status:
         opts = _saved_options(opts)
@@ -176,10 +171,8 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     ctx = ExecutionContext(work_dir, data_root, store, dist, device, provenance=provenance, debug=opts.debug,
                            num_workers=0 if opts.smoke and opts.num_workers is None else opts.num_workers,
                            train_log_level='ERROR' if opts.smoke else None, accept_stale=opts.accept_stale)
-    if opts.executor == 'inline':
-        outcome = execute(plan, ctx, echo)
-    else:
-        outcome = submit_plan(plan, ctx, opts.executor, resources, opts.max_parallel, threads=threads, echo=echo)
+    outcome = execute(plan, ctx, echo) if opts.executor == 'inline' else \
+        submit_plan(plan, ctx, opts.executor, resources, opts.max_parallel, threads=threads, echo=echo)
     if not dist.is_main:
         return 0
     if render is not None:

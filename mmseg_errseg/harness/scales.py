@@ -2,12 +2,13 @@
 
 Efficiency always runs the full-size model (FLOPs and memory are facts of the architecture).
 """
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
-from ..datasets.benchmarks import EVAL_BENCHMARKS, TRAIN_BENCHMARK
+from ..datasets import EVAL_BENCHMARKS, TRAIN_BENCHMARK, make_dataset
 from ..utils import write_json
 
 __all__ = ['Scale', 'FULL', 'SMOKE', 'CONFIG_DIR', 'SMOKE_DATA', 'ensure_smoke_data']
@@ -60,8 +61,7 @@ FULL = Scale('full', {'b': 'errseg/errseg_convnext-b_1xb4-80k_coco-stuff171-640x
                       'l': 'errseg/errseg_convnext-l_1xb4-80k_coco-stuff171-640x640.py'})
 
 #: Toy scale: the tiny model (both sizes), a few iterations on generated data, paper sizes / 5.
-SMOKE = Scale('smoke', {'b': 'errseg/errseg_tiny_1xb2-6it_coco-stuff171-128x128.py',
-                        'l': 'errseg/errseg_tiny_1xb2-6it_coco-stuff171-128x128.py'},
+SMOKE = Scale('smoke', dict.fromkeys('bl', 'errseg/errseg_tiny_1xb2-6it_coco-stuff171-128x128.py'),
               pixels_per_paper_pixel=0.2, profile_runs=1, profile_warmup=0, synthetic_data=True, torch_threads=1)
 
 
@@ -69,16 +69,12 @@ def ensure_smoke_data(root: Path, names: Sequence[str] = (TRAIN_BENCHMARK, *EVAL
     """Write the smoke datasets (COCO-Stuff: its training split only) under ``root`` unless a marker written
     last says they are complete (``make_dataset`` is deterministic: an interrupted one is redone); returns
     whether anything was generated."""
-    from ..datasets import make_dataset
-    spec = dict(SMOKE_DATA, size=list(SMOKE_DATA['size']), datasets=list(names))
+    spec = dict(SMOKE.data_spec(), datasets=list(names))
     marker = Path(root) / '.errseg_smoke_data.json'
-    try:
+    with contextlib.suppress(OSError, ValueError):  # no marker, or an unreadable one: generate
         if json.loads(marker.read_text(encoding='utf-8')) == spec:
             return False
-    except (OSError, ValueError):
-        pass
     for name in names:
-        make_dataset(name, str(root), num_images=SMOKE_DATA['num_images'], size=tuple(SMOKE_DATA['size']),
-                     seed=SMOKE_DATA['seed'], splits=['train'] if name == TRAIN_BENCHMARK else ['val'])
+        make_dataset(name, str(root), **SMOKE_DATA, splits=['train'] if name == TRAIN_BENCHMARK else ['val'])
     write_json(marker, spec)
     return True

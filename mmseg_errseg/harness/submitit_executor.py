@@ -155,14 +155,13 @@ def _first_line(error: Optional[BaseException]) -> str:
 def job_state(entry: Dict[str, Any], work_dir: Path) -> tuple:
     """(state, detail) of a run's job as submitit sees it: running, queued, or failed with its error."""
     folder = jobs_dir(work_dir) / '%j'
+    job = _job(entry, folder)
     try:
-        state = _job(entry, folder).state if entry['executor'] == 'slurm' else \
-            ('RUNNING' if _alive(entry, folder) else 'ENDED')
+        state = job.state if entry['executor'] == 'slurm' else ('RUNNING' if _alive(entry, folder) else 'ENDED')
     except Exception:  # no scheduler to ask (e.g. looking from another machine)
         return 'unknown', f'cannot ask the scheduler (log: {entry["stdout"]})'
     if state in _IN_FLIGHT:
         return ('running' if state == 'RUNNING' else 'queued'), f'log: {entry["stdout"]}'
-    job = _job(entry, folder)
     if not job.paths.result_pickle.exists():
         return 'failed', f'the job ended without a record (log: {entry["stderr"]})'
     return 'failed', f'{_first_line(_error(job))} (log: {entry["stderr"]})'
