@@ -17,13 +17,9 @@ def load_vocabulary(spec: Union[str, Path, Sequence[str]]) -> List[str]:
     (synonyms separated by ``", "``), or the names themselves."""
     if not isinstance(spec, (str, Path)):
         return list(spec)
-    if str(spec) in VOCABULARIES:
-        path = _DIR / f'{spec}.json'
-    else:
-        path = Path(spec)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f'vocabulary {str(spec)!r} is neither a shipped vocabulary {VOCABULARIES} nor a file')
+    path = _DIR / f'{spec}.json' if str(spec) in VOCABULARIES else Path(spec)
+    if not path.is_file():
+        raise FileNotFoundError(f'vocabulary {str(spec)!r} is neither a shipped vocabulary {VOCABULARIES} nor a file')
     if path.suffix == '.json':
         names = json.loads(path.read_text(encoding='utf-8'))
         if not isinstance(names, list):
@@ -46,10 +42,8 @@ def parse_vocab(text: str) -> List[str]:
 
     Synonyms are joined with ``", "``, the form the model splits them by.
     """
-    sep = ';' if ';' in text else ','
-    classes = [[s.strip() for s in part.split(',')] if sep == ';' else [part.strip()]
-               for part in text.split(sep)]
-    names = [', '.join(s for s in synonyms if s) for synonyms in classes]
+    names = [', '.join(s.strip() for s in part.split(',') if s.strip())
+             for part in text.split(';' if ';' in text else ',')]
     names = [n for n in names if n]
     if not names:
         raise ValueError(f'--vocab {text!r} holds no class name: give names like "cat, grass, sky"')

@@ -8,7 +8,7 @@ CLIP's text tower, so one module owns every CLIP weight.
 import logging
 import os
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import open_clip
 import torch
@@ -34,8 +34,7 @@ OFFICIAL_VISION_CFG = {
     'convnext_base_w_320': dict(timm_drop=0.0, timm_drop_path=0.0),
     'convnext_large_d_320': dict(timm_drop=0.1, timm_drop_path=0.1),
 }
-_OFFICIAL_PREFIX = 'sem_seg_head.clip_model.'
-_OURS_PREFIX = 'backbone.'
+_OFFICIAL_DOWN = 'visual.modify_downsample.'  # the official checkpoints' conv_{s=1}
 
 
 class CLIPFeatures(NamedTuple):
@@ -78,6 +77,10 @@ def _read_state_dict(path: str) -> Dict[str, torch.Tensor]:
     return {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
 
 
+def _with_prefix(sd: Dict[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+
+
 def _detached(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Run ``module`` so that no gradient reaches its parameters (but one reaches ``x``)."""
     params = {n: p.detach() for n, p in module.named_parameters()}
@@ -114,13 +117,13 @@ class OpenCLIPConvNeXt(BaseModule):
         self.finetune = finetune
         self.clip = create_clip(model_name)
         trunk = getattr(self.clip.visual, 'trunk', None)
-        if trunk is None or not all(hasattr(trunk, a) for a in ('stem', 'stages', 'norm_pre', 'head')) \
-                or len(trunk.stages) != 4:
+        if not all(hasattr(trunk, a) for a in ('stem', 'stages', 'norm_pre', 'head')) or len(trunk.stages) != 4:
             raise ValueError(f'{model_name!r} is not an OpenCLIP model with a timm ConvNeXt image tower')
-        self.stage_dims: List[int] = [info['num_chs'] for info in trunk.feature_info]
+        #: Channels of the four stage outputs (os4, os8, os16, os32).
+        self.guidance_dims: Tuple[int, ...] = tuple(info['num_chs'] for info in trunk.feature_info)
         self.embed_dim: int = self.clip.text_projection.shape[1] if self.clip.text_projection is not None \
             else self.clip.transformer.width
-        c3, c4 = self.stage_dims[2:]
+        c3, c4 = self.guidance_dims[2:]
         # conv_{s=1} of Eq. 2: stage 4's downsampling with stride 1 (pad 1, k 2), resized back.
         self.os16_downsample = nn.Sequential(
             LayerNorm2d(c3, eps=1e-6), nn.ZeroPad2d((1, 1, 1, 1)), nn.Conv2d(c3, c4, 2, stride=1))
@@ -133,9 +136,8 @@ class OpenCLIPConvNeXt(BaseModule):
 
     def _copy_stage4_downsample(self) -> None:
         down = self.clip.visual.trunk.stages[3].downsample
-        with torch.no_grad():
-            self.os16_downsample[0].load_state_dict(down[0].state_dict())
-            self.os16_downsample[2].load_state_dict(down[1].state_dict())
+        self.os16_downsample[0].load_state_dict(down[0].state_dict())
+        self.os16_downsample[2].load_state_dict(down[1].state_dict())
 
     def load_clip_weights(self, pretrained: str) -> None:
         """Load CLIP weights from a local file or an OpenCLIP tag (see the class docstring)."""
@@ -145,30 +147,20 @@ class OpenCLIPConvNeXt(BaseModule):
                 raise FileNotFoundError(
                     f'CLIP weights {pretrained!r}: no such file, and not an OpenCLIP tag of '
                     f'{self.model_name} (tags: {tags})')
-            src = open_clip.create_model(self.model_name, pretrained=pretrained)
-            self.clip.load_state_dict(src.state_dict())
-            self._copy_stage4_downsample()
-            return
+            self.clip.load_state_dict(open_clip.create_model(self.model_name, pretrained=pretrained).state_dict())
+            return self._copy_stage4_downsample()
         sd = _read_state_dict(pretrained)
-        for prefix, down in ((_OFFICIAL_PREFIX, 'visual.modify_downsample.'),
-                             (_OURS_PREFIX + 'clip.', None)):
-            if any(k.startswith(prefix) for k in sd):
-                clip = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
-                if down is None:
-                    down_sd = {k[len(_OURS_PREFIX + 'os16_downsample.'):]: v for k, v in sd.items()
-                               if k.startswith(_OURS_PREFIX + 'os16_downsample.')}
-                else:
-                    down_sd = {k[len(down):]: clip.pop(k) for k in list(clip) if k.startswith(down)}
-                clip.pop('attn_mask', None)
-                self.clip.load_state_dict(clip, strict=True)
-                self.os16_downsample.load_state_dict(down_sd, strict=True)
-                return
-        open_clip.load_checkpoint(self.clip, pretrained, strict=True)
-        self._copy_stage4_downsample()
-
-    @property
-    def guidance_dims(self) -> Sequence[int]:
-        return tuple(self.stage_dims)
+        clip = _with_prefix(sd, 'sem_seg_head.clip_model.')  # an official checkpoint
+        if clip:
+            down_sd = {k[len(_OFFICIAL_DOWN):]: clip.pop(k) for k in list(clip) if k.startswith(_OFFICIAL_DOWN)}
+        else:  # one of ours
+            clip, down_sd = _with_prefix(sd, 'backbone.clip.'), _with_prefix(sd, 'backbone.os16_downsample.')
+        if not clip:  # an OpenCLIP checkpoint
+            open_clip.load_checkpoint(self.clip, pretrained, strict=True)
+            return self._copy_stage4_downsample()
+        clip.pop('attn_mask', None)
+        self.clip.load_state_dict(clip, strict=True)
+        self.os16_downsample.load_state_dict(down_sd, strict=True)
 
     def _dense_embed(self, x: torch.Tensor) -> torch.Tensor:
         """Apply CLIP's pooled-feature head to every pixel: (B, C, H, W) -> (B, D, H, W)."""

@@ -93,7 +93,7 @@ class ERRSeg(BaseSegmentor):
         self.backbone = MODELS.build(backbone)
         decode_head = dict(decode_head)
         for key, value in (('embed_dim', self.backbone.embed_dim),
-                           ('guidance_dims', tuple(self.backbone.guidance_dims))):
+                           ('guidance_dims', self.backbone.guidance_dims)):
             given = decode_head.setdefault(key, value)
             if (tuple(given) if isinstance(given, (list, tuple)) else given) != value:
                 raise ValueError(f'decode_head.{key}={given} does not match the backbone ({value})')
@@ -161,7 +161,8 @@ class ERRSeg(BaseSegmentor):
         names = self.vocabulary
         device = self.backbone.clip.positional_embedding.device
         key = (tuple(names), self.prompt_template, self.synonyms, str(device))
-        trains = self.training and torch.is_grad_enabled() and self._text_tower_trains()
+        trains = self.training and torch.is_grad_enabled() and any(
+            p.requires_grad for n, p in self.backbone.clip.named_parameters() if not n.startswith('visual.'))
         if trains:
             self._text_cache.clear()  # its weights are about to change
         elif key in self._text_cache:
@@ -172,8 +173,7 @@ class ERRSeg(BaseSegmentor):
             emb = self.backbone.encode_text(self.backbone.tokenize(prompts)).float()
             emb = emb / emb.norm(dim=-1, keepdim=True)
             if len(prompts) != len(names):  # average the synonyms of each class
-                idx = torch.tensor(owner, device=device)
-                emb = emb.new_zeros(len(names), emb.shape[1]).index_add(0, idx, emb)
+                emb = emb.new_zeros(len(names), emb.shape[1]).index_add(0, torch.tensor(owner, device=device), emb)
                 emb = emb / emb.norm(dim=-1, keepdim=True)
         if not trains:
             self._text_cache[key] = emb
@@ -181,39 +181,29 @@ class ERRSeg(BaseSegmentor):
                 self._text_cache.popitem(last=False)
         return emb
 
-    def _text_tower_trains(self) -> bool:
-        return any(p.requires_grad for n, p in self.backbone.clip.named_parameters()
-                   if not n.startswith('visual.'))
-
     def _load_from_state_dict(self, *args, **kwargs):
         self._text_cache.clear()
         super()._load_from_state_dict(*args, **kwargs)
 
     # ------------------------------------------------------------------ forward
-    def _resolve_num_selected(self, num_selected: Optional[int]) -> Optional[int]:
-        t = self.num_classes
-        if num_selected is not None and num_selected > t:
-            warnings.warn(f'num_selected={num_selected} is larger than the vocabulary ({t} classes); '
-                          f'using {t}', stacklevel=3)
-            return t
-        return num_selected
-
     def extract_feat(self, inputs: Tensor) -> CLIPFeatures:
         if inputs.shape[-2:] != self.crop_size:
             inputs = F.interpolate(inputs, size=self.crop_size, mode='bilinear', align_corners=False)
-        return self.backbone(inputs, os16_dense=self.decode_head.needs_os16_dense)
+        return self.backbone(inputs, os16_dense=self.decode_head.rrhc.hierarchical)
 
     def decode(self, inputs: Tensor, num_selected: Optional[int] = None,
                gt_present: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Images -> logits of the kept classes (B, P, h, w) and their indices (B, P)."""
-        text = self.text_embeddings()
-        return self.decode_head(self.extract_feat(inputs), text,
-                                self._resolve_num_selected(num_selected), gt_present)
+        text, t = self.text_embeddings(), self.num_classes
+        if num_selected is not None and num_selected > t:
+            warnings.warn(f'num_selected={num_selected} is larger than the vocabulary ({t} classes); using {t}',
+                          stacklevel=2)
+            num_selected = t
+        return self.decode_head(self.extract_feat(inputs), text, num_selected, gt_present)
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: Optional[List[dict]] = None) -> Tensor:
         """Official decoder output: logits (B, T, h, w) at 1/4 of ``crop_size``, -100 off the kept classes."""
-        num_selected = None if self.training else self.test_cfg.get('num_selected')
-        kept_logits, kept = self.decode(inputs, num_selected)
+        kept_logits, kept = self.decode(inputs, None if self.training else self.test_cfg.get('num_selected'))
         return scatter_classes(kept_logits, kept, self.num_classes, _FILL)
 
     def _forward(self, inputs: Tensor, data_samples: OptSampleList = None) -> Tensor:
@@ -224,13 +214,12 @@ class ERRSeg(BaseSegmentor):
         flat = labels.flatten(1)
         valid = flat != self.ignore_index
         bad = valid & ((flat < 0) | (flat >= t))
+        why = (f'outside the vocabulary [0, {t}) and are not the ignore index {self.ignore_index}: '
+               'check the dataset and vocabulary')
         if flat.device.type != 'cpu':  # no host sync on an accelerator: checked asynchronously
-            torch._assert_async(~bad.any(), f'label values are outside the vocabulary [0, {t}) and are '
-                                f'not the ignore index {self.ignore_index}: check the dataset and vocabulary')
+            torch._assert_async(~bad.any(), f'label values are {why}')
         elif bad.any():
-            values = flat[bad].unique()[:10].tolist()
-            raise ValueError(f'label values {values} are outside the vocabulary [0, {t}) and are not '
-                             f'the ignore index {self.ignore_index}: check the dataset and vocabulary')
+            raise ValueError(f'label values {flat[bad].unique()[:10].tolist()} are {why}')
         present = torch.zeros(flat.shape[0], t + 1, dtype=torch.bool, device=labels.device)
         return present.scatter_(1, torch.where(valid, flat, t), True)[:, :t]
 
@@ -243,11 +232,10 @@ class ERRSeg(BaseSegmentor):
 
     def predict(self, inputs: Tensor, data_samples: OptSampleList = None) -> SampleList:
         kept_logits, kept = self.decode(inputs, self.test_cfg.get('num_selected'))
-        probs = kept_logits.sigmoid()
         if data_samples is None:
             data_samples = [SegDataSample(metainfo=dict(ori_shape=inputs.shape[-2:]))
                             for _ in range(inputs.shape[0])]
-        for prob, idx, sample in zip(probs, kept, data_samples):
+        for prob, idx, sample in zip(kept_logits.sigmoid(), kept, data_samples):
             self._postprocess(prob, idx, sample, inputs.shape[-2:])
         return data_samples
 

@@ -91,10 +91,6 @@ class ERRSegHead(BaseModule):
                                          guidance_dims=(os16_dim, os8_dim, os4_dim),
                                          guidance_proj_dims=decoder_guidance_dims)
 
-    @property
-    def needs_os16_dense(self) -> bool:
-        return self.rrhc.hierarchical
-
     def forward(self, features: CLIPFeatures, text: torch.Tensor,
                 num_selected: Optional[int] = None,
                 gt_present: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:

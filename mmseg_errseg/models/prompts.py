@@ -21,13 +21,11 @@ def check_vocabulary(names: Sequence[str]) -> List[str]:
     empty = [i for i, n in enumerate(names) if not n]
     if empty:
         raise ValueError(f'the vocabulary has empty class names at positions {empty}')
-    first, dupes = {}, []
+    first, dupes = {}, {}  # dupes: an ordered set
     for i, n in enumerate(names):
-        key = ', '.join(' '.join(s.lower().split()) for s in n.split(','))
-        same = names[first.setdefault(key, i)]
-        dupe = repr(n) if same == n else f'{same!r} and {n!r}'
-        if first[key] != i and dupe not in dupes:
-            dupes.append(dupe)
+        j = first.setdefault(', '.join(' '.join(s.lower().split()) for s in n.split(',')), i)
+        if j != i:
+            dupes[repr(n) if names[j] == n else f'{names[j]!r} and {n!r}'] = None
     if dupes:
         raise ValueError(f'the vocabulary has duplicate class names: [{", ".join(dupes)}] (case and spaces '
                          'do not tell classes apart)')

@@ -95,8 +95,7 @@ class RRCA(nn.Module):
                              mlp_ratio=mlp_ratio, drop_path=i * drop_path_step,
                              spatial=spatial_aggregation, classes=class_aggregation)
             for i, r in enumerate(sr_ratios))
-        for layer in self.layers:
-            layer.apply(_init_aggregation_block)
+        self.layers.apply(_init_aggregation_block)
 
     def image_guidance(self, os32: torch.Tensor, os16: torch.Tensor) -> torch.Tensor:
         """(B, C32, h, w), (B, C16, H, W) -> fused guidance (B, H, W, C), channels last."""

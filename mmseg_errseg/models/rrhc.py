@@ -58,21 +58,13 @@ class RRHC(nn.Module):
             nn.Conv2d(1, embed_dim, 7, padding=3) for _ in range(2 if self.hierarchical else 1))
         self.cost_fusion = nn.Conv2d(embed_dim, out_dim, 1)
 
-    def select(self, cost: torch.Tensor, num_selected: Optional[int],
-               gt_present: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Kept class indices (B, P), ascending; all T classes when removal is off."""
-        b, t = cost.shape[:2]
-        if not self.class_removal or num_selected is None or num_selected >= t:
-            return torch.arange(t, device=cost.device).expand(b, t)
-        return select_classes(self.class_scores(cost), num_selected, gt_present)
-
     def selection_cost(self, os16_dense: Optional[torch.Tensor], os32_dense: torch.Tensor,
                        text: torch.Tensor) -> torch.Tensor:
         """The cost map class reduction scores (B, T, H, W): S3 ('os16') or S4 ('os32')."""
         return cosine_cost_map(os16_dense if self.selection_map == 'os16' else os32_dense, text)
 
     def class_scores(self, cost: torch.Tensor) -> torch.Tensor:
-        """R(t) (Eq. 4) of every class (B, T) on a selection cost map; ``select`` keeps the P highest."""
+        """R(t) (Eq. 4) of every class (B, T) on a selection cost map; the P highest are kept."""
         return class_scores(cost, self.top_k, self.score_lambda)
 
     def _embed(self, cost: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
@@ -93,13 +85,15 @@ class RRHC(nn.Module):
             size: (H, W) of the cost embedding; defaults to the os16 map size.
 
         Returns:
-            Cost embedding (B, P, H, W, C) channels last, and kept indices (B, P).
+            Cost embedding (B, P, H, W, C) channels last, and kept indices (B, P), ascending.
         """
-        dense = {'os32': os32_dense}
-        if self.hierarchical:
-            dense['os16'] = os16_dense
+        dense = dict(os32=os32_dense, os16=os16_dense) if self.hierarchical else dict(os32=os32_dense)
         selection_cost = self.selection_cost(os16_dense, os32_dense, text)
-        kept = self.select(selection_cost, num_selected, gt_present)
+        b, t = selection_cost.shape[:2]
+        if not self.class_removal or num_selected is None or num_selected >= t:  # all T classes are kept
+            kept = torch.arange(t, device=selection_cost.device).expand(b, t)
+        else:
+            kept = select_classes(self.class_scores(selection_cost), num_selected, gt_present)
         kept_text = text[kept]  # (B, P, D)
         costs = {self.selection_map: gather_classes(selection_cost, kept)}
         for name, feats in dense.items():
@@ -111,5 +105,4 @@ class RRHC(nn.Module):
         if self.hierarchical:
             embed = add_into(self._embed(costs['os16'], self.cost_embed[0]), embed32).div_(2.0)
         embed = self.cost_fusion(embed)
-        b, p = kept.shape
-        return embed.permute(0, 2, 3, 1).reshape(b, p, *embed.shape[-2:], embed.shape[1]), kept
+        return embed.permute(0, 2, 3, 1).reshape(*kept.shape, *embed.shape[-2:], embed.shape[1]), kept
