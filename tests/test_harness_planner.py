@@ -150,3 +150,11 @@ def test_profile_run_measures_the_configuration_it_names(tmp_path):
     assert record['settings']['benchmark'] == 'PAS-20' and metrics['gflops'] > 0
     assert record['settings']['overrides'] == {'decode_head': {'sr_ratio': 1}}
     assert metrics['aggregator_memory_gib'] > 0 and metrics['memory_gib'] > 0
+
+
+def test_checkpoint_identity_is_the_sha256_of_its_whole_content(tmp_path):
+    import hashlib
+    from mmseg_errseg.harness.planner import file_sha256
+    data = bytes(range(256)) * 9000  # over 2 MiB: several read blocks
+    (tmp_path / 'ckpt.pth').write_bytes(data)
+    assert file_sha256(str(tmp_path / 'ckpt.pth')) == hashlib.sha256(data).hexdigest()

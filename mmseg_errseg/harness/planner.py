@@ -47,8 +47,11 @@ def extra_metrics(bench: Benchmark) -> List[dict]:
 
 def file_sha256(path: str) -> str:
     """sha256 of a file's content (a checkpoint's identity in record keys)."""
-    with open(path, 'rb') as f:
-        return hashlib.file_digest(f, 'sha256').hexdigest()
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:  # in blocks: checkpoints are large (hashlib.file_digest needs Python 3.11)
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
 
 
 @dataclass

@@ -137,7 +137,7 @@ def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[
     for column in (c for c in experiment.columns if c.per_row is not None):  # divide by the reference row's
         cells = [r for r in rows if r['column'] == column.name]
         ref = next((r for r in cells if r['variant'] == column.per_row), dict(ours=None, note='no row', device=None))
-        ref_ours, ref_note, ref_device = ref['ours'], ref['note'], ref['device']
+        ref_ours, ref_note, ref_device = ref['ours'], ref['note'], ref['device']  # the loop divides ref too
         for r in (r for r in cells if r['ours'] is not None):
             if not ref_ours:
                 r.update(ours=None, note=f'the reference row has no value ({ref_note or "zero"})')
