@@ -95,7 +95,6 @@ def build_segmentor(cfg, overrides: Optional[Dict[str, Any]] = None,
     """``cfg.model`` with random weights (pretrained paths nulled), in eval mode, nested ``overrides`` merged
     (e.g. :data:`COST_AGGREGATION_BASELINE`); ``input_size`` sets ERR-Seg's ``crop_size``; ``source`` names
     the config in errors."""
-    from mmengine.config import ConfigDict
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
@@ -109,7 +108,7 @@ def build_segmentor(cfg, overrides: Optional[Dict[str, Any]] = None,
     _null_pretrained(model_cfg)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     try:
-        model = MODELS.build(ConfigDict(model_cfg))
+        model = MODELS.build(model_cfg)
     except Exception as e:  # unknown types, bad arguments, failed checks of the constructors
         raise ValueError(f'the model of {source} cannot be built: {type(e).__name__}: {e}') from None
     return model.eval()
@@ -192,7 +191,7 @@ def _random_text_tower(model: nn.Module):
 
 
 def errseg_target(model: nn.Module, class_names: Sequence[str], num_selected: Optional[int],
-                  input_size: Tuple[int, int], name: str = 'ERR-Seg', text: str = 'random',
+                  input_size: Tuple[int, int], name: str = ERRSEG, text: str = 'random',
                   settings: Optional[Dict] = None) -> ProfileTarget:
     """ERR-Seg (built, on its device) measured through ``decode`` with its vocabulary's embeddings cached:
     ``num_selected``: P (None: the config's ``test_cfg``); ``input_size`` must equal the model's ``crop_size``;
@@ -229,7 +228,7 @@ def errseg_target(model: nn.Module, class_names: Sequence[str], num_selected: Op
 
 
 def san_target(model: nn.Module, class_names: Sequence[str], input_size: Tuple[int, int],
-               name: str = 'SAN ViT-B/16', settings: Optional[Dict] = None) -> ProfileTarget:
+               name: str = SAN, settings: Optional[Dict] = None) -> ProfileTarget:
     """SAN (``MultimodalEncoderDecoder`` built for ``class_names``) measured through ``encode_decode``; its text
     encoder (14 templates per class: minutes of CPU for hundreds of classes, and never measured) is replaced
     by a cache of random unit vectors (the weights are random too)."""
