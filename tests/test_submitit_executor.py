@@ -181,3 +181,49 @@ def test_jobs_wait_for_their_inputs_and_local_efficiency_runs_run_alone(tmp_path
     for label, others, _ in submitted:  # ... and nothing submitted while one runs
         assert not any(o.startswith('profile') for o in others), (label, others)
     assert max(len(others) for _, others, _ in submitted) >= 1  # the rest did run side by side
+
+
+def test_runs_that_need_a_failed_job_wait_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    from mmseg_errseg.harness import executor, submitit_executor
+    from mmseg_errseg.harness.executor import ExecutionContext
+    from mmseg_errseg.harness.planner import Plan, PlanOptions
+    from mmseg_errseg.harness.record_store import RecordStore
+    from mmseg_errseg.harness.scales import SMOKE
+    train = Run('train', dict(n=1), 'training', 't')
+    evaluation = Run('eval', dict(n=2), 'evaluation', 'e', deps=(train.key,))
+    stats = Run('analysis', dict(n=3), 'statistics', 'a')
+    plan = Plan([], {r.key: r for r in (train, evaluation, stats)}, {}, PlanOptions(SMOKE))
+    store = RecordStore(tmp_path)
+
+    class Job:  # runs its function when submitted; done at the first look
+        def __init__(self, fn):
+            self.job_id, self.paths = fn.run.slug, None
+            try:
+                fn()
+                self.error = None
+            except RuntimeError as e:
+                self.error = e
+
+        def done(self):
+            return True
+
+        def exception(self):
+            return self.error
+
+    class Executor:
+        def submit(self, fn):
+            job = Job(fn)
+            job.paths = type('Paths', (), dict(stdout=tmp_path / 'out', stderr=tmp_path / 'err'))
+            return job
+
+    def dispatch(run, ctx):
+        if run.kind == 'train':
+            raise RuntimeError('CUDA out of memory')
+        return dict(done=run.label)
+    monkeypatch.setattr(submitit_executor, 'make_executor', lambda *a, **k: Executor())
+    monkeypatch.setattr(executor, '_dispatch', dispatch)
+    out = submitit_executor.submit_plan(plan, ExecutionContext(tmp_path, None, store), 'submitit-local',
+                                        job_resources(True), poll_s=0, echo=lambda _: None)
+    assert out.ran == [stats.key] and list(out.failed) == [train.key]
+    assert 'RuntimeError: CUDA out of memory' in out.failed[train.key]
+    assert out.waiting == {evaluation.key: 'waiting for training, which did not finish'}

@@ -15,7 +15,7 @@ import submitit
 
 from ..utils import write_json
 from .distributed import leave_group, setup_launcher
-from .executor import ExecutionContext, Outcome, run_once, summarise_result, sweep_outcome
+from .executor import ExecutionContext, Outcome, run_once, summarise_result, sweep_outcome, waiting_for
 from .planner import Plan
 from .record_store import RecordStore
 from .runs import KINDS, Run
