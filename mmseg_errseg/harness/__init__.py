@@ -1,6 +1,5 @@
 """The reproduction harness (``errseg reproduce``): the paper's experiments as data, planned into runs, run
-and recorded; tables and plots are views over the records, a layer above (``mmseg_errseg.views``).
-"""
+and recorded; tables and plots are views over the records, a layer above (``mmseg_errseg.views``)."""
 from .executor import ExecutionContext, Outcome, execute
 from .experiments import Column, Experiment, Variant
 from .fingerprint import code_fingerprint

@@ -1,6 +1,5 @@
 """The paper's ablations as MMSeg config files (``configs/errseg/ablations/``), generated from the experiment
-registry: ``_base_`` plus the paper's switches. ``python -m mmseg_errseg.harness.ablation_configs`` writes them.
-"""
+registry: ``_base_`` plus the paper's switches. ``python -m mmseg_errseg.harness.ablation_configs`` writes them."""
 import sys
 from pathlib import Path
 from typing import Dict, List, Mapping
@@ -62,9 +61,8 @@ def ablation_configs() -> Dict[str, str]:
             pipeline = [dict(t, **({'scale': crop} if t['type'] == 'ResizeShortestEdge' else {'crop_size': (crop, crop)}
                                     if t['type'] == 'RandomCrop' else {}))
                         for t in bases[size].train_dataloader.dataset.pipeline]
-            lines += [f'crop_size = ({crop}, {crop})', 'train_pipeline = [',
-                      *[f'    {_literal(t)},' for t in pipeline], ']',
-                      'train_dataloader = dict(dataset=dict(pipeline=train_pipeline))']
+            lines += [f'crop_size = ({crop}, {crop})', 'train_pipeline = [', *[f'    {_literal(t)},' for t in pipeline],
+                      ']', 'train_dataloader = dict(dataset=dict(pipeline=train_pipeline))']
             model = dict(crop_size='@crop_size', data_preprocessor=dict(size='@crop_size'), **model)
         lines.append(f'model = {_literal(model)}'.replace("'@crop_size'", 'crop_size'))
         files[name] = '\n'.join(lines) + '\n'
@@ -73,8 +71,7 @@ def ablation_configs() -> Dict[str, str]:
 
 def write_ablation_configs(out_dir: Path = CONFIG_DIR / 'errseg' / 'ablations') -> List[Path]:
     """Write :func:`ablation_configs` to ``out_dir``, removing files it no longer generates."""
-    out_dir = Path(out_dir)
-    files = ablation_configs()
+    out_dir, files = Path(out_dir), ablation_configs()
     for stale in set(p.name for p in out_dir.glob('*.py')) - set(files):
         (out_dir / stale).unlink()
     return [write_text(out_dir / name, text) for name, text in files.items()]

@@ -124,8 +124,7 @@ def execute(plan: Plan, ctx: ExecutionContext, echo: Callable[[str], None] = pri
             leave_group(ctx.dist)  # (a no-op once the group is left)
             if not main:
                 return out
-        missing = [d for d in run.deps if d not in store and d not in out.ran]
-        if missing:
+        if missing := [d for d in run.deps if d not in store and d not in out.ran]:
             out.waiting[run.key] = waiting_for(plan, missing[0])
             continue
         eta = _eta(elapsed, todo[i - 1:])

@@ -87,8 +87,7 @@ class Variant:
     def __post_init__(self):
         if self.model not in ('b', 'l'):
             raise ValueError(f'variant {self.label!r}: model must be "b" or "l", got {self.model!r}')
-        bad = [k for k in self.test if k not in TEST_KEYS]
-        if bad:
+        if bad := [k for k in self.test if k not in TEST_KEYS]:
             raise ValueError(f'variant {self.label!r}: {bad} are not inference-only keys {TEST_KEYS}; '
                              'put switches that change training under train=')
 
@@ -134,13 +133,11 @@ class Experiment:
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f'{self.key}: column names repeat: {names}')
-        for v in self.variants:
-            unknown = (set(v.paper) | set(v.columns or ())) - set(names)
-            if unknown:  # paper figures for, or a variant filling, columns the experiment does not have
+        for v in self.variants:  # paper figures for, or a variant filling, columns the experiment does not have
+            if unknown := (set(v.paper) | set(v.columns or ())) - set(names):
                 raise ValueError(f'{self.key}, variant {v.label!r}: unknown columns {unknown}')
-        labels = [v.label for v in self.variants]
         for c in self.columns:
-            if c.per_row is not None and labels.count(c.per_row) != 1:
+            if c.per_row is not None and [v.label for v in self.variants].count(c.per_row) != 1:
                 raise ValueError(f'{self.key}, column {c.name!r}: no single row {c.per_row!r} to divide by')
         if self.layout not in ('rows', 'param_per_dataset'):
             raise ValueError(f'{self.key}: unknown layout {self.layout!r}')

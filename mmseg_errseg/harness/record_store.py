@@ -47,8 +47,7 @@ class RecordStore:
 
     def state(self, key: str) -> Optional[RecordState]:
         """How the record of a run key stands against the code now (``None``: no record)."""
-        record = self._all.get(key)
-        if record is None:
+        if (record := self._all.get(key)) is None:
             return None
         stamp = record.get('code')
         if why := changed_parts(stamp, self.code(record['run']['kind'])):

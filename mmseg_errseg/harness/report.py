@@ -14,8 +14,7 @@ __all__ = ['STATES', 'format_plan', 'record_notes', 'format_status']
 _KIND_NAMES = {'train': ('training', 'trainings'), 'eval': ('evaluation', 'evaluations'),
                'analysis': ('analysis', 'analyses'), 'profile': ('efficiency run', 'efficiency runs')}
 #: What a run can be in ``--status``.
-STATES = ('recorded', 'recorded (marked)', 'running', 'queued', 'unknown', 'failed', 'stale', 'cannot run',
-          'not run')
+STATES = ('recorded', 'recorded (marked)', 'running', 'queued', 'unknown', 'failed', 'stale', 'cannot run', 'not run')
 
 
 def _state(run, store: RecordStore) -> str:
@@ -24,12 +23,8 @@ def _state(run, store: RecordStore) -> str:
 
 def _titles(titles: List[str]) -> str:
     """'Tables 3, 4; Figure 1' from ['Table 3', 'Table 4', 'Figure 1']."""
-    parts = []
-    for word in ('Table', 'Figure'):
-        nums = [t.split()[1] for t in titles if t.startswith(word + ' ')]
-        if nums:
-            parts.append(f'{word}{"s" if len(nums) > 1 else ""} {", ".join(nums)}')
-    return '; '.join(parts)
+    nums = {word: [t.split()[1] for t in titles if t.startswith(word + ' ')] for word in ('Table', 'Figure')}
+    return '; '.join(f'{word}{"s" if len(n) > 1 else ""} {", ".join(n)}' for word, n in nums.items() if n)
 
 
 def format_plan(plan: Plan, store: RecordStore) -> str:
@@ -47,8 +42,7 @@ def format_plan(plan: Plan, store: RecordStore) -> str:
         f'{_KIND_NAMES[k][1]}: {total[k, "recorded"]} recorded, {total[k, "todo"]} to run'
         + (f', {total[k, "blocked"]} cannot run' if total[k, 'blocked'] else '')
         for k in KINDS if any(kind == k for kind, _ in total)))
-    reasons: Dict[str, Counter] = {}
-    users: Dict[str, set] = {}
+    reasons, users = {}, {}  # reason -> the runs it blocks per kind, and the experiments that need them
     for run in plan.ordered():
         for reason in dict.fromkeys(run.reasons if _state(run, store) == 'blocked' else ()):
             reasons.setdefault(reason, Counter())[run.kind] += 1
@@ -73,13 +67,11 @@ def format_plan(plan: Plan, store: RecordStore) -> str:
 def record_notes(plan: Plan, store: RecordStore) -> str:
     """The plan's records that are not current: stale ones (run again) and marked ones (shown marked)."""
     lines = []
-    stale = {k: why for k, why in store.stale().items() if k in plan.runs}
-    if stale:
+    if stale := {k: why for k, why in store.stale().items() if k in plan.runs}:
         verb = 'shown marked: --accept-stale' if store.accept_stale else 'run again; --accept-stale shows them marked'
         lines.append(f'Stale records ({len(stale)}, {verb}):')
         lines += [f'  - {n} runs: {why}' for why, n in Counter(stale.values()).items()]
-    marked = Counter(store.mark(k) for k in plan.runs if k not in stale and store.mark(k))
-    if marked:
+    if marked := Counter(store.mark(k) for k in plan.runs if k not in stale and store.mark(k)):
         lines.append(f'Records shown marked ({sum(marked.values())}):')
         lines += [f'  - {n} runs: {why}' for why, n in marked.items()]
     return '\n'.join(lines)

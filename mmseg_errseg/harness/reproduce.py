@@ -136,8 +136,7 @@ def reproduce(opts: argparse.Namespace, argv: Sequence[str] = (), echo=print, re
     scale = SMOKE if opts.smoke else FULL
     work_dir = Path(opts.work_dir or ('work_dirs/reproduce-smoke' if opts.smoke else 'work_dirs/reproduce'))
     out_dir = Path(opts.out or ('results/smoke' if opts.smoke else 'results'))
-    threads = opts.threads or scale.torch_threads
-    if threads:
+    if threads := opts.threads or scale.torch_threads:
         torch.set_num_threads(threads)
     resources = job_resources(opts.smoke, opts.resources, opts.partition)
     dist = setup_launcher(opts.launcher)

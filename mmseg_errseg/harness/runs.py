@@ -1,6 +1,5 @@
 """A run: one unit of work with one record, keyed by the sha256 of its kind and resolved parameters (never
-machine-local paths): an identical configuration met in several tables is one run, never repeated.
-"""
+machine-local paths): an identical configuration met in several tables is one run, never repeated."""
 import hashlib
 import json
 import re
@@ -22,8 +21,7 @@ def run_key(kind: str, spec: Dict[str, Any]) -> str:
 
 def slugify(text: str, limit: int = 60) -> str:
     """A file-name-safe short form of a label."""
-    slug = re.sub(r'[^A-Za-z0-9.=+-]+', '_', text).strip('_')
-    return slug[:limit] or 'run'
+    return re.sub(r'[^A-Za-z0-9.=+-]+', '_', text).strip('_')[:limit] or 'run'
 
 
 @dataclass

@@ -187,11 +187,9 @@ def submit_plan(plan: Plan, ctx: ExecutionContext, executor: str, resources: Dic
     store, folder = ctx.store, jobs_dir(ctx.work_dir) / '%j'
     out, todo = sweep_outcome(plan, store)
     registry = read_jobs(ctx.work_dir)
-    in_flight: Dict[str, Any] = {}  # key -> submitit job (None: a local one of an earlier command)
-    attempts: Dict[str, int] = {}
+    in_flight, attempts = {}, {}  # key -> submitit job (None: a local one of an earlier command); key -> submissions
     for run in todo:  # jobs of an earlier command still in flight are waited for, not submitted again
-        entry = registry.get(run.key)
-        if entry and entry['executor'] == executor and _alive(entry, folder):
+        if (entry := registry.get(run.key)) and entry['executor'] == executor and _alive(entry, folder):
             in_flight[run.key] = _job(entry, folder) if cluster == 'slurm' else None
             echo(f'    {run.label}: job {entry["job_id"]} of an earlier command is still in flight')
     pending = [r for r in todo if r.key not in in_flight]

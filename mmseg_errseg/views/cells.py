@@ -59,14 +59,12 @@ def _read(column: Column, metric: str, dataset: Optional[str], results: List[dic
     """Value of a metric from the result(s) of a cell's records; (None, why) if they do not hold it."""
     result, source = results[0], column.source
     if source == 'eval':
-        value = _finite(result.get('metrics', {}).get(metric))
-        return value, f'the evaluation record has no finite {metric}'
+        return _finite(result.get('metrics', {}).get(metric)), f'the evaluation record has no finite {metric}'
     if source == 'profile':
         value = _finite(profile_metrics(result)[metric])
         if value is None or not column.per_baseline:
             return value, f'the profile record has no {metric}'
-        base = (result.get('baselines') or {}).get(column.per_baseline)
-        if base is None:
+        if (base := (result.get('baselines') or {}).get(column.per_baseline)) is None:
             return None, f'the profile record has no {column.per_baseline} baseline measured in the same run'
         ref = _finite(profile_metrics(base)[metric])
         return (value / ref if ref else None), f'the {column.per_baseline} baseline has no {metric}'
@@ -90,8 +88,7 @@ def plan_lookup(plan, store, why_missing: Callable[[str], str]) -> Lookup:
         cell = plan.cell(exp, i, column)
         if cell.reason:
             return None, cell.reason, ()
-        missing = [k for k in cell.runs if store.get(k) is None]
-        if missing:
+        if missing := [k for k in cell.runs if store.get(k) is None]:
             return None, f'no record: {why_missing(missing[0])}', ()
         marks = '; '.join(m for m in map(store.mark, cell.runs) if m)  # served but not current: say so
         return ([store.get(k)['result'] for k in cell.runs], marks or None,
@@ -104,7 +101,6 @@ def experiment_cells(experiment: Experiment, lookup: Lookup, resolve: Callable[[
     """Every cell of an experiment in long form (one row per variant and column).
 
     Args:
-        experiment: The experiment.
         lookup: Where each cell's records come from (:func:`plan_lookup`).
         resolve: Path of a file a record names (split files), relative to the records.
         smoke: A toy-scale run: no difference to the paper (it would be noise).

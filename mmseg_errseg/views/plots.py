@@ -193,14 +193,12 @@ def plot_similarity_heatmap(result, path: Union[str, Path]) -> Path:
     :func:`heatmap_order`."""
     import seaborn as sns
     rows, cols = heatmap_order(result.matrix)
-    frame = pd.DataFrame(result.matrix[np.ix_(rows, cols)],
-                         index=np.asarray(result.eval_classes, dtype=object)[rows],
+    frame = pd.DataFrame(result.matrix[np.ix_(rows, cols)], index=np.asarray(result.eval_classes, dtype=object)[rows],
                          columns=np.asarray(result.train_classes, dtype=object)[cols])
     e, t = frame.shape
     fig, ax = plt.subplots(figsize=(11, 8.5))
     sns.heatmap(frame, ax=ax, cmap='viridis', vmin=float(np.floor(frame.values.min() * 10) / 10), vmax=1.0,
-                xticklabels=t <= _MAX_TICKS, yticklabels=e <= _MAX_TICKS,
-                cbar_kws={'label': 'cosine similarity'})
+                xticklabels=t <= _MAX_TICKS, yticklabels=e <= _MAX_TICKS, cbar_kws={'label': 'cosine similarity'})
     ax.set_xlabel(f'{_name(result.train)} classes ({t}, ordered by first best match)')
     ax.set_ylabel(f'{_name(result.dataset)} classes ({e}, by best-match similarity)')
     ax.set_title(f'{_name(result.dataset)} vs {_name(result.train)}: label similarity\n'
@@ -226,7 +224,6 @@ def plot_best_match_distribution(results: Sequence, path: Union[str, Path], thre
     for ax in (left, right):
         ax.axvline(threshold, color='0.3', linestyle='--', linewidth=1)
     right.text(threshold, 1.02, f' seen ≥ {threshold:g}', color='0.3', fontsize=9, va='bottom')
-    fig.suptitle(f'Best-match similarity of each evaluation class to {train}\nencoder: {encoders}',
-                 fontsize=11)
+    fig.suptitle(f'Best-match similarity of each evaluation class to {train}\nencoder: {encoders}', fontsize=11)
     fig.tight_layout()
     return _save(fig, path)

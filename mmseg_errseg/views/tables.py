@@ -1,6 +1,5 @@
 """The one table renderer: an experiment's cells in the paper's layout, as CSV, Markdown and LaTeX; and the
-summary of one profile record that ``errseg profile`` prints.
-"""
+summary of one profile record that ``errseg profile`` prints."""
 from pathlib import Path
 from typing import Dict, List, Mapping, Sequence, Tuple
 
@@ -44,11 +43,10 @@ def wide_table(experiment: Experiment, cells: pd.DataFrame, smoke: bool = False)
             row[f'{r.column} {experiment.param}'] = f'{variant.x:g}' if variant.x is not None else ''
         # n/a says why; a value from records that are not current carries their mark
         mark = f' [{notes.setdefault(r.note, len(notes) + 1)}]' if r.note or np.isnan(r.ours) else ''
-        ours = ('n/a' if np.isnan(r.ours) else f'{r.ours:.{digits}f}') + mark
+        row[f'{r.column} ours'] = ('n/a' if np.isnan(r.ours) else f'{r.ours:.{digits}f}') + mark
         # latency and memory of ours are of another device: not beside the paper's (see the ratio columns)
         beside = r.comparable or not variant.measured
         paper = '-' if r.paper_dash else ('' if np.isnan(r.paper) or not beside else f'{r.paper:.{int(r.digits)}f}')
-        row[f'{r.column} ours'] = ours
         row[f'{r.column} paper'] = paper
         if r.comparable and not smoke:
             row[f'{r.column} Δ'] = '' if np.isnan(r.diff) else f'{r.diff:+.{digits}f}'
@@ -62,16 +60,12 @@ def _title(experiment: Experiment, smoke: bool) -> str:
 def render_markdown(experiment: Experiment, frame: pd.DataFrame, footnotes: Sequence[str], smoke: bool,
                     provenance: str = '') -> str:
     """A table as Markdown: title, smoke banner, the table, the experiment's notes and the footnotes."""
-    lines = [f'### {_title(experiment, smoke)}', '']
-    if smoke:
-        lines += [f'**{SMOKE_BANNER}**', '']
-    lines += ['"ours": measured by this harness (records named in the CSV); "paper": the paper\'s figure'
-              + ('.' if smoke else '; "Δ": ours - paper.') + ' Latency and memory of ours are of the device of '
-              'the record, not the paper\'s: they stand beside the paper\'s only as ratios "÷".', '']
-    lines += [frame.to_markdown(index=False, disable_numparse=True), '', *(f'- {n}' for n in experiment.notes),
-              *(f'- {n}' for n in footnotes)]
-    if provenance:
-        lines += ['', provenance]
+    lines = [f'### {_title(experiment, smoke)}', '', *([f'**{SMOKE_BANNER}**', ''] if smoke else []),
+             '"ours": measured by this harness (records named in the CSV); "paper": the paper\'s figure'
+             + ('.' if smoke else '; "Δ": ours - paper.') + ' Latency and memory of ours are of the device of '
+             'the record, not the paper\'s: they stand beside the paper\'s only as ratios "÷".', '',
+             frame.to_markdown(index=False, disable_numparse=True), '', *(f'- {n}' for n in experiment.notes),
+             *(f'- {n}' for n in footnotes), *(['', provenance] if provenance else [])]
     return '\n'.join(lines) + '\n'
 
 
@@ -90,9 +84,8 @@ def render_latex(experiment: Experiment, frame: pd.DataFrame, footnotes: Sequenc
     """A table as a LaTeX ``table`` (booktabs), footnotes in the caption."""
     escaped = frame.map(_latex_text) if hasattr(frame, 'map') else frame.applymap(_latex_text)
     escaped.columns = [_latex_text(c) for c in frame.columns]
-    caption = _latex_text(_title(experiment, smoke) + (' ' + SMOKE_BANNER if smoke else '') + ' '
-                          + ' '.join(footnotes))
-    return escaped.to_latex(index=False, escape=False, caption=caption, label=f'tab:{experiment.key}',
+    caption = _title(experiment, smoke) + (' ' + SMOKE_BANNER if smoke else '') + ' ' + ' '.join(footnotes)
+    return escaped.to_latex(index=False, escape=False, caption=_latex_text(caption), label=f'tab:{experiment.key}',
                             column_format='l' * len(frame.columns))
 
 
@@ -170,13 +163,11 @@ def format_record(record: Mapping) -> str:
     """What ``errseg profile`` prints of one profile record: FLOPs (and what is uncounted), params, memory,
     latency per execution mode, and per component the FLOPs and instrumented time with their shares."""
     lines = [_settings_line(record)]
-    flops = record.get('flops')
-    if flops:
+    if flops := record.get('flops'):
         added = ', '.join(k for k in flops['by_operator'] if f'aten::{k}' in FVCORE_EXTRA_HANDLES)
         lines.append(f"GFLOPs (fvcore, 1 FMA = 1 flop, attention counted): {_gflops(flops['total'])} "
                      f"(of which {_gflops(flops['added'])} fvcore alone skips: {added or 'none'})")
-        pt = record.get('ptflops')
-        if pt:
+        if pt := record.get('ptflops'):
             rel = 100 * (pt['macs'] - flops['matmul']) / flops['matmul'] if flops['matmul'] else float('nan')
             lines.append(f"ptflops cross-check (aten backend, attention hooked): {_gflops(pt['macs'])} GMACs; "
                          f"fvcore matrix-product share {_gflops(flops['matmul'])} GFLOPs ({rel:+.2f}%: ptflops adds "
@@ -184,8 +175,7 @@ def format_record(record: Mapping) -> str:
         if flops.get('uncounted'):
             ops = ', '.join(f'{k.replace("aten::", "")} x{v}' for k, v in flops['uncounted'].items())
             lines.append(f'uncounted (no fvcore handle; element-wise/indexing by convention): {ops}')
-    p = record.get('params')
-    if p:
+    if p := record.get('params'):
         groups = ', '.join(f'{k} {v / 1e6:.2f} M' for k, v in p.items()
                            if k not in ('total', 'trainable') and (v or k != OTHER))
         lines.append(f"params: total {p['total'] / 1e6:.2f} M, trainable {p['trainable'] / 1e6:.2f} M ({groups})")
@@ -197,8 +187,7 @@ def format_record(record: Mapping) -> str:
         if 'speedup_vs_reference' in entry:
             line += f"; x{entry['speedup_vs_reference']:.2f} vs the first mode"
         lines.append(line)
-        acc = entry.get('accuracy_vs_reference')
-        if acc:
+        if acc := entry.get('accuracy_vs_reference'):
             diff = 'n/a (kept classes differ)' if acc['max_abs_diff'] is None else f"{acc['max_abs_diff']:.2e}"
             kept = '' if acc['kept_identical'] is None else \
                 f", kept classes {'identical' if acc['kept_identical'] else 'DIFFERENT'}"
@@ -210,8 +199,7 @@ def format_record(record: Mapping) -> str:
     if not comps.empty:
         digits = '.2f' if (record.get('flops') or {}).get('total', 0) >= 1e10 else '.4g'
         comps = comps.astype(object).where(comps.notna(), None)
-        lines += ['', comps.to_markdown(index=False, floatfmt=('', digits, '.1f', '.1f', '.1f'),
-                                        missingval='')]
+        lines += ['', comps.to_markdown(index=False, floatfmt=('', digits, '.1f', '.1f', '.1f'), missingval='')]
         if record.get('component_latency_ms'):
             lines.append('(times: forward hooks at component boundaries, exclusive of nested components)')
     return '\n'.join(lines)
