@@ -20,8 +20,7 @@ def classes_in_label_map(args) -> int:
     return int(np.count_nonzero((values >= 0) & (values < num_classes)))
 
 
-def dataset_stats(names: Sequence[str], data_root: str = 'data', split: str = 'val',
-                  nproc: int = 1) -> pd.DataFrame:
+def dataset_stats(names: Sequence[str], data_root: str = 'data', split: str = 'val', nproc: int = 1) -> pd.DataFrame:
     """Table 1 measured on the prepared datasets (with progress bars): per dataset ``dataset``, ``title``,
     ``num_classes`` (T), ``images``, ``avg_classes``, ``redundancy`` (percent)."""
     rows = []

@@ -2,12 +2,11 @@
 (``"kind": "eval"``, ``dataset``, ``classes``, ``per_class.IoU`` in percent, null for a class that never
 occurs) and the split files ``errseg similarity`` writes. The table is a view (``mmseg_errseg.views``).
 """
-import json
 import re
 from pathlib import Path
 from typing import Dict, Iterable, List, Union
 
-from ..evaluation.seen_unseen import SeenUnseenSplit, seen_unseen_miou
+from ..evaluation.seen_unseen import SeenUnseenSplit, read_json, seen_unseen_miou
 
 __all__ = ['check_eval_record', 'load_eval_records', 'load_splits', 'record_seen_unseen', 'model_label']
 
@@ -43,19 +42,12 @@ def _json_files(paths: Iterable[PathLike]):
             raise FileNotFoundError(f'{str(p)!r}: no such file or folder')
 
 
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
-
-
 def load_eval_records(paths: Iterable[PathLike]) -> List[dict]:
     """Evaluation records, each with ``'_source'`` (its path), from files and folders (searched recursively).
 
     In folders, JSON files that are not evaluation records are skipped; a file named explicitly must be one.
     """
-    loaded = ((str(path), explicit, _read_json(path)) for path, explicit in _json_files(paths))
+    loaded = ((str(path), explicit, read_json(path)) for path, explicit in _json_files(paths))
     return [{**check_eval_record(data, path), '_source': path} for path, explicit, data in loaded
             if explicit or (isinstance(data, dict) and data.get('kind') == 'eval')]
 
@@ -65,7 +57,7 @@ def load_splits(paths: Iterable[PathLike]) -> Dict[str, SeenUnseenSplit]:
     splits: Dict[str, SeenUnseenSplit] = {}
     sources: Dict[str, Path] = {}
     for path in (p for p, explicit in _json_files(paths) if explicit or p.name.startswith('split_')):
-        split = SeenUnseenSplit.from_dict(_read_json(path), source=str(path))
+        split = SeenUnseenSplit.from_dict(read_json(path), source=str(path))
         if split.dataset in splits:
             raise ValueError(f'two splits for {split.dataset!r}: {sources[split.dataset]} and {path}; give one')
         splits[split.dataset], sources[split.dataset] = split, path

@@ -71,14 +71,10 @@ class LabelSimilarity:
         """Each evaluation class, its nearest training class, and whether it is seen."""
         nearest = self.nearest
         return pd.DataFrame({
-            'index': np.arange(len(self.eval_classes)),
-            'class': self.eval_classes,
-            'nearest_train_class': np.asarray(self.train_classes, dtype=object)[nearest],
-            'train_index': nearest,
-            'similarity': self.best,
-            'identical_prompt': self.identical,
-            f'seen (>={threshold:g})': meets(self.best, threshold),
-            'encoder': self.encoder,
+            'index': np.arange(len(self.eval_classes)), 'class': self.eval_classes,
+            'nearest_train_class': np.asarray(self.train_classes, dtype=object)[nearest], 'train_index': nearest,
+            'similarity': self.best, 'identical_prompt': self.identical,
+            f'seen (>={threshold:g})': meets(self.best, threshold), 'encoder': self.encoder,
         })
 
     def split(self, threshold: float = 0.95) -> SeenUnseenSplit:
@@ -111,8 +107,7 @@ def label_similarities(train: str, evals: Sequence[str], encoder: Union[str, Tex
         emb = embed_vocabulary(encoder, names, template, synonyms)
         matrix = (emb @ train_emb.T).double().numpy()
         identical = np.array([p in train_prompts for p in class_prompts(names, template, synonyms)], dtype=bool)
-        results.append(LabelSimilarity(key, train_key, encoder.id, list(names), list(train_names),
-                                       matrix, identical))
+        results.append(LabelSimilarity(key, train_key, encoder.id, list(names), list(train_names), matrix, identical))
     return results
 
 

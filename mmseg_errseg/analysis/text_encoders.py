@@ -80,8 +80,7 @@ class OpenCLIPTextEncoder(TextEncoder):
             raise FileNotFoundError(f'OpenCLIP weights {pretrained!r}: no such file (give a local '
                                     "checkpoint, or 'random' for random weights)")
         weights = None if pretrained == 'random' else pretrained
-        self.backbone = OpenCLIPConvNeXt(model_name=model_name, pretrained=weights, finetune='frozen')
-        self.backbone.to(device).eval()
+        self.backbone = OpenCLIPConvNeXt(model_name=model_name, pretrained=weights, finetune='frozen').to(device).eval()
         self.batch_size = batch_size
         self.id = f"openclip:{model_name}:{'random-init' if weights is None else Path(weights).name}"
 
@@ -128,8 +127,7 @@ def embed_vocabulary(encoder: TextEncoder, names: Sequence[str], template: str =
     return emb
 
 
-def class_prompts(names: Sequence[str], template: str = DEFAULT_TEMPLATE,
-                  synonyms: str = 'first') -> List[tuple]:
+def class_prompts(names: Sequence[str], template: str = DEFAULT_TEMPLATE, synonyms: str = 'first') -> List[tuple]:
     """The prompts of each class (a tuple per class), as :func:`embed_vocabulary` embeds them."""
     prompts, owner = build_prompts(check_vocabulary(names), template, synonyms)
     return [tuple(p for p, o in zip(prompts, owner) if o == i) for i in range(len(names))]

@@ -122,9 +122,8 @@ def evaluate(config: Optional[str], checkpoint: str, dataset: Optional[str] = No
     record = eval_record(
         bench.name, bench.classes(), per_class[0], num_selected=min(cfg.model.test_cfg.num_selected, bench.num_classes),
         crop_size=tuple(model.crop_size), config=config if isinstance(config, str) else f'(from {checkpoint})',
-        cfg_hash=config_hash(cfg), checkpoint=checkpoint,
-        environment=environment_info(str(next(model.parameters()).device)),
-        num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
+        cfg_hash=config_hash(cfg), environment=environment_info(str(next(model.parameters()).device)),
+        checkpoint=checkpoint, num_images=len(split), ignore_index=bench.ignore_index, title=bench.title)
     if extra_metrics:  # IoUMetric's (rounded) summary is already there, unrounded
         record['metrics'].update({k: float(v) for k, v in reported.items() if k not in record['metrics']})
     if is_main_process():
@@ -156,13 +155,10 @@ def eval_record(dataset: str, classes: Sequence[str], per_class: Dict[str, np.nd
     def mean(v):
         return float(np.nanmean(v)) if np.isfinite(v).any() else None
 
-    def finite_or_none(values):
-        return [float(v) if np.isfinite(v) else None for v in values]
-
     return dict(
         kind='eval', dataset=dataset, classes=list(classes),
         metrics=dict(mIoU=mean(iou), mAcc=mean(acc), aAcc=float(per_class['aAcc'])),
-        per_class=dict(IoU=finite_or_none(iou), Acc=finite_or_none(acc)),
+        per_class={k: [float(x) if np.isfinite(x) else None for x in v] for k, v in (('IoU', iou), ('Acc', acc))},
         area={k: [int(round(float(x))) for x in per_class[k]] for k in ('intersect', 'union', 'pred', 'label')},
         num_selected=int(num_selected), crop_size=[int(s) for s in crop_size], config=str(config),
         config_hash=cfg_hash, checkpoint=str(checkpoint), environment=environment,

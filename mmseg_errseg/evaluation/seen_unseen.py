@@ -21,8 +21,15 @@ __all__ = ['SeenUnseenSplit', 'seen_unseen_miou', 'SeenUnseenIoUMetric']
 
 
 def _preview(names: Sequence[str], n: int = 5) -> str:
-    shown = ', '.join(repr(x) for x in list(names)[:n])
-    return shown + (f' and {len(names) - n} more' if len(names) > n else '')
+    return ', '.join(repr(x) for x in list(names)[:n]) + (f' and {len(names) - n} more' if len(names) > n else '')
+
+
+def read_json(path: Path):
+    """The parsed content of a JSON file, or one line naming the file."""
+    try:
+        return json.loads(path.read_text(encoding='utf-8'))
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path}: not valid JSON ({e})') from None
 
 
 @dataclass(frozen=True)
@@ -73,11 +80,7 @@ class SeenUnseenSplit:
         if not path.is_file():
             raise FileNotFoundError(f'seen/unseen split file {str(path)!r} does not exist '
                                     '(write one with `errseg similarity`)')
-        try:
-            data = json.loads(path.read_text(encoding='utf-8'))
-        except json.JSONDecodeError as e:
-            raise ValueError(f'{path}: not valid JSON ({e})') from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_json(path), source=str(path))
 
     def to_dict(self) -> dict:
         """The JSON object of the split file."""
@@ -103,8 +106,7 @@ class SeenUnseenSplit:
         return seen, ~seen
 
 
-def seen_unseen_miou(classes: Sequence[str], iou: Sequence[float],
-                     split: SeenUnseenSplit) -> Dict[str, float]:
+def seen_unseen_miou(classes: Sequence[str], iou: Sequence[float], split: SeenUnseenSplit) -> Dict[str, float]:
     """``seen`` and ``unseen`` mean IoU (NaN when no class of the subset occurs) of ``classes``, with
     ``num_seen`` / ``num_unseen`` (classes in each subset) and ``num_seen_valid`` / ``num_unseen_valid``
     (those that occur). ``iou``: per class, in any unit; NaN or None for a class that never occurs (left out,

@@ -12,8 +12,7 @@ from .profiler import profile_target, run_specs, save_record
 from .targets import (COST_AGG, COST_AGGREGATION_BASELINE, ERRSEG, SAN, RunSpec, build_san, build_segmentor,
                       check_input_size, errseg_target, load_model_config, san_target, setting_specs)
 
-__all__ = ['AGGREGATOR_COMPONENTS', 'ComponentMap', 'attention_flops', 'count_flops', 'ptflops_macs',
-           'ComponentTimer', 'compare_outputs', 'measure_latency', 'PeakMemory', 'profile_target', 'run_specs',
-           'save_record', 'COST_AGG', 'COST_AGGREGATION_BASELINE', 'ERRSEG', 'SAN', 'RunSpec', 'build_san',
-           'build_segmentor', 'check_input_size', 'errseg_target', 'load_model_config', 'san_target',
-           'setting_specs']
+__all__ = ['AGGREGATOR_COMPONENTS', 'ComponentMap', 'attention_flops', 'count_flops', 'ptflops_macs', 'ComponentTimer',
+           'compare_outputs', 'measure_latency', 'PeakMemory', 'profile_target', 'run_specs', 'save_record',
+           'COST_AGG', 'COST_AGGREGATION_BASELINE', 'ERRSEG', 'SAN', 'RunSpec', 'build_san', 'build_segmentor',
+           'check_input_size', 'errseg_target', 'load_model_config', 'san_target', 'setting_specs']

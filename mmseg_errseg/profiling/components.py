@@ -28,17 +28,11 @@ AGGREGATOR_COMPONENTS = ('RRCA spatial', 'RRCA class')
 #: The module whose training step is Table 11's memory (the aggregator with its guidance projections).
 AGGREGATOR_MODULE = 'decode_head.rrca'
 #: Parameter groups: the CLIP image tower (with the os16 downsampling copy), the rest of CLIP, the decoder.
-ERRSEG_PARAM_GROUPS = {
-    'visual': ['backbone.clip.visual', 'backbone.os16_downsample'],
-    'text': ['backbone'],
-    'decoder': ['decode_head'],
-}
+ERRSEG_PARAM_GROUPS = {'visual': ['backbone.clip.visual', 'backbone.os16_downsample'], 'text': ['backbone'],
+                       'decoder': ['decode_head']}
 #: SAN (MMSeg's MultimodalEncoderDecoder with a SideAdapterCLIPHead).
-SAN_COMPONENTS = {
-    'CLIP visual': ['image_encoder'],
-    'side adapter': ['decode_head.side_adapter_network'],
-    'CLIP recognition': ['decode_head.rec_with_attnbias'],
-}
+SAN_COMPONENTS = {'CLIP visual': ['image_encoder'], 'side adapter': ['decode_head.side_adapter_network'],
+                  'CLIP recognition': ['decode_head.rec_with_attnbias']}
 SAN_PARAM_GROUPS = {'visual': ['image_encoder'], 'text': ['text_encoder'], 'decoder': ['decode_head']}
 
 

@@ -128,9 +128,8 @@ def ptflops_macs(module: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> int:
     log = io.StringIO()
     with contextlib.redirect_stdout(log), torch.no_grad():
         macs, _ = get_model_complexity_info(
-            _BoundCall(module, inputs), (1,), input_constructor=lambda _: {},
-            print_per_layer_stat=False, as_strings=False, backend='aten', ost=log,
-            custom_modules_hooks=hooks)
+            _BoundCall(module, inputs), (1,), input_constructor=lambda _: {}, print_per_layer_stat=False,
+            as_strings=False, backend='aten', ost=log, custom_modules_hooks=hooks)
     if macs is None:  # ptflops reports failures on stdout and returns None
         raise RuntimeError(f'ptflops could not count the model: {log.getvalue().strip()[-500:]}')
     return int(macs)

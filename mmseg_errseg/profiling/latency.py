@@ -52,8 +52,7 @@ def execution_mode(name: str, forward: nn.Module, image: torch.Tensor, device) -
     call = torch.compile(forward) if name == 'compile' else forward
 
     def run():
-        autocast = torch.autocast(device.type, dtype=torch.bfloat16) if name == 'bf16' \
-            else contextlib.nullcontext()
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16) if name == 'bf16' else contextlib.nullcontext()
         with torch.inference_mode(), autocast:
             return call(image)
     try:
@@ -85,9 +84,8 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure_latency(fn: Callable[[], object], runs: int, warmup: int = 1, device='cpu',
-                    progress: bool = False, label: str = 'timing',
-                    around_timed: Optional[ContextManager] = None) -> LatencyStats:
+def measure_latency(fn: Callable[[], object], runs: int, warmup: int = 1, device='cpu', progress: bool = False,
+                    label: str = 'timing', around_timed: Optional[ContextManager] = None) -> LatencyStats:
     """Time ``fn()``: ``warmup`` untimed calls (allocator, kernel selection, caches), then ``runs`` timed ones,
     each closed by a sync of ``device``; ``progress`` shows ``label`` and a bar on stderr; ``around_timed`` is
     entered after the warm-up and left after the timed runs (e.g. :class:`~.memory.PeakRSS`)."""
@@ -120,8 +118,7 @@ def measure_latency(fn: Callable[[], object], runs: int, warmup: int = 1, device
 class ComponentTimer:
     """Times the components of a model with forward hooks where components begin, exclusive of the components
     nested in them (what none covers is :data:`OTHER`). On CUDA every hook synchronises, so the instrumented
-    forward is slower than a plain one: compare components with each other, the total with :func:`measure_latency`.
-    """
+    forward is slower than a plain one: compare components with each other, the total with :func:`measure_latency`."""
 
     def __init__(self, model: nn.Module, components: ComponentMap, device='cpu'):
         self.model, self.components, self.device = model, components, torch.device(device)

@@ -100,8 +100,7 @@ class PeakMemory:
         # aggregated views of torch.profiler keep per-op totals, not their order in time
         from torch.autograd import DeviceType
         events = sorted((e for e in self._profiler.profiler.kineto_results.events()
-                         if e.name() == '[memory]' and e.device_type() == DeviceType.CPU),
-                        key=lambda e: e.start_ns())
+                         if e.name() == '[memory]' and e.device_type() == DeviceType.CPU), key=lambda e: e.start_ns())
         peak = max(itertools.accumulate((e.nbytes() for e in events), initial=0))
         self.stats = MemoryStats('cpu_tensor_peak', peak, 0)
 
@@ -123,10 +122,8 @@ class PeakRSS:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._baseline is None:
-            self.stats = MemoryStats('cpu_lifetime_peak_rss', _lifetime_peak_rss(), self._lifetime)
-        else:
-            self.stats = MemoryStats('cpu_peak_rss', _status_bytes('VmHWM'), self._baseline)
+        self.stats = (MemoryStats('cpu_peak_rss', _status_bytes('VmHWM'), self._baseline) if self._baseline is not None
+                      else MemoryStats('cpu_lifetime_peak_rss', _lifetime_peak_rss(), self._lifetime))
 
 
 def module_training_memory(forward: torch.nn.Module, image: torch.Tensor, module: torch.nn.Module,

@@ -24,10 +24,9 @@ __all__ = ['profile_target', 'RECORD_VERSION', 'save_record', 'run_specs']
 RECORD_VERSION = 4  # 2: memory is the live-tensor peak; process_rss, flops.executed; 4: aggregator_memory
 
 
-def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup: int = 1,
-                   flops: bool = True, ptflops: bool = True, components: bool = True,
-                   component_runs: int = 1, executions: Sequence[str] = ('eager',),
-                   aggregator_memory: bool = False, progress: bool = False,
+def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup: int = 1, flops: bool = True,
+                   ptflops: bool = True, components: bool = True, component_runs: int = 1,
+                   executions: Sequence[str] = ('eager',), aggregator_memory: bool = False, progress: bool = False,
                    on_stage: Optional[Callable[[str], None]] = None) -> Dict[str, object]:
     """Measure one target (already on ``device``, its text cached) into a record.
 
@@ -55,8 +54,7 @@ def profile_target(target: ProfileTarget, *, device='cpu', runs: int = 5, warmup
     image = target.example_input(device)
     parameters = list(target.model.named_parameters())
     record: Dict[str, object] = dict(
-        record_version=RECORD_VERSION, kind='profile', name=target.name,
-        settings=dict(target.settings), batch_size=1,
+        record_version=RECORD_VERSION, kind='profile', name=target.name, settings=dict(target.settings), batch_size=1,
         timestamp=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
         environment=environment_info(device),
         params=dict(total=sum(p.numel() for _, p in parameters),
@@ -122,9 +120,8 @@ def save_record(record: Mapping, out_dir: Union[str, Path]) -> Path:
                       indent=2)
 
 
-def run_specs(specs: Sequence[RunSpec], device='cpu', out_dir: Optional[str] = None,
-              progress: bool = False, on_record: Optional[Callable[[dict], None]] = None,
-              **profile_kwargs) -> List[dict]:
+def run_specs(specs: Sequence[RunSpec], device='cpu', out_dir: Optional[str] = None, progress: bool = False,
+              on_record: Optional[Callable[[dict], None]] = None, **profile_kwargs) -> List[dict]:
     """Build, profile (``profile_kwargs``: :func:`profile_target`'s) and free each spec in turn; each record
     is written to ``out_dir`` (atomically) and passed to ``on_record`` as soon as it is measured."""
     device = check_device(str(device))

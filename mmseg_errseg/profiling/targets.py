@@ -24,10 +24,9 @@ from ..utils import config_hash, portable_path
 from ..vocabularies import VOCABULARIES, load_vocabulary
 from .components import ERRSEG_COMPONENTS, ERRSEG_PARAM_GROUPS, SAN_COMPONENTS, SAN_PARAM_GROUPS, ComponentMap
 
-__all__ = ['COST_AGGREGATION_BASELINE', 'SAN_CONFIG', 'check_input_size', 'vocabulary_of_size',
-           'load_model_config', 'build_segmentor', 'san_config_path', 'build_san', 'TEXT_MODES',
-           'ProfileTarget', 'errseg_target', 'san_target', 'segmentor_target', 'ERRSEG', 'SAN', 'COST_AGG',
-           'RunSpec', 'setting_specs', 'build_target']
+__all__ = ['COST_AGGREGATION_BASELINE', 'SAN_CONFIG', 'check_input_size', 'vocabulary_of_size', 'load_model_config',
+           'build_segmentor', 'san_config_path', 'build_san', 'TEXT_MODES', 'ProfileTarget', 'errseg_target',
+           'san_target', 'segmentor_target', 'ERRSEG', 'SAN', 'COST_AGG', 'RunSpec', 'setting_specs', 'build_target']
 
 #: Display names of the profiled methods.
 ERRSEG, SAN, COST_AGG = 'ERR-Seg', 'SAN ViT-B/16', 'cost-aggregation baseline'
