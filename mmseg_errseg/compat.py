@@ -21,8 +21,7 @@ __all__ = ['apply']
 _FALLBACK_NAME = 'mmcv.ops'
 
 
-def point_sample(input: torch.Tensor, points: torch.Tensor, align_corners: bool = False,
-                 **kwargs) -> torch.Tensor:
+def point_sample(input: torch.Tensor, points: torch.Tensor, align_corners: bool = False, **kwargs) -> torch.Tensor:
     """mmcv's ``point_sample``: (N, C, H, W) sampled at (N, P, 2) or (N, Hg, Wg, 2) (x, y) in [0, 1]^2."""
     grid = points.unsqueeze(2) if points.dim() == 3 else points
     out = F.grid_sample(input, 2.0 * grid - 1.0, align_corners=align_corners, **kwargs)
@@ -102,8 +101,7 @@ def _inferencer_sets_vocabulary() -> None:
     from mmseg.apis import MMSegInferencer
     init = MMSegInferencer.__init__
 
-    def __init__(self, model, weights=None, classes=None, palette=None, dataset_name=None, device=None,
-                 scope='mmseg'):
+    def __init__(self, model, weights=None, classes=None, palette=None, dataset_name=None, device=None, scope='mmseg'):
         init(self, model, weights, None, None, dataset_name, device, scope)
         if classes is None or not hasattr(self.model, 'set_vocabulary'):
             self.visualizer.set_dataset_meta(classes, palette, dataset_name)  # what MMSeg does

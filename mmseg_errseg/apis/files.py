@@ -20,8 +20,7 @@ IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 def collect_images(paths: Iterable[Union[str, Path]]) -> List[str]:
     """Image files named by ``paths``: files as given, folders expanded (not recursively, sorted by name).
-    ``FileNotFoundError`` for a path that does not exist, ``ValueError`` for no paths or a folder without images.
-    """
+    ``FileNotFoundError`` for a path that does not exist, ``ValueError`` for no paths or a folder without images."""
     images = []
     for path in map(str, paths):
         if os.path.isdir(path):

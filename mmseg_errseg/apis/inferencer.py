@@ -212,7 +212,6 @@ class ERRSegInferencer(BaseInferencer):
                             raise
                         skipped.append(str(e))
                         progress()
-                # images of different sizes run one by one
                 groups = [batch] if len({image.shape[:2] for *_, image in batch}) == 1 else [[b] for b in batch]
                 for group in groups:
                     data = self.collate_fn([self.pipeline(dict(img=image)) for *_, image in group])

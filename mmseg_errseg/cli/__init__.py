@@ -7,6 +7,7 @@ runs before the package itself is imported (``mmseg_errseg_cli``); a command imp
 import argparse
 import importlib
 import sys
+from contextlib import suppress
 from typing import Callable, List, Optional
 
 __all__ = ['main', 'COMMANDS', 'CommandError', 'bounded', 'positive_int', 'cfg_options']
@@ -29,11 +30,9 @@ class CommandError(Exception):
 def bounded(kind: type, low: float, high: float = float('inf'), what: str = '') -> Callable[[str], float]:
     """An argparse ``type``: ``kind(text)`` within ``[low, high]``, else ``expected WHAT, got 'text'``."""
     def parse(text: str):
-        try:
+        with suppress(ValueError):
             if low <= (value := kind(text)) <= high:
                 return value
-        except ValueError:
-            pass
         raise argparse.ArgumentTypeError(f'expected {what}, got {text!r}')
     return parse
 

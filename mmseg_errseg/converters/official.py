@@ -17,8 +17,7 @@ __all__ = ['KeyReport', 'compare_state_dict', 'OfficialCheckpointError', 'conver
 CLIP_PREFIX = 'sem_seg_head.clip_model.'
 DECODER_PREFIX = 'sem_seg_head.decoder.'
 
-# Official decoder key (regex on its start) -> our ERRSegHead key (a template or a function of the match).
-# First match wins.
+# Official decoder key (regex on its start) -> our ERRSegHead key (template or function of the match); first match wins.
 DECODER_RULES = [
     (r'corr_proj_convs\.(\d+)\.0\.', r'rrhc.cost_embed.\1.'),
     (r'low_corr_fusion\.', 'rrhc.cost_fusion.'),

@@ -69,8 +69,7 @@ class Benchmark:
             raise ValueError(f'{self.name} has no split {split!r}; it has {sorted(self.splits)}')
         return self.splits[split]
 
-    def dataset_cfg(self, data_root: str = 'data/', split: str = 'val',
-                    pipeline: Optional[List[dict]] = None) -> dict:
+    def dataset_cfg(self, data_root: str = 'data/', split: str = 'val', pipeline: Optional[List[dict]] = None) -> dict:
         """The MMSeg dataset config of a split (test pipeline by default)."""
         s = self.split(split)
         return dict(type=self.dataset_type, data_root=data_root,
@@ -90,15 +89,13 @@ class Benchmark:
 def test_pipeline(benchmark: Benchmark, resize_backend: str = 'pillow') -> List[dict]:
     """Official (detectron2) test pipeline: shortest edge 800 (longest at most 1333) by ``resize_backend``
     (:data:`RESIZE_BACKENDS`); labels loaded after the resize, at the original size (the evaluator's)."""
-    if resize_backend == 'pillow':
-        resize = [dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-                  dict(type='PillowResizeShortestEdge', scale=800, max_size=1333)]
-    elif resize_backend == 'cv2':
-        resize = [dict(type='LoadImageFromFile'), dict(type='ResizeShortestEdge', scale=800, max_size=1333)]
-    else:
+    resize = {'pillow': [dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+                         dict(type='PillowResizeShortestEdge', scale=800, max_size=1333)],
+              'cv2': [dict(type='LoadImageFromFile'), dict(type='ResizeShortestEdge', scale=800, max_size=1333)]}
+    if resize_backend not in resize:
         raise ValueError(f'resize_backend must be one of {RESIZE_BACKENDS}, got {resize_backend!r}')
     load = 'LoadFullRangeAnnotations' if benchmark.label_bits == 16 else 'LoadAnnotations'
-    return [*resize, dict(type=load), dict(type='PackSegInputs')]
+    return [*resize[resize_backend], dict(type=load), dict(type='PackSegInputs')]
 
 
 def train_pipeline(crop_size: Tuple[int, int] = (640, 640)) -> List[dict]:

@@ -63,8 +63,7 @@ class PreparedSegDataset(BaseSegDataset):
         data_list = [dict(img_path=osp.join(img_dir, stem + self.img_suffix),
                           seg_map_path=osp.join(seg_dir, stem + self.seg_map_suffix), label_map=self.label_map,
                           reduce_zero_label=self.reduce_zero_label, seg_fields=[]) for stem in stems]
-        missing = [d['img_path'] for d in data_list
-                   if not fileio.exists(d['img_path'], backend_args=self.backend_args)]
+        missing = [d['img_path'] for d in data_list if not fileio.exists(d['img_path'], backend_args=self.backend_args)]
         if missing:
             raise FileNotFoundError(
                 f'{name}: {len(missing)} of {len(data_list)} label maps in {seg_dir!r} have no image in '
@@ -103,8 +102,7 @@ def load_dataset_index(dataset_cfg: dict, name: str = '') -> PreparedSegDataset:
     if data_root and not osp.isdir(data_root):
         hint = f'errseg prepare {name} --src RAW --dst {data_root}' if name else 'errseg prepare'
         raise FileNotFoundError(f'data root {data_root!r} does not exist; prepare the dataset into it with `{hint}`')
-    cls = DATASETS.get(cfg.pop('type'))  # built directly: registry builds would re-wrap our message
-    return cls(**cfg)
+    return DATASETS.get(cfg.pop('type'))(**cfg)  # built directly: registry builds would re-wrap our message
 
 
 def load_split(benchmark: Union[str, Benchmark], data_root: str, split: str = 'val') -> PreparedSegDataset:

@@ -17,8 +17,7 @@ __all__ = ['LoadFullRangeAnnotations', 'read_label_map', 'PillowResizeShortestEd
 
 def read_label_map(path: str, backend_args=None, imdecode_backend: str = 'pillow') -> np.ndarray:
     """A (H, W) label map in its file's own integer dtype (uint8 PNG or uint16 TIFF)."""
-    label = mmcv.imfrombytes(fileio.get(path, backend_args=backend_args), flag='unchanged',
-                             backend=imdecode_backend)
+    label = mmcv.imfrombytes(fileio.get(path, backend_args=backend_args), flag='unchanged', backend=imdecode_backend)
     if label is None:
         raise ValueError(f'{path}: not a readable image')
     if label.ndim == 3 and label.shape[2] == 1:
@@ -42,9 +41,8 @@ class LoadFullRangeAnnotations(LoadAnnotations):
         self.ignore_index = ignore_index
 
     def transform(self, results: dict) -> dict:
-        if 'seg_map_path' not in results:  # inference (mmseg.apis strips only LoadAnnotations): no labels
-            return results
-        return super().transform(results)
+        # no labels at inference (mmseg.apis strips only LoadAnnotations)
+        return super().transform(results) if 'seg_map_path' in results else results
 
     def _load_seg_map(self, results: dict) -> None:
         label = read_label_map(results['seg_map_path'], self.backend_args, self.imdecode_backend)

@@ -45,14 +45,13 @@ class DemoSession:
     weights), and the checks of every request of the demo page."""
 
     def __init__(self, checkpoint: Optional[str] = None, config: Optional[str] = None, device: str = 'cpu') -> None:
-        if checkpoint is None and config is None:
-            config = TINY_CONFIG
-        if checkpoint is None:
+        self.random_weights = checkpoint is None
+        if self.random_weights:
+            config = TINY_CONFIG if config is None else config
             torch.manual_seed(0)  # the same random weights at every start
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', 'no checkpoint given')  # the page says so
             self.inferencer = ERRSegInferencer(config, weights=checkpoint, device=device, show_progress=False)
-        self.random_weights = checkpoint is None
         self.model_name = Path(checkpoint).name if checkpoint else Path(config).stem
         self.default_num_selected = self.inferencer.model.test_cfg.get('num_selected')
         self._downloads = tempfile.TemporaryDirectory(prefix='errseg-demo-')  # removed at exit
@@ -60,8 +59,7 @@ class DemoSession:
     @staticmethod
     def shipped_vocabulary(name: str) -> tuple:
         """A shipped dataset vocabulary as the vocabulary box shows it, and the dataset's test-time P."""
-        names = load_vocabulary(name)
-        return '; '.join(names), BENCHMARKS[name].num_selected if name in BENCHMARKS else None
+        return '; '.join(load_vocabulary(name)), BENCHMARKS[name].num_selected if name in BENCHMARKS else None
 
     @staticmethod
     def parse_vocabulary(text: Optional[str]) -> List[str]:

@@ -3,6 +3,7 @@ import hashlib
 import json
 import os
 import platform
+from contextlib import suppress
 from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Dict, Optional
@@ -30,10 +31,8 @@ def portable_path(path: Any) -> str:
 def package_version(*dists: str) -> Optional[str]:
     """The version of the first of ``dists`` that is installed (``None``: none is)."""
     for dist in dists:
-        try:
+        with suppress(PackageNotFoundError):
             return version(dist)
-        except PackageNotFoundError:
-            continue
     return None
 
 

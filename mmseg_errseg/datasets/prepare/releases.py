@@ -8,6 +8,7 @@ import json
 import os
 import os.path as osp
 import pickle
+from pathlib import Path
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
@@ -66,9 +67,8 @@ def _id_entries(src: str, ids: str, label_dir: str, suffix: str) -> List[Tuple[s
     """The images of an id list (one id per line): ``src/JPEGImages/ID.jpg`` with ``src/LABEL_DIR/ID<suffix>``."""
     if not osp.isfile(ids):
         raise FileNotFoundError(f'id list {ids!r} does not exist')
-    with open(ids, encoding='utf-8') as f:
-        return [(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(src, label_dir, i + suffix))
-                for i in f.read().split()]
+    return [(i, osp.join(src, 'JPEGImages', i + '.jpg'), osp.join(src, label_dir, i + suffix))
+            for i in Path(ids).read_text(encoding='utf-8').split()]
 
 
 def _convert_png(path: str, lut: np.ndarray, allowed: np.ndarray, expected: str):
@@ -99,8 +99,7 @@ def read_ade150(bench: Benchmark, src: str) -> Plan:
 # ---------------------------------------------------------------------------- ADE20K-847
 def ade847_ade20k_ids() -> List[int]:
     """The full-ADE20K object class index of each A-847 class, in label order (847 distinct: a test checks)."""
-    with open(osp.join(_META, 'ade847_ade20k_ids.json'), encoding='utf-8') as f:
-        return json.load(f)['ids']
+    return json.loads(Path(_META, 'ade847_ade20k_ids.json').read_text(encoding='utf-8'))['ids']
 
 
 #: Every object class a segmentation can encode (``R // 10 * 256 + G`` < 26 * 256) -> its A-847 label or 65535.
@@ -142,8 +141,7 @@ def read_ade847(bench: Benchmark, src: str) -> Plan:
     resized to 512 (image bilinear, labels nearest); every image is re-saved as JPEG.
     """
     require(bench, src, 'index_ade20k.pkl')
-    with open(osp.join(src, 'index_ade20k.pkl'), 'rb') as f:
-        index = pickle.load(f)
+    index = pickle.loads(Path(src, 'index_ade20k.pkl').read_bytes())
     if not isinstance(index, dict) or 'filename' not in index or 'folder' not in index:
         raise ValueError(f'{osp.join(src, "index_ade20k.pkl")}: malformed index, expected a dict with '
                          '"filename" and "folder" lists')
@@ -197,8 +195,7 @@ def read_pc459(bench: Benchmark, src: str, ids: Optional[str] = None) -> Plan:
 
 
 def _json_entries(src: str, path: str):
-    with open(path, encoding='utf-8') as f:
-        data = json.load(f)
+    data = json.loads(Path(path).read_text(encoding='utf-8'))
     try:
         images = {d['image_id']: d for d in data['images'] if d.get('phase') == 'val'}
         annotations = {k: [] for k in images}
@@ -221,11 +218,10 @@ def read_pc59(bench: Benchmark, src: str, ids: Optional[str] = None) -> Plan:
     JSON's public link is dead) ``LabelMap`` of ``trainval/*.mat`` of the ``ids`` (default: the same 5,104).
     """
     json_path = osp.join(src, 'trainval_merged.json')
-    if ids or not osp.isfile(json_path):
-        require(bench, src, 'JPEGImages', 'trainval')
-        return Plan({'val': _id_entries(src, ids or PASCAL_CONTEXT_VAL_IDS, 'trainval', '.mat')}, _convert_pc59,
-                    ['labels from trainval/*.mat (LabelMap restricted to the 59 classes); the official route '
-                     'reads trainval_merged.json, which was not used'])
+    if ids or not osp.isfile(json_path):  # PC-459's images and .mat files, PC-59's labels
+        return read_pc459(bench, src, ids)._replace(convert=_convert_pc59, notes=[
+            'labels from trainval/*.mat (LabelMap restricted to the 59 classes); the official route '
+            'reads trainval_merged.json, which was not used'])
     require(bench, src, 'JPEGImages')
     return Plan({'val': _json_entries(src, json_path)}, _convert_pc59,
                 ['labels from trainval_merged.json, its "val" phase (the official route)'])
