@@ -27,6 +27,7 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
     line = f'Produced by `{provenance["command"]}` (revision {provenance.get("revision") or "unknown"}); ' \
            'see provenance.json.'
     files, all_cells, index, records = [], [], [], []
+    by_exp = experiment_runs(plan)
     for exp in plan.experiments:
         cells = experiment_cells(exp, lookup, store.resolve, smoke)
         written = write_experiment(exp, cells, out, smoke, line)
@@ -37,7 +38,7 @@ def write_results(plan: Plan, store: RecordStore, outcome: Optional[Outcome], ou
         index.append(f'| {exp.title} | {exp.caption} | {int(cells["ours"].notna().sum())} of {len(cells)} | '
                      + ', '.join(f'[{p.suffix[1:] if not p.name.endswith("_cells.csv") else "cells"}]({p.name})'
                                  for p in written) + ' |')
-        for key in experiment_runs(plan)[exp.key]:
+        for key in by_exp[exp.key]:
             run = plan.runs[key]
             record = store.get(key)
             produced = None
