@@ -90,3 +90,10 @@ def test_training_config_trains_with_the_tiny_model(tmp_path):
     runner.train()
     assert runner.iter == 2 and runner.model.vocabulary == list(get_benchmark('coco_stuff171').classes())
     assert 0 <= runner.message_hub.get_scalar('val/mIoU').current() <= 100
+
+
+def test_the_command_lines_name_every_benchmark():
+    """``errseg test`` and ``errseg prepare`` list the benchmarks without importing them (--help stays fast)."""
+    from mmseg_errseg.cli.prepare import _RAW
+    from mmseg_errseg.cli.test import DATASETS
+    assert list(DATASETS) == list(BENCHMARKS) == list(_RAW)

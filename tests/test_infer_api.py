@@ -213,3 +213,15 @@ def test_config_from_checkpoint():
     assert cfg.model.decode_head.top_k == 3  # the rest from the base config
     with pytest.raises(ValueError, match='does not say which model it holds'):
         config_from_checkpoint(dict(meta=dict()))
+
+
+@pytest.mark.parametrize('bad', [-1, len(TINY_VOCAB)])
+def test_labels_outside_the_vocabulary_are_the_models_error(inferencer, files, bad):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    labels = torch.zeros(1, 4, 4, dtype=torch.long)
+    labels[0, 1, 2] = bad
+    sample = SegDataSample(pred_sem_seg=PixelData(data=labels))
+    inferencer.vocabulary = TINY_VOCAB
+    with pytest.raises(RuntimeError, match=rf'predicted labels outside the vocabulary \[0, {len(TINY_VOCAB)}\)'):
+        inferencer._result('x', None, files['array'][:4, :4], sample, '', 0.5, False)

@@ -240,9 +240,9 @@ class ERRSegInferencer(BaseInferencer):
                 opacity: float, return_vis: bool) -> ImageResult:
         names, palette = self.vocabulary, self.palette
         labels = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
-        counts = np.bincount(labels.ravel(), minlength=len(names))
-        if len(counts) != len(names) or labels.min() < 0:
+        if labels.min() < 0 or labels.max() >= len(names):
             raise RuntimeError(f'the model predicted labels outside the vocabulary [0, {len(names)})')
+        counts = np.bincount(labels.ravel(), minlength=len(names))
         areas = area_table(counts, names)
         legend = legend_entries(counts, names, palette)
         vis = render_overlay(image[..., ::-1], labels, palette, legend, opacity) if out_dir or return_vis else None
