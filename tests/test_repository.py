@@ -1,4 +1,5 @@
 """The repository's promises: README's commands are what CI runs; the CLI explains itself."""
+import json
 import re
 import subprocess
 import sys
@@ -60,3 +61,16 @@ def test_committed_results_name_no_path_of_one_machine():
     found = [f'{p.relative_to(REPO)}: {m}' for p in sorted((REPO / 'results').rglob('*'))
              if p.suffix in ('.json', '.csv', '.md', '.tex') for m in absolute.findall(p.read_text(encoding='utf-8'))]
     assert not found, found[:5]
+
+
+def test_committed_records_are_the_ones_the_tables_were_made_from():
+    """Where results/ carries records, each one its provenance.json names is the record it was made from (a
+    regenerated table beside an old copy of its record would pass every other check)."""
+    for prov_path in sorted((REPO / 'results').rglob('provenance.json')):
+        out, runs = prov_path.parent, json.loads(prov_path.read_text())['runs']
+        if not (out / 'records').is_dir():
+            continue
+        for run in (r for r in runs if r['record']):
+            record = json.loads((out / run['record']).read_text())
+            assert record['created'] == run['produced']['created'], \
+                f'{out.relative_to(REPO)}/{run["record"]}: not the record of {prov_path.relative_to(REPO)}'
